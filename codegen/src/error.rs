@@ -1,0 +1,138 @@
+//! The one error type of the generator: each variant names the file and the place that is wrong.
+
+/// Why a spec or overlay could not be turned into Rust source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is not valid YAML or JSON.
+    #[error("{file}:{line}:{column}: invalid {syntax}: {message}")]
+    Syntax {
+        /// The file.
+        file: String,
+        /// `YAML` or `JSON`.
+        syntax: &'static str,
+        /// 1-based line, 0 when unknown.
+        line: usize,
+        /// 1-based column, 0 when unknown.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// A YAML construct that has no JSON equivalent (a tag, a non-scalar key, ...).
+    #[error("{file}: {pointer}: {message}")]
+    NotJson {
+        /// The file.
+        file: String,
+        /// JSON pointer to the value.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The document does not say it is OpenAPI, or says a version other than 3.0.x.
+    #[error("{file}: /openapi: {message}")]
+    UnsupportedVersion {
+        /// The file.
+        file: String,
+        /// e.g. "OpenAPI 3.1 is not supported (found 3.1.0); this generator reads OpenAPI 3.0.x".
+        message: String,
+    },
+    /// A `$ref` whose target does not exist in the document.
+    #[error("{file}: {pointer}: $ref `{target}` points at nothing in the document")]
+    DanglingRef {
+        /// The file.
+        file: String,
+        /// JSON pointer to the `$ref`.
+        pointer: String,
+        /// The `$ref` value.
+        target: String,
+    },
+    /// A `$ref` to another file or URL.
+    #[error("{file}: {pointer}: $ref `{target}` is not local; only `#/...` references are supported")]
+    ExternalRef {
+        /// The file.
+        file: String,
+        /// JSON pointer to the `$ref`.
+        pointer: String,
+        /// The `$ref` value.
+        target: String,
+    },
+    /// Schemas that are only references to each other, in a circle, so they never define a type.
+    #[error("{file}: {pointer}: $ref cycle with no schema in it: {cycle}")]
+    RefCycle {
+        /// The file.
+        file: String,
+        /// JSON pointer to the first schema of the cycle.
+        pointer: String,
+        /// The references, in order, e.g. `#/components/schemas/A -> #/components/schemas/B -> ...`.
+        cycle: String,
+    },
+    /// The document does not match the OpenAPI 3.0 schema.
+    #[error("{file}: {pointer}: {message}")]
+    InvalidDocument {
+        /// The file.
+        file: String,
+        /// JSON pointer to the offending value.
+        pointer: String,
+        /// What the reader expected.
+        message: String,
+    },
+    /// An operation the generator cannot express (no operationId, two success schemas, ...).
+    #[error("{file}: {pointer}: operation `{operation}`: {message}")]
+    UnsupportedOperation {
+        /// The file.
+        file: String,
+        /// JSON pointer to the operation.
+        pointer: String,
+        /// Its operationId, or `METHOD /path` when it has none.
+        operation: String,
+        /// What is unsupported.
+        message: String,
+    },
+    /// The overlay is malformed or one of its actions cannot be applied.
+    #[error("{file}: {location}: {message}")]
+    Overlay {
+        /// The overlay file.
+        file: String,
+        /// e.g. `/actions/3 (target $.components.schemas.Foo)`.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The spec's hash differs from the one recorded beside it.
+    #[error(
+        "{file}: sha256 is {actual}, but {record} records {expected}; if the spec was replaced on \
+         purpose, record its new origin and sha256 in {record}"
+    )]
+    PinMismatch {
+        /// The spec file.
+        file: String,
+        /// The file that records the pin.
+        record: String,
+        /// The recorded hash.
+        expected: String,
+        /// The hash of the file as it is.
+        actual: String,
+    },
+    /// progenitor returned an error.
+    #[error("{file}: progenitor cannot generate a client: {message}")]
+    Generator {
+        /// The spec file.
+        file: String,
+        /// progenitor's message.
+        message: String,
+    },
+    /// The generated tokens are not valid Rust (a generator bug, or an unusable replacement path).
+    #[error("generated code for {file} does not parse as Rust: {message}")]
+    InvalidOutput {
+        /// The spec file.
+        file: String,
+        /// syn's message.
+        message: String,
+    },
+    /// A setting is unusable (e.g. a replacement that is not a Rust path).
+    #[error("invalid generator setting: {message}")]
+    Settings {
+        /// What is wrong.
+        message: String,
+    },
+}

@@ -1,0 +1,85 @@
+//! Turns an OpenAPI 3.0 description and an [OpenAPI Overlay 1.0] into formatted Rust client source.
+//!
+//! The crate is pure: text goes in, text comes out, and every failure is an [`Error`] that names
+//! the file and the place in it. Reading and writing files is the caller's job (see `xtask`).
+//!
+//! The pipeline, one module each:
+//! 1. [`document`]: parse YAML or JSON (detected) into a JSON value, with line numbers on errors;
+//! 2. [`overlay`]: apply the overlay's actions in order;
+//! 3. [`validate`]: check what progenitor would otherwise panic or fail obscurely on, then read
+//!    the value as an `openapiv3::OpenAPI` with the failing JSON pointer on error;
+//! 4. [`generate`]: run progenitor (builder style) and format the tokens with prettyplease.
+//!
+//! [OpenAPI Overlay 1.0]: https://spec.openapis.org/overlay/v1.0.0.html
+
+pub mod document;
+mod error;
+pub mod generate;
+pub mod overlay;
+pub mod validate;
+
+pub use error::Error;
+pub use generate::{Replacement, Settings, generate};
+
+use sha2::{Digest, Sha256};
+
+/// A named input text: `name` is how errors and the generated header refer to it.
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'a> {
+    /// Path or label shown to people, e.g. `spec/openapi.yaml`.
+    pub name: &'a str,
+    /// The file's full text.
+    pub text: &'a str,
+}
+
+impl<'a> Source<'a> {
+    /// Names a text.
+    pub fn new(name: &'a str, text: &'a str) -> Self {
+        Self { name, text }
+    }
+
+    /// Lower-case hex SHA-256 of the text's bytes.
+    pub fn sha256(&self) -> String {
+        sha256_hex(self.text.as_bytes())
+    }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Parses `spec`, applies `overlay` and validates the result: the document the generator sees.
+///
+/// Object keys are sorted, so two copies of a spec that differ only in key order or in syntax
+/// (JSON or YAML) give the same document and therefore the same generated code.
+pub fn prepare(spec: Source<'_>, overlay: Option<Source<'_>>) -> Result<openapiv3::OpenAPI, Error> {
+    let mut value = document::parse(spec)?;
+    validate::check_version(spec.name, &value)?;
+    if let Some(overlay) = overlay {
+        overlay::Overlay::parse(overlay)?.apply(spec.name, &mut value)?;
+    }
+    document::canonicalize(&mut value);
+    validate::check_refs(spec.name, &value)?;
+    let api = validate::to_openapi(spec.name, value)?;
+    validate::check_operations(spec.name, &api)?;
+    Ok(api)
+}
+
+/// Checks that `spec` hashes to the `expected` lower-case hex SHA-256.
+pub fn verify_pin(spec: Source<'_>, expected: &str, record: &str) -> Result<(), Error> {
+    let actual = spec.sha256();
+    if actual.eq_ignore_ascii_case(expected.trim()) {
+        Ok(())
+    } else {
+        Err(Error::PinMismatch {
+            file: spec.name.to_owned(),
+            record: record.to_owned(),
+            expected: expected.trim().to_owned(),
+            actual,
+        })
+    }
+}

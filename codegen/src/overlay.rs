@@ -1,0 +1,202 @@
+//! OpenAPI Overlay 1.0: the one place where the upstream-shaped spec is adjusted for generation.
+//!
+//! Each action selects nodes with an RFC 9535 JSONPath `target` and either merges `update` into
+//! them or removes them. Unlike the Overlay specification, an action whose target matches nothing
+//! is an error here: it means the upstream spec changed under the overlay, which a maintainer must
+//! see rather than get a silently different client.
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use crate::{Error, Source, document};
+
+/// A parsed overlay document.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    /// The overlay format version; `1.0.x` is supported.
+    pub overlay: String,
+    /// Title and version of the overlay.
+    pub info: OverlayInfo,
+    /// The document the overlay was written for (informational).
+    #[serde(default)]
+    pub extends: Option<String>,
+    /// The actions, applied in order.
+    pub actions: Vec<Action>,
+    #[serde(skip)]
+    file: String,
+}
+
+/// The overlay's `info` object.
+#[derive(Debug, Deserialize)]
+pub struct OverlayInfo {
+    /// Human title.
+    pub title: String,
+    /// Version of the overlay itself.
+    pub version: String,
+}
+
+/// One overlay action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// JSONPath selecting the nodes to change.
+    pub target: String,
+    /// Why the action exists.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Merged into each selected node.
+    #[serde(default)]
+    pub update: Option<Value>,
+    /// Removes each selected node.
+    #[serde(default)]
+    pub remove: bool,
+}
+
+impl Overlay {
+    /// Parses an overlay (YAML or JSON) and checks its shape.
+    pub fn parse(source: Source<'_>) -> Result<Self, Error> {
+        let value = document::parse(source)?;
+        let mut overlay: Overlay =
+            serde_path_to_error::deserialize(value).map_err(|error| Error::Overlay {
+                file: source.name.to_owned(),
+                location: crate::validate::pointer_of(error.path()),
+                message: error.inner().to_string(),
+            })?;
+        overlay.file = source.name.to_owned();
+        if !overlay.overlay.starts_with("1.0.") && overlay.overlay != "1.0" {
+            return Err(overlay.error(
+                "/overlay".to_owned(),
+                format!("overlay version {} is not supported; expected 1.0.x", overlay.overlay),
+            ));
+        }
+        for (index, action) in overlay.actions.iter().enumerate() {
+            let problem = match (&action.update, action.remove) {
+                (Some(_), true) => Some("has both `update` and `remove: true`"),
+                (None, false) => Some("has neither `update` nor `remove: true`"),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                return Err(overlay.error(overlay.locate(index), problem.to_owned()));
+            }
+        }
+        Ok(overlay)
+    }
+
+    /// Applies every action, in order, to `document` (the spec named `spec_name`).
+    pub fn apply(&self, spec_name: &str, document: &mut Value) -> Result<(), Error> {
+        for (index, action) in self.actions.iter().enumerate() {
+            let path = JsonPath::parse(&action.target).map_err(|error| {
+                self.error(self.locate(index), format!("invalid JSONPath: {error}"))
+            })?;
+            let mut pointers: Vec<String> = path
+                .query_located(document)
+                .locations()
+                .map(|location| location.to_json_pointer())
+                .collect();
+            if pointers.is_empty() {
+                return Err(self.error(
+                    self.locate(index),
+                    format!(
+                        "target matches nothing in {spec_name}; the spec changed under the \
+                         overlay, so update or drop this action"
+                    ),
+                ));
+            }
+            if action.remove {
+                // Remove later array elements first so earlier indices stay valid.
+                pointers.sort_by_key(|pointer| std::cmp::Reverse(pointer_key(pointer)));
+                pointers.dedup();
+                for pointer in &pointers {
+                    remove_at(document, pointer);
+                }
+            } else if let Some(update) = &action.update {
+                for pointer in &pointers {
+                    let Some(node) = document.pointer_mut(pointer) else {
+                        return Err(self.error(self.locate(index), format!("{pointer} vanished")));
+                    };
+                    merge(node, update).map_err(|message| {
+                        self.error(self.locate(index), format!("at {pointer}: {message}"))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn locate(&self, index: usize) -> String {
+        format!("/actions/{index} (target {})", self.actions[index].target)
+    }
+
+    fn error(&self, location: String, message: String) -> Error {
+        Error::Overlay {
+            file: self.file.clone(),
+            location,
+            message,
+        }
+    }
+}
+
+/// Overlay 1.0 merge: objects merge recursively, arrays are appended to, other values replace.
+fn merge(target: &mut Value, update: &Value) -> Result<(), String> {
+    match (target, update) {
+        (Value::Object(target), Value::Object(update)) => {
+            for (key, value) in update {
+                match target.get_mut(key) {
+                    Some(existing @ (Value::Object(_) | Value::Array(_))) if value.is_object() || value.is_array() => {
+                        merge(existing, value)?
+                    }
+                    _ => {
+                        target.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(target), Value::Array(update)) => {
+            target.extend(update.iter().cloned());
+            Ok(())
+        }
+        (Value::Array(target), update) => {
+            target.push(update.clone());
+            Ok(())
+        }
+        (Value::Object(_), _) => Err("an object can only be updated with an object".to_owned()),
+        _ => Err("only objects and arrays can be updated".to_owned()),
+    }
+}
+
+/// Orders pointers so that array indices compare as numbers (`/a/9` before `/a/10`).
+fn pointer_key(pointer: &str) -> Vec<(u64, String)> {
+    pointer
+        .split('/')
+        .map(|token| match token.parse::<u64>() {
+            Ok(index) => (index, String::new()),
+            Err(_) => (u64::MAX, token.to_owned()),
+        })
+        .collect()
+}
+
+fn remove_at(document: &mut Value, pointer: &str) {
+    let Some(split) = pointer.rfind('/') else {
+        // The root itself: an empty document remains.
+        *document = Value::Null;
+        return;
+    };
+    let (parent, token) = (&pointer[..split], &pointer[split + 1..]);
+    let token = token.replace("~1", "/").replace("~0", "~");
+    match document.pointer_mut(parent) {
+        Some(Value::Object(map)) => {
+            map.remove(&token);
+        }
+        Some(Value::Array(items)) => {
+            if let Ok(index) = token.parse::<usize>()
+                && index < items.len()
+            {
+                items.remove(index);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,107 @@
+//! `cargo xtask regenerate`: spec + overlay → `generated-client/src/generated.rs`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::files::{Outcome, ensure_file_contents};
+use crate::pin::{Pin, RECORD};
+use crate::{display_path, workspace_root};
+
+/// The command that regenerates the client; named in the generated header and in error hints.
+pub const COMMAND: &str = "cargo xtask regenerate";
+
+/// Where the generated client lives, relative to the workspace root.
+pub const OUTPUT: &str = "generated-client/src/generated.rs";
+
+/// Options of `cargo xtask regenerate`.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Write nothing; report whether the output is stale.
+    pub check: bool,
+    /// Generate from this copy of the spec instead of the pinned one (its hash is not checked).
+    pub spec: Option<PathBuf>,
+    /// Write (or check) this file instead of the client's generated module.
+    pub out: Option<PathBuf>,
+}
+
+/// What a run found or did.
+#[derive(Debug)]
+pub struct Report {
+    /// The generated file, as shown to people.
+    pub output: String,
+    /// Whether it was fresh, written, or (check mode) stale.
+    pub outcome: Outcome,
+    /// Check mode only: the pinned spec no longer matches its recorded sha256.
+    pub pin_mismatch: Option<codegen::Error>,
+}
+
+impl Report {
+    /// Whether the run should exit with success.
+    pub fn is_ok(&self) -> bool {
+        !matches!(self.outcome, Outcome::Stale(_)) && self.pin_mismatch.is_none()
+    }
+}
+
+/// The generator settings of this workspace's client.
+pub fn client_settings() -> codegen::Settings {
+    codegen::Settings {
+        command: COMMAND.to_owned(),
+        replacements: Vec::new(),
+        inner_type: None,
+    }
+}
+
+/// Generates the client source for the spec at `spec_path` with the workspace's overlay.
+pub fn generate_source(spec_path: &Path, overlay_path: &Path) -> anyhow::Result<String> {
+    let spec_text = read(spec_path)?;
+    let overlay_text = read(overlay_path)?;
+    let spec_name = display_path(spec_path);
+    let overlay_name = display_path(overlay_path);
+    let source = codegen::generate(
+        codegen::Source::new(&spec_name, &spec_text),
+        Some(codegen::Source::new(&overlay_name, &overlay_text)),
+        &client_settings(),
+    )?;
+    Ok(source)
+}
+
+/// Runs `cargo xtask regenerate` with `options`.
+///
+/// Writing refuses a pinned spec whose hash differs from `spec/upstream.toml`; checking reports
+/// both a stale output (as a diff) and such a mismatch, so one run shows every problem.
+pub fn run(options: &Options) -> anyhow::Result<Report> {
+    let root = workspace_root();
+    let spec_dir = root.join("spec");
+    let pin = Pin::load(&spec_dir)?;
+    let spec_path = options
+        .spec
+        .clone()
+        .unwrap_or_else(|| pin.spec_path(&spec_dir));
+    let output_path = options.out.clone().unwrap_or_else(|| root.join(OUTPUT));
+
+    let pin_mismatch = if options.spec.is_none() {
+        let text = read(&spec_path)?;
+        let record = display_path(&spec_dir.join(RECORD));
+        let name = display_path(&spec_path);
+        codegen::verify_pin(codegen::Source::new(&name, &text), &pin.spec.sha256, &record).err()
+    } else {
+        None
+    };
+    let pin_mismatch = match pin_mismatch {
+        Some(mismatch) if !options.check => return Err(mismatch.into()),
+        other => other,
+    };
+
+    let source = generate_source(&spec_path, &pin.overlay_path(&spec_dir))?;
+    let outcome = ensure_file_contents(&output_path, &source, options.check)?;
+    Ok(Report {
+        output: display_path(&output_path),
+        outcome,
+        pin_mismatch,
+    })
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", display_path(path)))
+}
