@@ -1,1 +1,1 @@
-
+//! Shared helpers of the workspace tests (fixture paths).
