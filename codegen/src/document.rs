@@ -17,7 +17,12 @@ pub enum Syntax {
 impl Syntax {
     /// Detects the syntax from the first significant character.
     pub fn detect(text: &str) -> Self {
-        match text.trim_start_matches('\u{feff}').trim_start().chars().next() {
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .chars()
+            .next()
+        {
             Some('{' | '[') => Self::Json,
             _ => Self::Yaml,
         }
@@ -36,19 +41,18 @@ pub fn parse(source: Source<'_>) -> Result<Value, Error> {
             message: strip_position(&error.to_string()),
         }),
         Syntax::Yaml => {
-            let yaml: serde_yaml_ng::Value =
-                serde_yaml_ng::from_str(text).map_err(|error| {
-                    let (line, column) = error
-                        .location()
-                        .map_or((0, 0), |at| (at.line(), at.column()));
-                    Error::Syntax {
-                        file: source.name.to_owned(),
-                        syntax: "YAML",
-                        line,
-                        column,
-                        message: strip_position(&error.to_string()),
-                    }
-                })?;
+            let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|error| {
+                let (line, column) = error
+                    .location()
+                    .map_or((0, 0), |at| (at.line(), at.column()));
+                Error::Syntax {
+                    file: source.name.to_owned(),
+                    syntax: "YAML",
+                    line,
+                    column,
+                    message: strip_position(&error.to_string()),
+                }
+            })?;
             yaml_to_json(source.name, yaml, &mut String::new())
         }
     }
@@ -62,7 +66,11 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn yaml_to_json(file: &str, yaml: serde_yaml_ng::Value, pointer: &mut String) -> Result<Value, Error> {
+fn yaml_to_json(
+    file: &str,
+    yaml: serde_yaml_ng::Value,
+    pointer: &mut String,
+) -> Result<Value, Error> {
     use serde_yaml_ng::Value as Yaml;
     let not_json = |pointer: &str, message: String| Error::NotJson {
         file: file.to_owned(),
@@ -120,7 +128,10 @@ fn yaml_to_json(file: &str, yaml: serde_yaml_ng::Value, pointer: &mut String) ->
             Value::Object(out)
         }
         Yaml::Tagged(tagged) => {
-            return Err(not_json(pointer, format!("YAML tag `{}` is not supported", tagged.tag)));
+            return Err(not_json(
+                pointer,
+                format!("YAML tag `{}` is not supported", tagged.tag),
+            ));
         }
     })
 }

@@ -47,7 +47,9 @@ pub enum Error {
         target: String,
     },
     /// A `$ref` to another file or URL.
-    #[error("{file}: {pointer}: $ref `{target}` is not local; only `#/...` references are supported")]
+    #[error(
+        "{file}: {pointer}: $ref `{target}` is not local; only `#/...` references are supported"
+    )]
     ExternalRef {
         /// The file.
         file: String,

@@ -68,7 +68,10 @@ impl Overlay {
         if !overlay.overlay.starts_with("1.0.") && overlay.overlay != "1.0" {
             return Err(overlay.error(
                 "/overlay".to_owned(),
-                format!("overlay version {} is not supported; expected 1.0.x", overlay.overlay),
+                format!(
+                    "overlay version {} is not supported; expected 1.0.x",
+                    overlay.overlay
+                ),
             ));
         }
         for (index, action) in overlay.actions.iter().enumerate() {
@@ -112,6 +115,9 @@ impl Overlay {
                     remove_at(document, pointer);
                 }
             } else if let Some(update) = &action.update {
+                // A query may select a node twice (`$['a','a']`); update each node once.
+                let mut seen = std::collections::BTreeSet::new();
+                pointers.retain(|pointer| seen.insert(pointer.clone()));
                 for pointer in &pointers {
                     let Some(node) = document.pointer_mut(pointer) else {
                         return Err(self.error(self.locate(index), format!("{pointer} vanished")));
@@ -138,32 +144,64 @@ impl Overlay {
     }
 }
 
-/// Overlay 1.0 merge: objects merge recursively, arrays are appended to, other values replace.
+/// Overlay 1.0 merge into a selected node: an object takes the update's properties, merged
+/// recursively; an array gets the update appended as one more entry.
 fn merge(target: &mut Value, update: &Value) -> Result<(), String> {
     match (target, update) {
-        (Value::Object(target), Value::Object(update)) => {
-            for (key, value) in update {
-                match target.get_mut(key) {
-                    Some(existing @ (Value::Object(_) | Value::Array(_))) if value.is_object() || value.is_array() => {
-                        merge(existing, value)?
-                    }
-                    _ => {
-                        target.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-            Ok(())
-        }
-        (Value::Array(target), Value::Array(update)) => {
-            target.extend(update.iter().cloned());
-            Ok(())
-        }
+        (Value::Object(target), Value::Object(update)) => merge_properties(target, update, ""),
         (Value::Array(target), update) => {
             target.push(update.clone());
             Ok(())
         }
         (Value::Object(_), _) => Err("an object can only be updated with an object".to_owned()),
         _ => Err("only objects and arrays can be updated".to_owned()),
+    }
+}
+
+/// Merges properties as the Overlay specification says: objects merge recursively, arrays are
+/// concatenated, primitives replace primitives, and any other combination (an object replaced
+/// by an array, a list of enum values by an object, ...) is an error naming the property, since
+/// it is almost always a mistake in the overlay. To replace a node wholesale, remove it first.
+fn merge_properties(
+    target: &mut serde_json::Map<String, Value>,
+    update: &serde_json::Map<String, Value>,
+    at: &str,
+) -> Result<(), String> {
+    for (key, value) in update {
+        let here = format!("{at}/{}", document::escape_pointer_token(key));
+        match (target.get_mut(key), value) {
+            (None, _) => {
+                target.insert(key.clone(), value.clone());
+            }
+            (Some(Value::Object(existing)), Value::Object(value)) => {
+                merge_properties(existing, value, &here)?;
+            }
+            (Some(Value::Array(existing)), Value::Array(value)) => {
+                existing.extend(value.iter().cloned());
+            }
+            (Some(existing @ (Value::Object(_) | Value::Array(_))), _)
+            | (Some(existing), Value::Object(_) | Value::Array(_)) => {
+                return Err(format!(
+                    "property {here} is {} and the update gives {}; these do not merge (remove \
+                     the property in an earlier action to replace it)",
+                    kind(existing),
+                    kind(value)
+                ));
+            }
+            (Some(existing), _) => *existing = value.clone(),
+        }
+    }
+    Ok(())
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

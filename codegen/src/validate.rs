@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use openapiv3::{OpenAPI, Operation, ReferenceOr, StatusCode};
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Response, StatusCode};
 use serde_json::Value;
 
 use crate::Error;
@@ -59,11 +59,11 @@ pub fn check_refs(file: &str, document: &Value) -> Result<(), Error> {
             });
         }
     }
-    // A value that is nothing but a `$ref` is an alias; follow aliases looking for a loop.
+    // A value with a `$ref` is an alias: OpenAPI 3.0 ignores the keys beside `$ref` (and so does
+    // the reader), so `{$ref, description}` defines no more than a bare `$ref`. Follow aliases
+    // looking for a loop.
     let alias_of = |value: &Value| -> Option<String> {
-        let object = value.as_object()?;
-        let target = object.get("$ref")?.as_str()?;
-        (object.len() == 1).then(|| target.to_owned())
+        Some(value.as_object()?.get("$ref")?.as_str()?.to_owned())
     };
     for (_, start) in &refs {
         let mut seen = vec![start.clone()];
@@ -141,8 +141,10 @@ pub(crate) fn pointer_of(path: &serde_path_to_error::Path) -> String {
 }
 
 /// Checks each operation for what progenitor cannot generate: a missing or repeated
-/// operationId, a path item given by reference, more than one request media type, and more than
-/// one distinct success or error response schema (progenitor asserts on that).
+/// operationId, a path item given by reference, path parameters that do not match the path
+/// template, a request body progenitor cannot express, a JSON response without a schema, and
+/// more than one distinct success or error response shape (progenitor asserts or panics on
+/// these instead of returning an error).
 pub fn check_operations(file: &str, api: &OpenAPI) -> Result<(), Error> {
     let mut seen_ids: BTreeMap<&str, String> = BTreeMap::new();
     for (path, item) in api.paths.iter() {
@@ -178,24 +180,122 @@ pub fn check_operations(file: &str, api: &OpenAPI) -> Result<(), Error> {
                     format!("operationId is used twice (also at {first})"),
                 ));
             }
-            if let Some(ReferenceOr::Item(body)) = &operation.request_body
-                && body.content.len() > 1
-            {
-                return Err(unsupported(
-                    id.to_owned(),
-                    format!(
-                        "request body offers {} media types ({}); the generator supports one",
-                        body.content.len(),
-                        body.content.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                ));
-            }
-            check_responses(operation, Kind::Success)
-                .and_then(|()| check_responses(operation, Kind::Error))
+            check_path_parameters(api, path, &item.parameters, &operation.parameters)
+                .and_then(|()| check_request_body(api, operation))
+                .and_then(|()| check_responses(api, operation, Kind::Success))
+                .and_then(|()| check_responses(api, operation, Kind::Error))
                 .map_err(|message| unsupported(id.to_owned(), message))?;
         }
     }
     Ok(())
+}
+
+/// Follows `$ref`s through `#/components/<section>/<name>` until an item is reached.
+///
+/// Returns `None` for a reference that does not resolve; `check_refs` has already rejected
+/// dangling references and cycles, so that only happens for a `$ref` to the wrong section.
+fn resolve<'a, T>(
+    section: &str,
+    lookup: impl Fn(&str) -> Option<&'a ReferenceOr<T>>,
+    mut item: &'a ReferenceOr<T>,
+) -> Option<&'a T> {
+    let prefix = format!("#/components/{section}/");
+    // A chain of more links than this is a cycle; stop rather than loop.
+    for _ in 0..64 {
+        match item {
+            ReferenceOr::Item(value) => return Some(value),
+            ReferenceOr::Reference { reference } => {
+                item = lookup(reference.strip_prefix(&prefix)?)?;
+            }
+        }
+    }
+    None
+}
+
+/// Path parameters must be required and match the names in the path template one to one
+/// (progenitor panics on a template name with no parameter and on a parameter not in the
+/// template). Operation parameters override path-item parameters of the same name and place.
+fn check_path_parameters(
+    api: &OpenAPI,
+    path: &str,
+    item_parameters: &[ReferenceOr<Parameter>],
+    operation_parameters: &[ReferenceOr<Parameter>],
+) -> Result<(), String> {
+    let components = |name: &str| api.components.as_ref()?.parameters.get(name);
+    let mut declared: BTreeMap<String, bool> = BTreeMap::new();
+    for parameter in item_parameters.iter().chain(operation_parameters) {
+        if let Some(Parameter::Path { parameter_data, .. }) =
+            resolve("parameters", &components, parameter)
+        {
+            declared.insert(parameter_data.name.clone(), parameter_data.required);
+        }
+    }
+    let in_template: BTreeSet<String> = template_names(path);
+    if let Some((name, _)) = declared.iter().find(|(_, required)| !**required) {
+        return Err(format!(
+            "path parameter `{name}` is not `required: true`; OpenAPI requires path parameters \
+             to be required"
+        ));
+    }
+    if let Some(name) = in_template
+        .iter()
+        .find(|name| !declared.contains_key(*name))
+    {
+        return Err(format!(
+            "path template `{path}` names `{{{name}}}`, but no path parameter `{name}` is declared"
+        ));
+    }
+    if let Some(name) = declared.keys().find(|name| !in_template.contains(*name)) {
+        return Err(format!(
+            "path parameter `{name}` does not appear in the path template `{path}`"
+        ));
+    }
+    Ok(())
+}
+
+/// The `{name}` segments of a path template.
+fn template_names(path: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        names.insert(after[..close].to_owned());
+        rest = &after[close + 1..];
+    }
+    names
+}
+
+/// One media type, with a schema, and no `encoding` for JSON (progenitor `todo!`s on the rest).
+fn check_request_body(api: &OpenAPI, operation: &Operation) -> Result<(), String> {
+    let Some(body) = &operation.request_body else {
+        return Ok(());
+    };
+    let components = |name: &str| api.components.as_ref()?.request_bodies.get(name);
+    let Some(body) = resolve("requestBodies", components, body) else {
+        return Err("its request body $ref does not point into #/components/requestBodies".into());
+    };
+    if body.content.len() > 1 {
+        return Err(format!(
+            "request body offers {} media types ({}); the generator supports one",
+            body.content.len(),
+            body.content.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some((media, content)) = body.content.first()
+        && !content.encoding.is_empty()
+        && (is_json(media) || media == "application/x-www-form-urlencoded")
+    {
+        return Err(format!(
+            "request body `{media}` has an `encoding`, which the generator does not support"
+        ));
+    }
+    Ok(())
+}
+
+/// progenitor's test for a typed (JSON) body: exactly `application/json`, parameters allowed.
+fn is_json(media: &str) -> bool {
+    media == "application/json" || media.starts_with("application/json;")
 }
 
 #[derive(Clone, Copy)]
@@ -206,15 +306,18 @@ enum Kind {
 
 /// Mirrors progenitor's grouping of responses (default counts for both groups, and a `2XX`
 /// range makes `default` unreachable for success) and requires one response shape per group.
-fn check_responses(operation: &Operation, kind: Kind) -> Result<(), String> {
+fn check_responses(api: &OpenAPI, operation: &Operation, kind: Kind) -> Result<(), String> {
     let responses = &operation.responses;
     let has_success_range = responses
         .responses
         .keys()
         .any(|code| matches!(code, StatusCode::Range(2)));
     let mut shapes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut add = |status: String, response: &ReferenceOr<openapiv3::Response>| {
-        shapes.entry(shape_of(response)).or_default().push(status);
+    let mut add = |status: String, response: &ReferenceOr<Response>| -> Result<(), String> {
+        let shape =
+            shape_of(api, response).map_err(|problem| format!("response {status} {problem}"))?;
+        shapes.entry(shape).or_default().push(status);
+        Ok(())
     };
     for (code, response) in &responses.responses {
         let wanted = match (kind, code) {
@@ -225,13 +328,13 @@ fn check_responses(operation: &Operation, kind: Kind) -> Result<(), String> {
             _ => false,
         };
         if wanted {
-            add(code.to_string(), response);
+            add(code.to_string(), response)?;
         }
     }
     if let Some(default) = &responses.default
         && !(matches!(kind, Kind::Success) && has_success_range)
     {
-        add("default".to_owned(), default);
+        add("default".to_owned(), default)?;
     }
     if shapes.len() > 1 {
         let statuses: BTreeSet<String> = shapes.values().flatten().cloned().collect();
@@ -250,20 +353,41 @@ fn check_responses(operation: &Operation, kind: Kind) -> Result<(), String> {
 }
 
 /// What progenitor turns a response into: no body, a raw body, or a typed JSON body.
-fn shape_of(response: &ReferenceOr<openapiv3::Response>) -> String {
-    let response = match response {
-        ReferenceOr::Reference { reference } => return format!("ref {reference}"),
-        ReferenceOr::Item(response) => response,
+///
+/// Response `$ref`s are resolved first, so a `#/components/responses/X` and an inline copy of
+/// the same response are one shape. A JSON media type is typed only when it is exactly
+/// `application/json` (as progenitor decides), so `application/problem+json` is raw.
+fn shape_of(api: &OpenAPI, response: &ReferenceOr<Response>) -> Result<String, String> {
+    let components = |name: &str| api.components.as_ref()?.responses.get(name);
+    let Some(response) = resolve("responses", components, response) else {
+        return Err("is a $ref that does not point into #/components/responses".to_owned());
     };
-    match response.content.first() {
-        None => "none".to_owned(),
-        Some((media, content)) if media.contains("json") => match &content.schema {
-            Some(ReferenceOr::Reference { reference }) => format!("schema {reference}"),
-            Some(ReferenceOr::Item(schema)) => {
-                format!("schema {}", serde_json::to_string(schema).unwrap_or_default())
+    let json = response
+        .content
+        .iter()
+        .find(|(media, _)| is_json(media))
+        .map(|(_, content)| content);
+    Ok(match json {
+        Some(content) => {
+            if !content.encoding.is_empty() {
+                return Err("has a JSON `encoding`, which the generator does not support".into());
             }
-            None => "raw".to_owned(),
-        },
-        Some(_) => "raw".to_owned(),
-    }
+            match &content.schema {
+                Some(ReferenceOr::Reference { reference }) => format!("schema {reference}"),
+                Some(ReferenceOr::Item(schema)) => format!(
+                    "schema {}",
+                    serde_json::to_string(schema).unwrap_or_default()
+                ),
+                None => {
+                    return Err(
+                        "is `application/json` without a schema; give it one (e.g. `{}` for \
+                         any JSON value) in the overlay"
+                            .to_owned(),
+                    );
+                }
+            }
+        }
+        None if response.content.is_empty() => "none".to_owned(),
+        None => "raw".to_owned(),
+    })
 }
