@@ -221,11 +221,11 @@ fn check_path_parameters(
     item_parameters: &[ReferenceOr<Parameter>],
     operation_parameters: &[ReferenceOr<Parameter>],
 ) -> Result<(), String> {
-    let components = |name: &str| api.components.as_ref()?.parameters.get(name);
+    let components = &|name: &str| api.components.as_ref()?.parameters.get(name);
     let mut declared: BTreeMap<String, bool> = BTreeMap::new();
     for parameter in item_parameters.iter().chain(operation_parameters) {
         if let Some(Parameter::Path { parameter_data, .. }) =
-            resolve("parameters", &components, parameter)
+            resolve("parameters", components, parameter)
         {
             declared.insert(parameter_data.name.clone(), parameter_data.required);
         }
@@ -320,13 +320,16 @@ fn check_responses(api: &OpenAPI, operation: &Operation, kind: Kind) -> Result<(
         Ok(())
     };
     for (code, response) in &responses.responses {
-        let wanted = match (kind, code) {
-            (Kind::Success, StatusCode::Code(101 | 200..=299)) => true,
-            (Kind::Success, StatusCode::Range(2)) => true,
-            (Kind::Error, StatusCode::Code(400..=599)) => true,
-            (Kind::Error, StatusCode::Range(4..=5)) => true,
-            _ => false,
-        };
+        let wanted = matches!(
+            (kind, code),
+            (
+                Kind::Success,
+                StatusCode::Code(101 | 200..=299) | StatusCode::Range(2)
+            ) | (
+                Kind::Error,
+                StatusCode::Code(400..=599) | StatusCode::Range(4..=5)
+            )
+        );
         if wanted {
             add(code.to_string(), response)?;
         }
