@@ -1,1 +1,392 @@
-//! Placeholder.
+//! A loopback mock of Cloudflare's Security Center insight audit-log API, for tests and benchmarks.
+//!
+//! It serves the four operations of `spec/openapi.yaml` under the real API's `/client/v4` prefix:
+//!
+//! - `GET /client/v4/accounts/{account_id}/security-center/insights/audit-log`
+//! - `GET /client/v4/accounts/{account_id}/security-center/insights/{issue_id}/audit-log`
+//! - `GET /client/v4/zones/{zone_id}/security-center/insights/audit-log`
+//! - `GET /client/v4/zones/{zone_id}/security-center/insights/{issue_id}/audit-log`
+//!
+//! with deterministic data generated from a seed ([`Config::with_seed`]), the real API's auth check (401), parameter
+//! validation (400) and unknown-insight answer (404), all in Cloudflare's envelopes; filters, order and opaque cursor
+//! pagination; fault injection ([`Fault`]); a script of canned responses ([`CannedResponse`]); and a journal of every
+//! request received ([`MockServer::requests`]).
+//!
+//! # Use it in your own tests
+//!
+//! Add `mock-server` as a dev-dependency (inside this workspace: `mock-server = { workspace = true }`), start a
+//! server per test, point the client at [`MockServer::base_url`] with the server's credentials, and compare what the
+//! client read with [`MockServer::expected_entries`]:
+//!
+//! ```no_run
+//! use mock_server::{Config, Fault, Filters, MockServer, Order, Scope};
+//!
+//! # async fn example() {
+//! let server = MockServer::start(
+//!     Config::default()
+//!         .with_entries(500)
+//!         .with_fault(Fault::RateLimit { every: 4, retry_after_secs: 1 }),
+//! )
+//! .await;
+//! let base_url = server.base_url(); // http://127.0.0.1:PORT/client/v4
+//! let token = &server.credentials().api_token; // send as `Authorization: Bearer {token}`
+//! let issue = &server.issue_ids(Scope::Account)[0];
+//! // ... run the code under test against `base_url`, e.g. walk
+//! // `{base_url}/accounts/{ACCOUNT_ID}/security-center/insights/{issue}/audit-log` ...
+//! let expected = server.expected_entries(Scope::Account, Some(issue), &Filters {
+//!     order: Order::Asc,
+//!     ..Filters::default()
+//! });
+//! // assert_eq!(what_the_client_read, expected);
+//! let sent = server.requests(); // method, raw path, raw query and headers of every request
+//! assert!(sent.iter().all(|r| r.header("authorization") == Some(&*format!("Bearer {token}"))));
+//! server.assert_no_unexpected_requests();
+//! # let _ = (base_url, expected); }
+//! ```
+//!
+//! A test that needs one exact answer queues it: `Config::with_script([CannedResponse::rate_limited(1)])` answers the
+//! first request with 429 and `Retry-After: 1`, then serves normally. [`MockServer::start_in_background`] runs the
+//! server on its own thread and runtime, for synchronous tests (e.g. of a command-line binary) and for benchmarks
+//! where the server must not share the client's runtime. The binary (`cargo run -p mock-server --release -- --port
+//! 8787 --entries 100000`) serves the same thing for manual use.
+//!
+//! # Choice of HTTP stack
+//!
+//! hyper 1 with hyper-util's tokio glue, HTTP/1 server only: both are already in the workspace's dependency graph
+//! (reqwest is built on them), so the mock adds almost no compile time, and its needs (one routing function, exact
+//! control of status, headers and body bytes for fault injection) do not call for a framework such as axum.
+//!
+//! # Performance
+//!
+//! Each entry is serialised to JSON once, at start, into one buffer; a page is its entries' byte slices copied
+//! behind a fixed envelope head. The filtered selection of a walk is computed once and cached per (scope, insight,
+//! filters); order only changes the direction it is read in. Pages therefore cost a memcpy, and the server is not
+//! the bottleneck of a client benchmark. The data takes about 300 bytes per entry; use
+//! [`Config::with_zone_entries`] / [`Config::with_account_entries`] to size only the scope a benchmark walks, and
+//! [`Config::with_request_journal`]`(false)` on long walks.
+
+mod config;
+mod cursor;
+mod data;
+mod envelope;
+mod fault;
+mod journal;
+mod query;
+mod server;
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub use config::{
+    Config, Credentials, DEFAULT_API_KEY, DEFAULT_API_TOKEN, DEFAULT_EMAIL, DEFAULT_SEED,
+};
+pub use data::{
+    ACCOUNT_ID, ACTORS, AuditLogEntry, CLASSIFICATION_VALUES, STATUS_VALUES, Scope, ZONE_ID,
+    ZONE_NUMERIC_ID,
+};
+pub use envelope::codes;
+pub use fault::{CannedResponse, Fault, HTML_ERROR_PAGE};
+pub use journal::RecordedRequest;
+pub use query::{DEFAULT_PER_PAGE, FieldChanged, Filters, MAX_PER_PAGE, Order};
+
+use journal::lock;
+use server::State;
+
+/// How the server's accept loop runs.
+#[derive(Debug)]
+enum Runner {
+    /// A task on the caller's tokio runtime, aborted on drop.
+    Task(tokio::task::JoinHandle<()>),
+    /// A thread with its own runtime, stopped and joined on drop.
+    Thread {
+        shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+}
+
+/// A running mock server on 127.0.0.1; it stops when dropped.
+///
+/// With [`Config::with_strict`] on (the default), dropping a server that received unexpected requests (see
+/// [`MockServer::unexpected_requests`]) panics, so a test cannot pass while its client called a wrong URL.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    runner: Runner,
+    strict: bool,
+    seed: u64,
+    credentials: Credentials,
+}
+
+fn bind(port: u16) -> io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+impl MockServer {
+    /// Generates the data and starts serving on the current tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// If the port cannot be bound; use [`MockServer::try_start`] to get the error instead.
+    pub async fn start(config: Config) -> MockServer {
+        let port = config.port;
+        match MockServer::try_start(config).await {
+            Ok(server) => server,
+            Err(e) => panic!("mock-server: cannot listen on 127.0.0.1:{port}: {e}"),
+        }
+    }
+
+    /// Generates the data and starts serving on the current tokio runtime.
+    pub async fn try_start(config: Config) -> io::Result<MockServer> {
+        let listener = TcpListener::from_std(bind(config.port)?)?;
+        let addr = listener.local_addr()?;
+        let (strict, seed, credentials) = (config.strict, config.seed, config.credentials.clone());
+        let state = Arc::new(
+            tokio::task::spawn_blocking(move || State::new(&config))
+                .await
+                .map_err(io::Error::other)?,
+        );
+        let task = tokio::spawn(server::serve(listener, state.clone()));
+        Ok(MockServer {
+            addr,
+            state,
+            runner: Runner::Task(task),
+            strict,
+            seed,
+            credentials,
+        })
+    }
+
+    /// Generates the data and starts serving on a thread of its own with its own two-worker runtime; needs no
+    /// runtime from the caller. Dropping the server stops and joins that thread.
+    pub fn start_in_background(config: Config) -> io::Result<MockServer> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("mock-server")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _guard = runtime.enter();
+            TcpListener::from_std(bind(config.port)?)?
+        };
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new(&config));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = state.clone();
+        let thread = std::thread::Builder::new()
+            .name("mock-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    tokio::select! {
+                        () = server::serve(listener, served) => {}
+                        _ = rx => {}
+                    }
+                });
+            })?;
+        Ok(MockServer {
+            addr,
+            state,
+            runner: Runner::Thread {
+                shutdown: Some(tx),
+                thread: Some(thread),
+            },
+            strict: config.strict,
+            seed: config.seed,
+            credentials: config.credentials,
+        })
+    }
+
+    /// The socket address served (always 127.0.0.1).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API base URL, e.g. `http://127.0.0.1:PORT/client/v4` (no trailing slash).
+    pub fn base_url(&self) -> String {
+        format!("http://{}{}", self.addr, server::PREFIX)
+    }
+
+    /// The full URL of an audit-log operation: the insight's when `issue` is given (percent-encoded as one path
+    /// segment), the scope-wide one otherwise.
+    pub fn audit_log_url(&self, scope: Scope, issue: Option<&str>) -> String {
+        let base = format!(
+            "{}/{}/{}/security-center/insights",
+            self.base_url(),
+            scope.path_segment(),
+            scope.id()
+        );
+        match issue {
+            Some(i) => format!(
+                "{base}/{}/audit-log",
+                utf8_percent_encode(i, NON_ALPHANUMERIC)
+            ),
+            None => format!("{base}/audit-log"),
+        }
+    }
+
+    /// The account id served ([`ACCOUNT_ID`]).
+    pub fn account_id(&self) -> &'static str {
+        ACCOUNT_ID
+    }
+
+    /// The zone id served ([`ZONE_ID`]).
+    pub fn zone_id(&self) -> &'static str {
+        ZONE_ID
+    }
+
+    /// The seed the data was generated from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The credentials the server accepts.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The insight ids of a scope, in a fixed order (derived from the seed).
+    pub fn issue_ids(&self, scope: Scope) -> Vec<String> {
+        self.state.scope(scope).issue_ids.clone()
+    }
+
+    /// How many entries a scope (or one of its insights) holds; 0 for an unknown insight.
+    pub fn entry_count(&self, scope: Scope, issue: Option<&str>) -> usize {
+        let data = self.state.scope(scope);
+        match issue {
+            None => data.len(),
+            Some(id) => data
+                .issue_index(id)
+                .map_or(0, |i| data.per_issue[i as usize].len()),
+        }
+    }
+
+    /// Every entry of a scope (or of one insight), oldest first, exactly as served; empty for an unknown insight.
+    pub fn entries(&self, scope: Scope, issue: Option<&str>) -> Vec<AuditLogEntry> {
+        self.expected_entries(
+            scope,
+            issue,
+            &Filters {
+                order: Order::Asc,
+                ..Filters::default()
+            },
+        )
+    }
+
+    /// Like [`MockServer::entries`], as JSON values (handy to build a [`CannedResponse::page`] with changes).
+    pub fn entries_json(&self, scope: Scope, issue: Option<&str>) -> Vec<Value> {
+        self.entries(scope, issue)
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    /// The entries a full walk with these filters yields, in the order it yields them; empty for an unknown insight.
+    pub fn expected_entries(
+        &self,
+        scope: Scope,
+        issue: Option<&str>,
+        filters: &Filters,
+    ) -> Vec<AuditLogEntry> {
+        let data = self.state.scope(scope);
+        let issue = match issue {
+            None => None,
+            Some(id) => match data.issue_index(id) {
+                Some(i) => Some(i),
+                None => return Vec::new(),
+            },
+        };
+        let list = self.state.select(scope, issue, filters);
+        let mut out: Vec<AuditLogEntry> = list.iter().map(|&i| data.entry(i)).collect();
+        if filters.order == Order::Desc {
+            out.reverse();
+        }
+        out
+    }
+
+    /// Every request received so far, in arrival order (empty when the journal is off).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.journal.all()
+    }
+
+    /// Returns the journal and empties it.
+    pub fn take_requests(&self) -> Vec<RecordedRequest> {
+        self.state.journal.take()
+    }
+
+    /// Requests that matched no served route: an unknown path, a method other than GET, or an account or zone id
+    /// the server does not serve. Each was answered with a 404 (or 405) envelope.
+    pub fn unexpected_requests(&self) -> Vec<RecordedRequest> {
+        self.state.journal.unexpected()
+    }
+
+    /// Returns the unexpected requests and forgets them (so a test that sends them on purpose can still drop a
+    /// strict server).
+    pub fn take_unexpected_requests(&self) -> Vec<RecordedRequest> {
+        self.state.journal.take_unexpected()
+    }
+
+    /// Panics, listing them, if any unexpected request was received.
+    #[track_caller]
+    pub fn assert_no_unexpected_requests(&self) {
+        let unexpected = self.unexpected_requests();
+        if !unexpected.is_empty() {
+            panic!("{}", describe_unexpected(&unexpected));
+        }
+    }
+
+    /// Appends a canned response to the script (answered before normal serving, in order).
+    pub fn push_canned(&self, response: CannedResponse) {
+        lock(&self.state.script).push_back(response);
+    }
+
+    /// How many canned responses are still waiting.
+    pub fn canned_remaining(&self) -> usize {
+        lock(&self.state.script).len()
+    }
+}
+
+fn describe_unexpected(unexpected: &[RecordedRequest]) -> String {
+    let mut msg = format!(
+        "mock-server received {} unexpected request(s):",
+        unexpected.len()
+    );
+    for r in unexpected {
+        msg.push_str(&format!(
+            "\n  #{} {} {} ({})",
+            r.seq,
+            r.method,
+            r.target(),
+            r.unexpected.as_deref().unwrap_or("")
+        ));
+    }
+    msg
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        match &mut self.runner {
+            Runner::Task(task) => task.abort(),
+            Runner::Thread { shutdown, thread } => {
+                if let Some(tx) = shutdown.take() {
+                    let _ = tx.send(());
+                }
+                if let Some(t) = thread.take() {
+                    let _ = t.join();
+                }
+            }
+        }
+        if self.strict && !std::thread::panicking() {
+            let unexpected = self.unexpected_requests();
+            if !unexpected.is_empty() {
+                panic!("{}", describe_unexpected(&unexpected));
+            }
+        }
+    }
+}

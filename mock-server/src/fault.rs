@@ -1,0 +1,340 @@
+//! Fault injection: the misbehaviours a client must survive (rate limits, 5XX, broken bodies, proxy pages, slow
+//! answers, bad cursors), selectable per run, plus a script of canned responses for tests that need one exact
+//! answer at one exact request.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::envelope::{codes, failure_body};
+
+/// The HTML page a proxy in front of the API answers with on a 502.
+pub const HTML_ERROR_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
+
+/// A fault injected into normal serving.
+///
+/// Count-based faults fire on every `every`-th request that reaches normal serving (1-based: `every: 3` hits
+/// requests 3, 6, 9, ...); requests answered from the canned script are not counted. When several count-based
+/// faults fire on the same request, the first in configuration order that answers wins; `Slow` only delays and
+/// combines with the others.
+///
+/// Each fault has a textual form, parsed by [`FromStr`] and used by the binary's `--fault` flag:
+/// `rate-limit:K[:SECS]`, `server-error:K[:STATUS]`, `truncate:K`, `html:K`, `slow:K:MILLIS`, `repeat-cursor`,
+/// `empty-cursor`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// 429 with `Retry-After: retry_after_secs` and a rate-limit envelope (code 971).
+    RateLimit {
+        /// Period in requests.
+        every: u64,
+        /// Value of the `Retry-After` header, in seconds.
+        retry_after_secs: u64,
+    },
+    /// A 5XX (e.g. 503) with a failure envelope.
+    ServerError {
+        /// Period in requests.
+        every: u64,
+        /// The status to answer with (500..=599).
+        status: u16,
+    },
+    /// 200 with the normal body cut in half (a consistent `Content-Length`, so the JSON is what breaks).
+    TruncatedBody {
+        /// Period in requests.
+        every: u64,
+    },
+    /// 502 `text/html` from a "proxy" ([`HTML_ERROR_PAGE`]).
+    HtmlErrorPage {
+        /// Period in requests.
+        every: u64,
+    },
+    /// Waits `delay` before answering (then answers normally, or with another fault).
+    Slow {
+        /// Period in requests (1 = every request).
+        every: u64,
+        /// How long to wait.
+        delay: Duration,
+    },
+    /// A page fetched with a cursor hands back that same cursor as the next one (a pagination loop).
+    RepeatedCursor,
+    /// The last page carries `"cursor": ""` instead of leaving it out.
+    EmptyCursorOnLastPage,
+}
+
+impl Fault {
+    /// Whether this count-based fault fires on the `n`-th counted request.
+    pub(crate) fn fires(&self, n: u64) -> bool {
+        let every = match self {
+            Fault::RateLimit { every, .. }
+            | Fault::ServerError { every, .. }
+            | Fault::TruncatedBody { every }
+            | Fault::HtmlErrorPage { every }
+            | Fault::Slow { every, .. } => *every,
+            Fault::RepeatedCursor | Fault::EmptyCursorOnLastPage => return false,
+        };
+        every != 0 && n.is_multiple_of(every)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::RateLimit {
+                every,
+                retry_after_secs,
+            } => write!(f, "rate-limit:{every}:{retry_after_secs}"),
+            Fault::ServerError { every, status } => write!(f, "server-error:{every}:{status}"),
+            Fault::TruncatedBody { every } => write!(f, "truncate:{every}"),
+            Fault::HtmlErrorPage { every } => write!(f, "html:{every}"),
+            Fault::Slow { every, delay } => write!(f, "slow:{every}:{}", delay.as_millis()),
+            Fault::RepeatedCursor => f.write_str("repeat-cursor"),
+            Fault::EmptyCursorOnLastPage => f.write_str("empty-cursor"),
+        }
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let num = |i: usize, what: &str| -> Result<u64, String> {
+            let raw = parts
+                .get(i)
+                .ok_or_else(|| format!("{s:?}: missing {what}"))?;
+            raw.parse::<u64>()
+                .map_err(|_| format!("{s:?}: {what} must be a whole number"))
+        };
+        let every = |i: usize| -> Result<u64, String> {
+            let k = num(i, "period K")?;
+            if k == 0 {
+                return Err(format!("{s:?}: period K must be at least 1"));
+            }
+            Ok(k)
+        };
+        let arity = |min: usize, max: usize| -> Result<(), String> {
+            if parts.len() < min || parts.len() > max {
+                return Err(format!("{s:?}: wrong number of ':'-separated values"));
+            }
+            Ok(())
+        };
+        match parts[0] {
+            "rate-limit" => {
+                arity(2, 3)?;
+                let retry_after_secs = if parts.len() == 3 {
+                    num(2, "seconds")?
+                } else {
+                    1
+                };
+                Ok(Fault::RateLimit {
+                    every: every(1)?,
+                    retry_after_secs,
+                })
+            }
+            "server-error" => {
+                arity(2, 3)?;
+                let status = if parts.len() == 3 {
+                    num(2, "status")?
+                } else {
+                    503
+                };
+                if !(500..=599).contains(&status) {
+                    return Err(format!("{s:?}: status must be 500..=599"));
+                }
+                Ok(Fault::ServerError {
+                    every: every(1)?,
+                    status: status as u16,
+                })
+            }
+            "truncate" => {
+                arity(2, 2)?;
+                Ok(Fault::TruncatedBody { every: every(1)? })
+            }
+            "html" => {
+                arity(2, 2)?;
+                Ok(Fault::HtmlErrorPage { every: every(1)? })
+            }
+            "slow" => {
+                arity(3, 3)?;
+                Ok(Fault::Slow {
+                    every: every(1)?,
+                    delay: Duration::from_millis(num(2, "milliseconds")?),
+                })
+            }
+            "repeat-cursor" => {
+                arity(1, 1)?;
+                Ok(Fault::RepeatedCursor)
+            }
+            "empty-cursor" => {
+                arity(1, 1)?;
+                Ok(Fault::EmptyCursorOnLastPage)
+            }
+            other => Err(format!(
+                "unknown fault {other:?}; expected rate-limit:K[:SECS], server-error:K[:STATUS], truncate:K, html:K, \
+                 slow:K:MILLIS, repeat-cursor or empty-cursor"
+            )),
+        }
+    }
+}
+
+/// One answer of the canned script: consumed in order, one per request, before normal serving resumes.
+///
+/// Built with the constructors below and refined with `with_*`; [`CannedResponse::normal`] is a placeholder that
+/// serves the request normally, so a script can say "normal, then 503, then normal".
+#[derive(Clone, Debug)]
+pub struct CannedResponse {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Bytes,
+    pub(crate) delay: Option<Duration>,
+    pub(crate) normal: bool,
+}
+
+impl CannedResponse {
+    /// An empty response with this status.
+    pub fn new(status: u16) -> Self {
+        CannedResponse {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            delay: None,
+            normal: false,
+        }
+    }
+
+    /// Serve this request normally (a step of the script that injects nothing).
+    pub fn normal() -> Self {
+        CannedResponse {
+            normal: true,
+            ..CannedResponse::new(200)
+        }
+    }
+
+    /// A JSON body with `Content-Type: application/json`.
+    pub fn json(status: u16, body: &Value) -> Self {
+        CannedResponse::new(status)
+            .with_header("content-type", "application/json")
+            .with_body(serde_json::to_vec(body).unwrap_or_default())
+    }
+
+    /// The Cloudflare failure envelope with one error.
+    pub fn error(status: u16, code: u32, message: &str) -> Self {
+        CannedResponse::new(status)
+            .with_header("content-type", "application/json")
+            .with_body(failure_body(code, message))
+    }
+
+    /// An HTML body with `Content-Type: text/html`.
+    pub fn html(status: u16, html: &str) -> Self {
+        CannedResponse::new(status)
+            .with_header("content-type", "text/html")
+            .with_body(html.to_owned())
+    }
+
+    /// 429 with `Retry-After: secs` and the rate-limit envelope.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        CannedResponse::error(
+            429,
+            codes::RATE_LIMITED,
+            "Rate limited. Please wait and consider throttling your request speed",
+        )
+        .with_header("retry-after", &retry_after_secs.to_string())
+    }
+
+    /// A 302 redirect to `location` (e.g. another host, to check a client does not follow it).
+    pub fn redirect(location: &str) -> Self {
+        CannedResponse::new(302).with_header("location", location)
+    }
+
+    /// A 200 success page built from entries given as JSON (so a test can add unknown fields or enum values).
+    /// `cursor: None` leaves `result_info.cursor` out.
+    pub fn page(entries: Vec<Value>, per_page: u32, cursor: Option<&str>) -> Self {
+        let mut info = json!({ "count": entries.len(), "per_page": per_page });
+        if let Some(c) = cursor {
+            info["cursor"] = Value::from(c);
+        }
+        CannedResponse::json(
+            200,
+            &json!({ "success": true, "errors": [], "messages": [], "result": entries, "result_info": info }),
+        )
+    }
+
+    /// Adds a header (names are case-insensitive; a repeated name adds another value).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Replaces the body.
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Waits this long before answering (e.g. to trip a client's per-attempt timeout).
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fault's text form parses back to the same fault; bad forms are errors, not panics.
+    #[test]
+    fn fault_text_round_trips() {
+        let all = [
+            Fault::RateLimit {
+                every: 3,
+                retry_after_secs: 2,
+            },
+            Fault::ServerError {
+                every: 4,
+                status: 502,
+            },
+            Fault::TruncatedBody { every: 5 },
+            Fault::HtmlErrorPage { every: 6 },
+            Fault::Slow {
+                every: 1,
+                delay: Duration::from_millis(20),
+            },
+            Fault::RepeatedCursor,
+            Fault::EmptyCursorOnLastPage,
+        ];
+        for f in all {
+            assert_eq!(f.to_string().parse::<Fault>(), Ok(f));
+        }
+        assert_eq!(
+            "rate-limit:5".parse(),
+            Ok(Fault::RateLimit {
+                every: 5,
+                retry_after_secs: 1
+            })
+        );
+        assert_eq!(
+            "server-error:2".parse(),
+            Ok(Fault::ServerError {
+                every: 2,
+                status: 503
+            })
+        );
+        for bad in [
+            "",
+            "rate-limit",
+            "rate-limit:0",
+            "server-error:1:404",
+            "slow:1",
+            "truncate:x",
+            "nope:1",
+            "html:1:2",
+        ] {
+            assert!(bad.parse::<Fault>().is_err(), "{bad:?}");
+        }
+    }
+}

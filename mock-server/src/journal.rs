@@ -1,0 +1,103 @@
+//! The request journal: every request the server received, exactly as it arrived, so tests can assert the request
+//! line, the query format and the headers a client sent, and notice requests it should never have sent.
+
+use std::sync::Mutex;
+
+/// One received request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// 0-based arrival order.
+    pub seq: u64,
+    /// The HTTP method, e.g. `GET`.
+    pub method: String,
+    /// The path exactly as sent (still percent-encoded), e.g. `/client/v4/accounts/…/audit-log`.
+    pub path: String,
+    /// The raw query string without `?`, still percent-encoded; `None` when the target had no `?`.
+    pub query: Option<String>,
+    /// Headers in arrival order, names lower-cased; values decoded lossily as UTF-8.
+    pub headers: Vec<(String, String)>,
+    /// Why the request did not match a route the mock serves (unknown path, wrong method, unknown
+    /// account or zone id); `None` for an expected request.
+    pub unexpected: Option<String>,
+}
+
+impl RecordedRequest {
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The request target as sent: path plus `?query` when there was one.
+    pub fn target(&self) -> String {
+        match &self.query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.clone(),
+        }
+    }
+
+    /// The decoded query parameters in order (form decoding: `+` is a space).
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.query.as_deref().unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    /// The decoded value of the first query parameter called `name`.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Thread-safe store of recorded requests.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    enabled: bool,
+    entries: Mutex<Vec<RecordedRequest>>,
+    unexpected: Mutex<Vec<RecordedRequest>>,
+}
+
+impl Journal {
+    pub(crate) fn new(enabled: bool) -> Self {
+        Journal {
+            enabled,
+            ..Journal::default()
+        }
+    }
+
+    /// Records a request; unexpected requests are always kept, even with the journal off.
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        if request.unexpected.is_some() {
+            lock(&self.unexpected).push(request.clone());
+        }
+        if self.enabled {
+            lock(&self.entries).push(request);
+        }
+    }
+
+    pub(crate) fn all(&self) -> Vec<RecordedRequest> {
+        lock(&self.entries).clone()
+    }
+
+    pub(crate) fn take(&self) -> Vec<RecordedRequest> {
+        std::mem::take(&mut *lock(&self.entries))
+    }
+
+    pub(crate) fn unexpected(&self) -> Vec<RecordedRequest> {
+        lock(&self.unexpected).clone()
+    }
+
+    pub(crate) fn take_unexpected(&self) -> Vec<RecordedRequest> {
+        std::mem::take(&mut *lock(&self.unexpected))
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking test thread poisoned it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
