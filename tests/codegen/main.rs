@@ -1,1 +1,7 @@
-//! Tests of the codegen area.
+//! Tests of the generator: snapshots of small fixture specs, freshness and determinism of the
+//! checked-in client, the error catalogue for bad inputs, and the public API shape.
+//!
+//! One test binary for the whole area, so the generator is built and linked once.
+
+mod snapshots;
+mod support;

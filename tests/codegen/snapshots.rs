@@ -1,0 +1,123 @@
+//! Snapshots of the code generated for small fixture specs, one behaviour each.
+//!
+//! Each snapshot holds only the items the behaviour shows, so a change to the generator or to
+//! progenitor shows up as a small, readable diff; reviewing that diff is reviewing the change.
+
+use insta::assert_snapshot;
+
+use crate::support::{generate_ok, slice};
+
+/// Nullable properties: required+nullable and optional+nullable both become `Option`, and only
+/// optional ones are skipped when absent.
+#[test]
+fn nullable_fields() {
+    let source = generate_ok("nullable.yaml", None);
+    assert_snapshot!(slice(&source, &["types::Thing"]));
+}
+
+/// The success envelope `allOf [common, {result, result_info}]` becomes one flat struct with
+/// the common fields, a typed `result` list and a `result_info` struct.
+#[test]
+fn envelope_allof_flattens() {
+    let source = generate_ok("envelope.yaml", None);
+    assert_snapshot!(slice(
+        &source,
+        &[
+            "types::ItemsResponse",
+            "types::ItemsResponseResultInfo",
+            "types::ApiResponseCommon",
+        ]
+    ));
+}
+
+/// A `4XX` range response becomes the operation's typed error, matched as `400..=499`.
+#[test]
+fn ranges_4xx_is_typed_error() {
+    let source = generate_ok("ranges.yaml", None);
+    assert_snapshot!(slice(&source, &["builder::GetThings"]));
+}
+
+/// A `4XX` given as `$ref: #/components/responses/...` and a `5XX` given inline with the same
+/// schema are one error shape: the operation generates, with one error type for both ranges.
+#[test]
+fn ranges_ref_and_inline_share_error_type() {
+    let source = generate_ok("ranges.yaml", None);
+    assert_snapshot!(slice(&source, &["builder::GetOtherThings"]));
+}
+
+/// A component enum referenced from a query parameter and from a property is one Rust enum,
+/// used in both places.
+#[test]
+fn enums_shared_ref() {
+    let source = generate_ok("enums.yaml", None);
+    assert_snapshot!(slice(
+        &source,
+        &[
+            "types::FieldChanged+impls",
+            "types::SharedEntry",
+            "builder::GetShared"
+        ]
+    ));
+}
+
+/// Inline enums become one Rust enum per place they appear (named after the operation or the
+/// containing schema), which is why the workspace overlay turns them into shared `$ref`s.
+#[test]
+fn enums_inline() {
+    let source = generate_ok("enums.yaml", None);
+    assert_snapshot!(slice(
+        &source,
+        &[
+            "types::GetInlineOrder",
+            "types::InlineEntryFieldChanged",
+            "types::InlineEntry"
+        ]
+    ));
+}
+
+/// Path parameters (from the path item and the operation, in template order) are required
+/// builder setters; query parameters are optional unless `required`, with component `$ref`s
+/// resolved, and are encoded under their spec names.
+#[test]
+fn params_path_and_query() {
+    let source = generate_ok("params.yaml", None);
+    assert_snapshot!(slice(&source, &["builder::GetThing"]));
+}
+
+/// Query names that are not Rust identifiers (`issue_class~neq`, `type`) get sanitized setter
+/// names (`issue_class_neq`, `type_`) but are still sent under their original names.
+#[test]
+fn tilde_query_names() {
+    let source = generate_ok("tilde.yaml", None);
+    assert_snapshot!(slice(&source, &["builder::GetInsights"]));
+}
+
+/// The fixture without an overlay: the baseline the overlay snapshots differ from.
+#[test]
+fn overlay_none() {
+    let source = generate_ok("overlay_base.yaml", None);
+    assert_snapshot!(slice(&source, &["types::Widget"]));
+}
+
+/// An `update` action merges into the target: `required` is added (so `id` is no longer an
+/// `Option`), and a nested property's description and `maxLength` are replaced and added.
+#[test]
+fn overlay_update() {
+    let source = generate_ok("overlay_base.yaml", Some("overlay_update.yaml"));
+    assert_snapshot!(slice(&source, &["types::Widget", "types::WidgetName"]));
+}
+
+/// A `remove` action deletes exactly the targeted property.
+#[test]
+fn overlay_remove() {
+    let source = generate_ok("overlay_base.yaml", Some("overlay_remove.yaml"));
+    assert_snapshot!(slice(&source, &["types::Widget"]));
+}
+
+/// A JSONPath filter target (`[?@['x-internal'] == true]`) removes every matching property
+/// and keeps the ones whose flag is false or absent.
+#[test]
+fn overlay_filter() {
+    let source = generate_ok("overlay_base.yaml", Some("overlay_filter.yaml"));
+    assert_snapshot!(slice(&source, &["types::Widget"]));
+}
