@@ -169,12 +169,14 @@ pub fn pascal_case(name: &str) -> String {
     out
 }
 
+/// The panic's message on one line (typify's messages embed multi-line `{:#?}` dumps).
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
+    let text = if let Some(text) = panic.downcast_ref::<&str>() {
+        text
     } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
+        text.as_str()
     } else {
-        "unknown panic".to_owned()
-    }
+        "unknown panic"
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
