@@ -167,22 +167,37 @@ impl MockServer {
     /// Generates the data and starts serving on a thread of its own with its own two-worker runtime; needs no
     /// runtime from the caller. Dropping the server stops and joins that thread.
     pub fn start_in_background(config: Config) -> io::Result<MockServer> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("mock-server")
-            .enable_all()
-            .build()?;
-        let listener = {
-            let _guard = runtime.enter();
-            TcpListener::from_std(bind(config.port)?)?
-        };
+        let listener = bind(config.port)?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::new(&config));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         let served = state.clone();
+        // The runtime is built, used and dropped on its own thread, so starting or dropping the server from inside
+        // another runtime is fine.
         let thread = std::thread::Builder::new()
             .name("mock-server".into())
             .spawn(move || {
+                let setup = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("mock-server")
+                    .enable_all()
+                    .build()
+                    .and_then(|rt| {
+                        let listener = {
+                            let _guard = rt.enter();
+                            TcpListener::from_std(listener)?
+                        };
+                        Ok((rt, listener))
+                    });
+                let (runtime, listener) = match setup {
+                    Ok(ok) => ok,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
                 runtime.block_on(async move {
                     tokio::select! {
                         () = server::serve(listener, served) => {}
@@ -190,6 +205,14 @@ impl MockServer {
                     }
                 });
             })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => return Err(io::Error::other("mock-server thread ended during start")),
+        }
         Ok(MockServer {
             addr,
             state,

@@ -1,0 +1,265 @@
+//! Each injected fault does what it says, on the requests it says, and leaves the data intact; the canned script
+//! is consumed in order before normal serving.
+
+use std::time::Duration;
+
+use mock_server::{CannedResponse, Config, Fault, HTML_ERROR_PAGE, MockServer, Scope, codes};
+use serde_json::json;
+
+use crate::support::{get, get_raw, send, walk};
+
+fn small() -> Config {
+    Config::default().with_entries(100)
+}
+
+/// 429 with Retry-After on every K-th request, the rest served normally.
+#[tokio::test]
+async fn rate_limit_every_k_requests_with_retry_after() {
+    let server = MockServer::start(small().with_fault(Fault::RateLimit {
+        every: 3,
+        retry_after_secs: 7,
+    }))
+    .await;
+    let url = server.audit_log_url(Scope::Account, None);
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let r = get_raw(&server, &url, "per_page=5").await;
+        if r.status == 429 {
+            r.assert_failure(429, codes::RATE_LIMITED);
+            assert_eq!(r.header("retry-after"), Some("7"));
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [200, 200, 429, 200, 200, 429, 200]);
+}
+
+/// A 5XX envelope every K-th request, with the configured status.
+#[tokio::test]
+async fn server_error_every_k_requests() {
+    let server = MockServer::start(
+        small()
+            .with_fault(Fault::ServerError {
+                every: 2,
+                status: 503,
+            })
+            .with_fault(Fault::ServerError {
+                every: 5,
+                status: 500,
+            }),
+    )
+    .await;
+    let url = server.audit_log_url(Scope::Zone, None);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = get_raw(&server, &url, "").await;
+        if r.status != 200 {
+            r.assert_failure(r.status, codes::SERVER_ERROR);
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [200, 503, 200, 503, 500, 503]);
+}
+
+/// A truncated body is a 200 whose bytes are the first half of the normal page: not valid JSON.
+#[tokio::test]
+async fn truncated_body_is_the_first_half_of_the_page() {
+    let server = MockServer::start(small().with_fault(Fault::TruncatedBody { every: 2 })).await;
+    let url = server.audit_log_url(Scope::Account, None);
+    let whole = get_raw(&server, &url, "per_page=10").await;
+    let cut = get_raw(&server, &url, "per_page=10").await;
+    assert_eq!((whole.status, cut.status), (200, 200));
+    assert_eq!(cut.body.len(), whole.body.len() / 2);
+    assert!(whole.body.starts_with(&cut.body));
+    assert!(serde_json::from_slice::<serde_json::Value>(&cut.body).is_err());
+    assert_eq!(
+        cut.header("content-length"),
+        Some(cut.body.len().to_string().as_str())
+    );
+}
+
+/// A proxy's HTML 502 page, with an HTML content type.
+#[tokio::test]
+async fn html_error_page_from_a_proxy() {
+    let server = MockServer::start(small().with_fault(Fault::HtmlErrorPage { every: 1 })).await;
+    let r = get_raw(&server, &server.audit_log_url(Scope::Account, None), "").await;
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("content-type"), Some("text/html"));
+    assert_eq!(&r.body[..], HTML_ERROR_PAGE.as_bytes());
+}
+
+/// Slow responses still arrive complete and correct (no timing is asserted).
+#[tokio::test]
+async fn slow_responses_arrive_intact() {
+    let server = MockServer::start(small().with_fault(Fault::Slow {
+        every: 1,
+        delay: Duration::from_millis(30),
+    }))
+    .await;
+    let (got, _) = walk(
+        &server,
+        Scope::Account,
+        None,
+        &[("per_page", "40"), ("order", "asc")],
+    )
+    .await;
+    assert_eq!(got, server.entries(Scope::Account, None));
+}
+
+/// With the repeated-cursor fault, a page fetched with a cursor hands that same cursor back.
+#[tokio::test]
+async fn repeated_cursor_hands_back_the_cursor_already_given() {
+    let server = MockServer::start(small().with_fault(Fault::RepeatedCursor)).await;
+    let url = server.audit_log_url(Scope::Account, None);
+    let first = get_raw(&server, &url, "per_page=10").await.json();
+    let cursor = first["result_info"]["cursor"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let next = send(get(&server, &url).query(&[("per_page", "10"), ("cursor", &cursor)]))
+            .await
+            .json();
+        assert_eq!(
+            next["result_info"]["cursor"].as_str(),
+            Some(cursor.as_str())
+        );
+        assert_eq!(next["result"].as_array().map(Vec::len), Some(10));
+    }
+}
+
+/// With the empty-cursor fault, the last page carries `"cursor": ""`; earlier pages carry real cursors.
+#[tokio::test]
+async fn empty_cursor_on_the_last_page() {
+    let server = MockServer::start(small().with_fault(Fault::EmptyCursorOnLastPage)).await;
+    let url = server.audit_log_url(Scope::Zone, None);
+    let first = get_raw(&server, &url, "per_page=60").await.json();
+    let cursor = first["result_info"]["cursor"].as_str().unwrap().to_owned();
+    assert!(!cursor.is_empty());
+    let last = send(get(&server, &url).query(&[("per_page", "60"), ("cursor", &cursor)])).await;
+    assert!(String::from_utf8_lossy(&last.body).contains(r#""cursor":"""#));
+    assert_eq!(
+        last.json()["result_info"],
+        json!({"count":40,"per_page":60,"cursor":""})
+    );
+}
+
+/// A walk that retries every 429 and 5XX still reads the full set exactly once: faults never corrupt paging.
+#[tokio::test]
+async fn retried_faults_leave_the_walk_intact() {
+    let server = MockServer::start(
+        Config::default()
+            .with_entries(500)
+            .with_fault(Fault::RateLimit {
+                every: 3,
+                retry_after_secs: 1,
+            })
+            .with_fault(Fault::ServerError {
+                every: 4,
+                status: 502,
+            }),
+    )
+    .await;
+    let url = server.audit_log_url(Scope::Account, None);
+    let mut cursor: Option<String> = None;
+    let mut got = Vec::new();
+    let mut failures = 0;
+    loop {
+        let mut q = vec![("per_page", "30".to_owned())];
+        if let Some(c) = &cursor {
+            q.push(("cursor", c.clone()));
+        }
+        let r = send(get(&server, &url).query(&q)).await;
+        if r.status != 200 {
+            failures += 1;
+            continue;
+        }
+        let v = r.json();
+        got.extend(v["result"].as_array().unwrap().iter().cloned());
+        match v["result_info"]["cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert!(failures > 0);
+    assert_eq!(
+        got,
+        server
+            .entries_json(Scope::Account, None)
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+    );
+}
+
+/// The script answers the first requests in order (429 then normal then 503 then a redirect), then serving goes on
+/// normally; canned answers are not counted by count-based faults.
+#[tokio::test]
+async fn canned_script_is_answered_in_order_then_normal_serving() {
+    let server = MockServer::start(
+        small()
+            .with_script([
+                CannedResponse::rate_limited(1),
+                CannedResponse::normal(),
+                CannedResponse::error(503, 10013, "maintenance"),
+                CannedResponse::redirect("http://203.0.113.7/client/v4/elsewhere"),
+            ])
+            .with_fault(Fault::RateLimit {
+                every: 2,
+                retry_after_secs: 9,
+            }),
+    )
+    .await;
+    assert_eq!(server.canned_remaining(), 4);
+    let url = server.audit_log_url(Scope::Account, None);
+    let r = get_raw(&server, &url, "").await;
+    r.assert_failure(429, codes::RATE_LIMITED);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(
+        get_raw(&server, &url, "").await.status,
+        200,
+        "normal(): counted request 1"
+    );
+    get_raw(&server, &url, "").await.assert_failure(503, 10013);
+    let r = get_raw(&server, &url, "").await;
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("location"),
+        Some("http://203.0.113.7/client/v4/elsewhere")
+    );
+    assert_eq!(server.canned_remaining(), 0);
+    // Counted requests 2 (429 fault) and 3 (normal).
+    assert_eq!(get_raw(&server, &url, "").await.status, 429);
+    assert_eq!(get_raw(&server, &url, "").await.status, 200);
+}
+
+/// Canned pages can carry what the generator never makes (unknown fields and enum values, success:false in a 200),
+/// can be queued at run time, and can be delayed.
+#[tokio::test]
+async fn canned_pages_are_served_verbatim() {
+    let server = MockServer::start(small()).await;
+    let mut entries = server.entries_json(Scope::Account, None)[..2].to_vec();
+    entries[0]["field_changed"] = json!("severity");
+    entries[1]["new_field"] = json!({"nested": true});
+    server.push_canned(
+        CannedResponse::page(entries.clone(), 2, Some("next-please"))
+            .with_delay(Duration::from_millis(10)),
+    );
+    server.push_canned(CannedResponse::json(200, &json!({"success": false, "errors": [{"code": 1000, "message": "x"}], "messages": [], "result": null})));
+    server.push_canned(
+        CannedResponse::html(500, "<p>oops</p>")
+            .with_header("x-extra", "1")
+            .with_header("bad header", "dropped"),
+    );
+    let url = server.audit_log_url(Scope::Account, None);
+    let v = get_raw(&server, &url, "").await.json();
+    assert_eq!(v["result"], json!(entries));
+    assert_eq!(
+        v["result_info"],
+        json!({"count": 2, "per_page": 2, "cursor": "next-please"})
+    );
+    let v = get_raw(&server, &url, "").await;
+    assert_eq!((v.status, v.json()["success"].clone()), (200, json!(false)));
+    let v = get_raw(&server, &url, "").await;
+    assert_eq!(
+        (v.status, v.header("x-extra"), &v.body[..]),
+        (500, Some("1"), &b"<p>oops</p>"[..])
+    );
+    assert_eq!(v.header("content-type"), Some("text/html"));
+}

@@ -1,0 +1,8 @@
+//! The mock server's own tests: one binary, each test named as the claim it proves, all on 127.0.0.1.
+
+mod data;
+mod faults;
+mod journal;
+mod paging;
+mod support;
+mod validation;

@@ -1,0 +1,266 @@
+//! Cursor paging walks the whole selection exactly once, in order, for any page size; filters and order are
+//! honoured; the envelope has the spec's shape.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use mock_server::{AuditLogEntry, Config, FieldChanged, Filters, MockServer, Order, Scope};
+use serde_json::Value;
+
+use crate::support::{get, get_raw, send, walk};
+
+/// A predicate that says which entries a filter keeps.
+type Keep<'a> = Box<dyn Fn(&AuditLogEntry) -> bool + 'a>;
+
+fn time(e: &AuditLogEntry) -> DateTime<Utc> {
+    e.changed_at.parse().expect("changed_at is RFC 3339")
+}
+
+/// For several page sizes, both orders, both scopes, an insight and the whole scope: every entry once, in order,
+/// full pages except the last, and the last page has no cursor.
+#[tokio::test]
+async fn every_page_size_walks_the_full_set_exactly_once_in_order() {
+    let server = MockServer::start(
+        Config::default()
+            .with_entries(1234)
+            .with_insights_per_scope(3),
+    )
+    .await;
+    for scope in Scope::ALL {
+        let issue = server.issue_ids(scope)[1].clone();
+        for issue in [None, Some(issue.as_str())] {
+            let oldest_first = server.entries(scope, issue);
+            assert!(
+                oldest_first.len() > 300,
+                "an insight holds about a third of 1234"
+            );
+            for per_page in ["1", "7", "25", "333", "1000"] {
+                let n: usize = per_page.parse().unwrap();
+                for (order, reversed) in [("asc", false), ("desc", true)] {
+                    let (got, sizes) = walk(
+                        &server,
+                        scope,
+                        issue,
+                        &[("per_page", per_page), ("order", order)],
+                    )
+                    .await;
+                    let mut expected = oldest_first.clone();
+                    if reversed {
+                        expected.reverse();
+                    }
+                    assert_eq!(
+                        got, expected,
+                        "{scope:?} {issue:?} per_page={per_page} order={order}"
+                    );
+                    assert_eq!(sizes.len(), expected.len().div_ceil(n));
+                    assert!(sizes[..sizes.len() - 1].iter().all(|s| *s == n));
+                    let ids: HashSet<&str> = got.iter().map(|e| e.id.as_str()).collect();
+                    assert_eq!(ids.len(), got.len(), "no entry twice");
+                }
+            }
+        }
+    }
+}
+
+/// Without parameters: newest first, 25 per page, and `result_info.per_page` echoes the default.
+#[tokio::test]
+async fn defaults_are_newest_first_and_25_per_page() {
+    let server = MockServer::start(Config::default().with_entries(60)).await;
+    let v = send(get(&server, &server.audit_log_url(Scope::Account, None)))
+        .await
+        .json();
+    let page: Vec<AuditLogEntry> = serde_json::from_value(v["result"].clone()).unwrap();
+    let all = server.entries(Scope::Account, None);
+    let newest: Vec<AuditLogEntry> = all.iter().rev().take(25).cloned().collect();
+    assert_eq!(page, newest);
+    assert_eq!(v["result_info"]["per_page"], 25);
+    assert_eq!(v["result_info"]["count"], 25);
+    let (walked, _) = walk(&server, Scope::Account, None, &[]).await;
+    assert_eq!(walked.len(), 60);
+    assert!(walked.windows(2).all(|w| w[0].changed_at > w[1].changed_at));
+}
+
+/// since is inclusive, before exclusive (at the exact timestamp of an entry), field_changed and changed_by match
+/// exactly; the expectation is computed here from the raw data, independently of the server's own filter.
+#[tokio::test]
+async fn filters_select_exactly_the_matching_entries() {
+    let server = MockServer::start(Config::default().with_entries(900)).await;
+    for scope in Scope::ALL {
+        let all = server.entries(scope, None);
+        let since = all[100].changed_at.clone();
+        let before = all[700].changed_at.clone();
+        let cases: Vec<(Vec<(&str, &str)>, Keep)> = vec![
+            (
+                vec![("since", &since)],
+                Box::new(|e: &AuditLogEntry| e.changed_at >= since),
+            ),
+            (
+                vec![("before", &before)],
+                Box::new(|e: &AuditLogEntry| e.changed_at < before),
+            ),
+            (
+                vec![("field_changed", "status")],
+                Box::new(|e: &AuditLogEntry| e.field_changed == "status"),
+            ),
+            (
+                vec![("field_changed", "user_classification")],
+                Box::new(|e: &AuditLogEntry| e.field_changed == "user_classification"),
+            ),
+            (
+                vec![("changed_by", "system")],
+                Box::new(|e: &AuditLogEntry| e.changed_by == "system"),
+            ),
+            (
+                vec![("changed_by", "d.okafor+secops@example.com")],
+                Box::new(|e: &AuditLogEntry| e.changed_by == "d.okafor+secops@example.com"),
+            ),
+            (
+                vec![("changed_by", "nobody@example.com")],
+                Box::new(|_: &AuditLogEntry| false),
+            ),
+            (
+                vec![
+                    ("since", &since),
+                    ("before", &before),
+                    ("field_changed", "status"),
+                    ("changed_by", "system"),
+                ],
+                Box::new(|e: &AuditLogEntry| {
+                    e.changed_at >= since
+                        && e.changed_at < before
+                        && e.field_changed == "status"
+                        && e.changed_by == "system"
+                }),
+            ),
+            (
+                vec![("since", &before), ("before", &since)],
+                Box::new(|_: &AuditLogEntry| false),
+            ),
+        ];
+        for (params, keep) in &cases {
+            let expected: Vec<AuditLogEntry> = all.iter().filter(|e| keep(e)).cloned().collect();
+            let mut q = params.clone();
+            q.extend([("order", "asc"), ("per_page", "50")]);
+            let (got, _) = walk(&server, scope, None, &q).await;
+            assert_eq!(got, expected, "{scope:?} {params:?}");
+            // The default (newest-first) walk is the same set reversed.
+            q.retain(|(k, _)| *k != "order");
+            let (desc, _) = walk(&server, scope, None, &q).await;
+            assert_eq!(
+                desc,
+                expected.iter().rev().cloned().collect::<Vec<_>>(),
+                "{scope:?} {params:?} desc"
+            );
+        }
+        // Boundaries: the entry at `since` is in, the entry at `before` is out.
+        let (got, _) = walk(
+            &server,
+            scope,
+            None,
+            &[("since", &since), ("before", &before), ("order", "asc")],
+        )
+        .await;
+        assert_eq!(got.first(), Some(&all[100]));
+        assert_eq!(got.last(), Some(&all[699]));
+    }
+}
+
+/// The server's own expectation helper agrees with what a filtered walk of an insight returns.
+#[tokio::test]
+async fn expected_entries_matches_a_filtered_walk() {
+    let server = MockServer::start(Config::default().with_entries(500)).await;
+    let issue = server.issue_ids(Scope::Zone)[2].clone();
+    let all = server.entries(Scope::Zone, Some(&issue));
+    let since: DateTime<Utc> = time(&all[10]);
+    let filters = Filters {
+        since: Some(since),
+        field_changed: Some(FieldChanged::UserClassification),
+        order: Order::Desc,
+        ..Filters::default()
+    };
+    let since_text = since.to_rfc3339();
+    let (got, _) = walk(
+        &server,
+        Scope::Zone,
+        Some(&issue),
+        &[
+            ("since", &since_text),
+            ("field_changed", "user_classification"),
+            ("per_page", "9"),
+        ],
+    )
+    .await;
+    assert!(!got.is_empty());
+    assert_eq!(
+        got,
+        server.expected_entries(Scope::Zone, Some(&issue), &filters)
+    );
+    assert_eq!(server.entry_count(Scope::Zone, Some(&issue)), all.len());
+    assert!(
+        server
+            .expected_entries(Scope::Zone, Some("nope"), &filters)
+            .is_empty()
+    );
+}
+
+/// An empty selection is one page with an empty result and no cursor.
+#[tokio::test]
+async fn empty_selection_is_one_page_without_cursor() {
+    let server = MockServer::start(Config::default().with_entries(50).with_zone_entries(0)).await;
+    let r = get_raw(
+        &server,
+        &server.audit_log_url(Scope::Zone, None),
+        "per_page=1000",
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"success":true,"errors":[],"messages":[],"result":[],
+                           "result_info":{"count":0,"per_page":1000}})
+    );
+    let r = get_raw(
+        &server,
+        &server.audit_log_url(Scope::Account, None),
+        "changed_by=nobody",
+    )
+    .await;
+    assert_eq!(r.json()["result"], serde_json::json!([]));
+    assert!(r.json()["result_info"].get("cursor").is_none());
+}
+
+/// The success envelope has exactly the spec's keys, the cursor is a non-empty string until the last page, and
+/// responses carry JSON content type and a cf-ray header.
+#[tokio::test]
+async fn success_envelope_has_the_spec_shape() {
+    let server = MockServer::start(Config::default().with_entries(30)).await;
+    let r = get_raw(
+        &server,
+        &server.audit_log_url(Scope::Account, None),
+        "per_page=20",
+    )
+    .await;
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(r.header("cf-ray").is_some_and(|v| v.ends_with("-MCK")));
+    let v = r.json();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys.len(), 5);
+    for k in ["success", "errors", "messages", "result", "result_info"] {
+        assert!(keys.contains(&k), "{k}");
+    }
+    assert_eq!(v["success"], true);
+    assert_eq!(v["errors"], serde_json::json!([]));
+    let cursor = v["result_info"]["cursor"].as_str().unwrap();
+    assert!(!cursor.is_empty());
+    let last = send(
+        get(&server, &server.audit_log_url(Scope::Account, None))
+            .query(&[("per_page", "20"), ("cursor", cursor)]),
+    )
+    .await
+    .json();
+    assert_eq!(
+        last["result_info"],
+        serde_json::json!({"count":10,"per_page":20})
+    );
+    assert_eq!(last["result"].as_array().map(Vec::len), Some(10));
+    assert!(matches!(last["result"][0], Value::Object(_)));
+}
