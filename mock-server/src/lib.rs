@@ -50,6 +50,35 @@
 //! where the server must not share the client's runtime. The binary (`cargo run -p mock-server --release -- --port
 //! 8787 --entries 100000`) serves the same thing for manual use.
 //!
+//! # Data
+//!
+//! One account ([`ACCOUNT_ID`]) and one zone ([`ZONE_ID`]), each with its own entries spread uniformly over
+//! [`Config::with_insights_per_scope`] insights (ids of 32 lowercase hex digits, [`MockServer::issue_ids`]).
+//! Within a scope `changed_at` strictly increases (millisecond precision, `Z`), and `id` is a UUIDv7 whose
+//! timestamp is `changed_at`, so ids increase with it. `field_changed` is `status` or `user_classification`,
+//! `current_value`/`previous_value` follow each insight's history (`null` before a first value and when a
+//! classification is cleared), `rationale` is `null` about 40% of the time, `changed_by` is `system` or one of a
+//! few users ([`ACTORS`]), and zone entries (only they) carry the integer `zone_id` [`ZONE_NUMERIC_ID`].
+//! [`MockServer::entries`] returns the served bytes parsed back as [`AuditLogEntry`] values.
+//!
+//! # Validation
+//!
+//! Answered in Cloudflare's failure envelope (`{"success":false,"errors":[{"code":…,"message":…}],
+//! "messages":[],"result":null}`, codes in [`codes`]): no valid credentials → 401 (code 10000); `per_page` not an
+//! integer in 1..=1000, `since`/`before` not RFC 3339, `field_changed`/`order` outside their enums, a parameter
+//! given twice, or a cursor that is malformed, tampered with or replayed with other filters or order → 400; an
+//! unknown insight → 404; an unknown path, account or zone id → 404 and an unexpected-request flag; another
+//! method → 405 and a flag.
+//!
+//! # Faults
+//!
+//! [`Config::with_fault`] (or `--fault` on the binary, same text forms): `rate-limit:K[:SECS]` (429 with
+//! `Retry-After`), `server-error:K[:STATUS]` (503 by default), `truncate:K` (200 with half a body), `html:K` (a
+//! proxy's 502 HTML page), `slow:K:MILLIS`, `repeat-cursor` (a page fetched with a cursor returns that same cursor)
+//! and `empty-cursor` (`"cursor": ""` on the last page). `K` counts requests to served routes, canned answers
+//! excluded. [`Config::with_script`] and [`MockServer::push_canned`] queue exact answers (including a 302 via
+//! [`CannedResponse::redirect`] and delays) that are consumed one per request before normal serving.
+//!
 //! # Choice of HTTP stack
 //!
 //! hyper 1 with hyper-util's tokio glue, HTTP/1 server only: both are already in the workspace's dependency graph
