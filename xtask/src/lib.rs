@@ -1,8 +1,10 @@
-//! Workspace automation behind `cargo xtask`: regenerating the client and checking it is fresh.
+//! Workspace automation behind `cargo xtask`: regenerating the client, checking it is fresh, and
+//! reviewing a spec change.
 //!
 //! A library as well as a binary so that the workspace's tests run exactly the code path the
 //! command runs.
 
+pub mod diff;
 pub mod files;
 pub mod pin;
 pub mod regenerate;

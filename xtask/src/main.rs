@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xtask::diff;
 use xtask::files::Outcome;
 use xtask::regenerate::{self, COMMAND};
 
@@ -28,11 +29,54 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Compare two versions of the spec and classify each change for users of the client.
+    ///
+    /// Exit codes: 0 done (and the --fail-on gate passed), 1 breaking changes found with
+    /// `--fail-on breaking`, 2 usage or input error.
+    Diff {
+        /// The spec before: a file, or a git revision whose spec/openapi.yaml is read.
+        #[arg(long, value_name = "SPEC_OR_GIT_REV")]
+        old: String,
+        /// The spec after: a file or a git revision [default: the working tree's spec/openapi.yaml].
+        #[arg(long, value_name = "SPEC_OR_GIT_REV")]
+        new: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = diff::Format::Text)]
+        format: diff::Format,
+        /// Exit with code 1 when a change of this class is found.
+        #[arg(long, value_enum, default_value_t = diff::FailOn::Never)]
+        fail_on: diff::FailOn,
+    },
 }
 
 fn main() -> ExitCode {
+    // A usage error exits with clap's code 2, the same as `diff::EXIT_ERROR`.
     let cli = Cli::parse();
     match cli.command {
+        Command::Diff {
+            old,
+            new,
+            format,
+            fail_on,
+        } => {
+            let options = diff::Options {
+                old,
+                new,
+                overlay: None,
+                format,
+                fail_on,
+            };
+            match diff::run(&options) {
+                Ok(report) => {
+                    print!("{}", report.render(format));
+                    ExitCode::from(report.exit_code(fail_on))
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::from(diff::EXIT_ERROR)
+                }
+            }
+        }
         Command::Regenerate { check, spec, out } => {
             let options = regenerate::Options { check, spec, out };
             match regenerate::run(&options) {
