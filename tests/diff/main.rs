@@ -1,1 +1,10 @@
-//! Tests of the diff area.
+//! Tests of `cargo xtask diff`: one small fixture pair per change kind with the classification
+//! the generated client's behaviour calls for, the realistic multi-change pair with snapshots of
+//! both output formats, the `--fail-on breaking` exit code, and clear errors on bad inputs.
+//!
+//! The tests call the library (`xtask::diff`) that the command runs.
+
+mod errors;
+mod realistic;
+mod rules;
+mod support;
