@@ -252,5 +252,7 @@ fn compact(tokens: &str) -> String {
         }
     }
     // A trailing comma inside generic arguments or parentheses.
-    out.replace(", >", ">").replace(",>", ">").replace(", )", ")")
+    out.replace(", >", ">")
+        .replace(",>", ">")
+        .replace(", )", ")")
 }
