@@ -50,7 +50,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub current_value: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub field_changed: ::std::option::Option<SecurityCenterAuditLogFieldChanged>,
+        pub field_changed: ::std::option::Option<crate::FieldChanged>,
         ///UUIDv7 identifier for the audit log entry, time-ordered.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
@@ -70,62 +70,6 @@ pub mod types {
     impl SecurityCenterAuditLog {
         pub fn builder() -> builder::SecurityCenterAuditLog {
             Default::default()
-        }
-    }
-    ///The field of an insight that an audit-log entry records a change of.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum SecurityCenterAuditLogFieldChanged {
-        #[serde(rename = "status")]
-        Status,
-        #[serde(rename = "user_classification")]
-        UserClassification,
-    }
-    impl ::std::fmt::Display for SecurityCenterAuditLogFieldChanged {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Status => f.write_str("status"),
-                Self::UserClassification => f.write_str("user_classification"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SecurityCenterAuditLogFieldChanged {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "status" => Ok(Self::Status),
-                "user_classification" => Ok(Self::UserClassification),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SecurityCenterAuditLogFieldChanged {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SecurityCenterAuditLogFieldChanged {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///Sort order of audit-log entries by time.
@@ -522,7 +466,7 @@ pub mod types {
                 ::std::string::String,
             >,
             field_changed: ::std::result::Result<
-                ::std::option::Option<super::SecurityCenterAuditLogFieldChanged>,
+                ::std::option::Option<crate::FieldChanged>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -602,9 +546,7 @@ pub mod types {
             }
             pub fn field_changed<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SecurityCenterAuditLogFieldChanged>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<crate::FieldChanged>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.field_changed = value
@@ -1109,6 +1051,7 @@ Version: 4.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: crate::runtime::Runtime,
 }
 impl Client {
     /// Create a new client.
@@ -1116,7 +1059,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: crate::runtime::Runtime) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -1124,7 +1067,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -1132,14 +1075,19 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: crate::runtime::Runtime,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<crate::runtime::Runtime> for Client {
     fn api_version() -> &'static str {
         "4.0.0"
     }
@@ -1149,11 +1097,11 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &crate::runtime::Runtime {
+        &self.inner
     }
 }
-impl ClientHooks<()> for &Client {}
+impl ClientHooks<crate::runtime::Runtime> for &Client {}
 impl Client {
     /**Retrieves Account Audit Log
 
@@ -1311,7 +1259,7 @@ pub mod builder {
         before: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         changed_by: Result<Option<::std::string::String>, String>,
         cursor: Result<Option<::std::string::String>, String>,
-        field_changed: Result<Option<types::SecurityCenterAuditLogFieldChanged>, String>,
+        field_changed: Result<Option<crate::FieldChanged>, String>,
         order: Result<Option<types::SecurityCenterAuditLogOrder>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
@@ -1383,13 +1331,13 @@ pub mod builder {
         }
         pub fn field_changed<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SecurityCenterAuditLogFieldChanged>,
+            V: std::convert::TryInto<crate::FieldChanged>,
         {
             self.field_changed = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `SecurityCenterAuditLogFieldChanged` for field_changed failed"
+                    "conversion to `crate :: FieldChanged` for field_changed failed"
                         .to_string()
                 });
             self
@@ -1521,7 +1469,7 @@ pub mod builder {
         before: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         changed_by: Result<Option<::std::string::String>, String>,
         cursor: Result<Option<::std::string::String>, String>,
-        field_changed: Result<Option<types::SecurityCenterAuditLogFieldChanged>, String>,
+        field_changed: Result<Option<crate::FieldChanged>, String>,
         order: Result<Option<types::SecurityCenterAuditLogOrder>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
@@ -1606,13 +1554,13 @@ pub mod builder {
         }
         pub fn field_changed<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SecurityCenterAuditLogFieldChanged>,
+            V: std::convert::TryInto<crate::FieldChanged>,
         {
             self.field_changed = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `SecurityCenterAuditLogFieldChanged` for field_changed failed"
+                    "conversion to `crate :: FieldChanged` for field_changed failed"
                         .to_string()
                 });
             self
@@ -1746,7 +1694,7 @@ pub mod builder {
         before: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         changed_by: Result<Option<::std::string::String>, String>,
         cursor: Result<Option<::std::string::String>, String>,
-        field_changed: Result<Option<types::SecurityCenterAuditLogFieldChanged>, String>,
+        field_changed: Result<Option<crate::FieldChanged>, String>,
         order: Result<Option<types::SecurityCenterAuditLogOrder>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
@@ -1818,13 +1766,13 @@ pub mod builder {
         }
         pub fn field_changed<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SecurityCenterAuditLogFieldChanged>,
+            V: std::convert::TryInto<crate::FieldChanged>,
         {
             self.field_changed = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `SecurityCenterAuditLogFieldChanged` for field_changed failed"
+                    "conversion to `crate :: FieldChanged` for field_changed failed"
                         .to_string()
                 });
             self
@@ -1956,7 +1904,7 @@ pub mod builder {
         before: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         changed_by: Result<Option<::std::string::String>, String>,
         cursor: Result<Option<::std::string::String>, String>,
-        field_changed: Result<Option<types::SecurityCenterAuditLogFieldChanged>, String>,
+        field_changed: Result<Option<crate::FieldChanged>, String>,
         order: Result<Option<types::SecurityCenterAuditLogOrder>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
@@ -2041,13 +1989,13 @@ pub mod builder {
         }
         pub fn field_changed<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SecurityCenterAuditLogFieldChanged>,
+            V: std::convert::TryInto<crate::FieldChanged>,
         {
             self.field_changed = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `SecurityCenterAuditLogFieldChanged` for field_changed failed"
+                    "conversion to `crate :: FieldChanged` for field_changed failed"
                         .to_string()
                 });
             self

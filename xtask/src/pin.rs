@@ -51,7 +51,11 @@ impl Pin {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", crate::display_path(&path)))?;
         toml::from_str(&text).map_err(|error| {
-            anyhow::anyhow!("{}: {}", crate::display_path(&path), error.to_string().trim_end())
+            anyhow::anyhow!(
+                "{}: {}",
+                crate::display_path(&path),
+                error.to_string().trim_end()
+            )
         })
     }
 

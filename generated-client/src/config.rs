@@ -1,0 +1,235 @@
+//! Building a [`Client`]: credentials, base URL, timeouts, retries and the HTTP client.
+//!
+//! The generated constructor takes any base URL and builds an HTTP client that follows
+//! redirects; this builder checks the URL (https, or loopback for tests), never follows
+//! redirects (they would carry credentials to another host), and sets the timeouts.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::HeaderValue;
+
+use crate::runtime::{Runtime, Settings};
+use crate::{Client, Credentials, Error, RetryPolicy, generated};
+
+/// The public Cloudflare API.
+pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
+/// Environment variable overriding the base URL (the same as the official SDKs).
+pub const ENV_BASE_URL: &str = "CLOUDFLARE_BASE_URL";
+
+/// Configures and builds a [`Client`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    base_url: Option<String>,
+    retry: RetryPolicy,
+    connect_timeout: Duration,
+    attempt_timeout: Duration,
+    deadline: Option<Duration>,
+    user_agent_suffix: Option<String>,
+    http_client: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            credentials: None,
+            base_url: None,
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(60),
+            deadline: None,
+            user_agent_suffix: None,
+            http_client: None,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with no credentials and the default settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder with credentials and base URL from `CLOUDFLARE_API_TOKEN` (or
+    /// `CLOUDFLARE_API_KEY` + `CLOUDFLARE_EMAIL`) and `CLOUDFLARE_BASE_URL`.
+    pub fn from_env() -> Result<Self, Error> {
+        let mut builder = Self::new();
+        builder.credentials = Credentials::from_env()?;
+        builder.base_url = std::env::var(ENV_BASE_URL)
+            .ok()
+            .filter(|url| !url.is_empty());
+        Ok(builder)
+    }
+
+    /// The credentials every request carries.
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The API's base URL (default [`DEFAULT_BASE_URL`]). It must be https, unless its host
+    /// is a loopback address or [`ClientBuilder::with_insecure_http`] allows plain http.
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Allows a plain-http base URL on a non-loopback host (credentials then travel in clear).
+    pub fn with_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The retry policy (default: 2 retries with backoff; see [`RetryPolicy`]).
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How long establishing a connection may take (default 5 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt may take, reading the whole body included (default 60 s).
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// An overall limit for one call (one page), bounding its attempts and the waits between
+    /// them (default: none).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Appended to the User-Agent `cloudflare-security-center/<version>`, e.g. `my-siem/2.1`.
+    pub fn with_user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Sends requests through this `reqwest::Client` instead of one built here.
+    ///
+    /// The builder's connect timeout and its no-redirect policy are then the caller's business
+    /// (configure them on the given client); the attempt timeout, deadline, retries,
+    /// credentials and User-Agent still apply, since they are set per request.
+    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::invalid_config(
+                "credentials",
+                "none given; call with_credentials, or set CLOUDFLARE_API_TOKEN (or \
+                 CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL) and use from_env",
+            )
+        })?;
+        let base_url = check_base_url(
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.allow_insecure_http,
+        )?;
+        let user_agent = user_agent(self.user_agent_suffix.as_deref())?;
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|error| Error::invalid_config("http_client", error.to_string()))?,
+        };
+        let runtime = Runtime::new(Settings {
+            credentials,
+            retry: self.retry,
+            attempt_timeout: self.attempt_timeout,
+            deadline: self.deadline,
+            user_agent,
+        });
+        Ok(Client::from_generated(generated::Client::new_with_client(
+            &base_url, http, runtime,
+        )))
+    }
+}
+
+fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, Error> {
+    let mut text = format!("cloudflare-security-center/{}", env!("CARGO_PKG_VERSION"));
+    if let Some(suffix) = suffix.map(str::trim).filter(|suffix| !suffix.is_empty()) {
+        text.push(' ');
+        text.push_str(suffix);
+    }
+    HeaderValue::from_str(&text).map_err(|_| {
+        Error::invalid_config(
+            "user_agent_suffix",
+            "must be visible ASCII without control characters",
+        )
+    })
+}
+
+/// Accepts https, or http on loopback (or anywhere when allowed); returns it without the
+/// trailing slash the generated paths would double.
+fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let invalid = |reason: String| Error::invalid_config("base_url", reason);
+    let url = Url::parse(text.trim()).map_err(|error| invalid(format!("`{text}`: {error}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "must not contain a user name or password".to_owned(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(format!(
+            "`{url}` must not have a query or fragment"
+        )));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(invalid(format!(
+                "`{url}` is plain http to a non-loopback host; use https, or opt in with \
+                 with_insecure_http(true)"
+            )));
+        }
+        other => return Err(invalid(format!("scheme `{other}` is not http(s)"))),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => IpAddr::V4(address).is_loopback(),
+        Some(url::Host::Ipv6(address)) => IpAddr::V6(address).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_base_url;
+
+    #[test]
+    fn base_url_must_be_https_unless_loopback_or_allowed() {
+        assert!(check_base_url("https://api.cloudflare.com/client/v4/", false).is_ok());
+        assert!(check_base_url("http://127.0.0.1:8787/client/v4", false).is_ok());
+        assert!(check_base_url("http://[::1]:8787", false).is_ok());
+        assert!(check_base_url("http://localhost:1", false).is_ok());
+        assert!(check_base_url("http://example.com", false).is_err());
+        assert!(check_base_url("http://example.com", true).is_ok());
+        assert!(check_base_url("ftp://example.com", true).is_err());
+        assert!(check_base_url("https://user:pw@example.com", false).is_err());
+        assert_eq!(
+            check_base_url("https://api.cloudflare.com/client/v4/", false).unwrap(),
+            "https://api.cloudflare.com/client/v4"
+        );
+    }
+}

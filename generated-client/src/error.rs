@@ -1,0 +1,231 @@
+//! The crate's one error type: every failure of a request, a page or a stream is an [`Error`].
+//!
+//! progenitor's own error type loses information that matters here (the status of a non-JSON
+//! error page, the body of a 5XX, a `success: false` inside a 200), so the runtime maps every
+//! outcome into this enum instead.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::types::SecurityCenterMessagesItem;
+
+/// A message from the Cloudflare response envelope (`errors` or `messages`).
+pub type ApiMessage = SecurityCenterMessagesItem;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A request was refused before anything was sent: a bad id, an out-of-range `per_page`, ...
+    #[error("invalid request: {parameter}: {reason}")]
+    InvalidRequest {
+        /// The parameter or input at fault.
+        parameter: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The client could not be configured: bad base URL, half-set credentials, ...
+    #[error("invalid configuration: {setting}: {reason}")]
+    InvalidConfig {
+        /// The setting at fault (e.g. `CLOUDFLARE_EMAIL`, `base_url`).
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The connection failed or broke (after any retries).
+    #[error("transport error after {attempts} attempt(s): {source}")]
+    Transport {
+        /// How many attempts were made.
+        attempts: u32,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// An attempt, or the overall deadline, ran out of time.
+    #[error("{}", timeout_message(*.deadline, *.attempts))]
+    Timeout {
+        /// Whether the overall deadline (rather than one attempt's timeout) was exceeded.
+        deadline: bool,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The API answered with an error status, a non-JSON body, or `success: false`.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// The API asked to slow down (429) and waiting was not possible within the retry policy.
+    #[error("rate limited{}: {api}", retry_after_suffix(*.retry_after))]
+    RateLimited {
+        /// How long the server asked to wait, when it said.
+        retry_after: Option<Duration>,
+        /// The 429 response.
+        api: Box<ApiError>,
+    },
+    /// A success response whose body does not match the expected shape.
+    #[error("cannot decode the {status} response body at {path}: {message}")]
+    Decode {
+        /// The HTTP status.
+        status: StatusCode,
+        /// JSON path of the value that failed (`.` for the whole document).
+        path: String,
+        /// What the decoder said.
+        message: String,
+        /// The raw body, for diagnosis.
+        body: bytes::Bytes,
+    },
+    /// The server handed back a cursor it had already given in this walk.
+    #[error("pagination loop: page {page} returned cursor {cursor:?}, which was already followed")]
+    PaginationLoop {
+        /// The 1-based number of the page that returned the repeated cursor.
+        page: u64,
+        /// The repeated cursor.
+        cursor: String,
+    },
+}
+
+impl Error {
+    /// Whether trying the same call again later may succeed: transport failures, timeouts,
+    /// rate limits and 408/429/5XX API errors.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
+            Self::Api(api) => crate::retry::is_retryable_status(api.status),
+            Self::InvalidRequest { .. }
+            | Self::InvalidConfig { .. }
+            | Self::Decode { .. }
+            | Self::PaginationLoop { .. } => false,
+        }
+    }
+
+    /// The HTTP status, when the failure came from a response.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api(api) | Self::RateLimited { api, .. } => Some(api.status),
+            Self::Decode { status, .. } => Some(*status),
+            Self::Transport { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_request(parameter: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            parameter,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid_config(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidConfig {
+            setting,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// An error answer of the API, with everything it said.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The envelope's `errors`, when the body was a Cloudflare envelope.
+    pub errors: Vec<ApiMessage>,
+    /// The envelope's `messages`.
+    pub messages: Vec<ApiMessage>,
+    /// The `cf-ray` header: quote it to Cloudflare support.
+    pub cf_ray: Option<String>,
+    /// The delay the server asked for (`retry-after-ms` or `Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// The `content-type` of the body.
+    pub content_type: Option<String>,
+    /// The raw body.
+    pub body: bytes::Bytes,
+}
+
+impl ApiError {
+    /// The body as text (lossy), for logs and diagnosis.
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("errors", &self.errors)
+            .field("messages", &self.messages)
+            .field("cf_ray", &self.cf_ray)
+            .field("retry_after", &self.retry_after)
+            .field("content_type", &self.content_type)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "HTTP {}", self.status)?;
+        if self.status.is_success() {
+            write!(formatter, " with success: false")?;
+        }
+        if self.errors.is_empty() {
+            let kind = self.content_type.as_deref().unwrap_or("no content type");
+            let excerpt = excerpt(&self.body_text(), 120);
+            if excerpt.is_empty() {
+                write!(formatter, " ({kind}, empty body)")?;
+            } else {
+                write!(formatter, " ({kind}, {} bytes): {excerpt}", self.body.len())?;
+            }
+        } else {
+            let errors: Vec<String> = self
+                .errors
+                .iter()
+                .map(|error| format!("[{}] {}", error.code, error.message))
+                .collect();
+            write!(formatter, ": {}", errors.join("; "))?;
+        }
+        if let Some(ray) = &self.cf_ray {
+            write!(formatter, " (cf-ray {ray})")?;
+        }
+        Ok(())
+    }
+}
+
+/// One line of at most `limit` characters, control characters replaced.
+fn excerpt(text: &str, limit: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|character| {
+            if character.is_control() {
+                ' '
+            } else {
+                character
+            }
+        })
+        .collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > limit {
+        let cut: String = flat.chars().take(limit).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}
+
+fn timeout_message(deadline: bool, attempts: u32) -> String {
+    if deadline {
+        format!("the overall deadline passed after {attempts} attempt(s)")
+    } else {
+        format!("the request timed out after {attempts} attempt(s)")
+    }
+}
+
+fn retry_after_suffix(retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(delay) => format!(" (retry after {:.3} s)", delay.as_secs_f64()),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,451 @@
+//! What every request goes through: the generated client's hooks add credentials and the
+//! User-Agent, drop progenitor's `api-version` header, retry with backoff inside one call, read
+//! the body under the attempt's timeout, and keep the final response so that [`call`] can turn
+//! any outcome into a precise [`Error`].
+//!
+//! progenitor's own error type drops the status of a non-JSON error page and leaves 5XX bodies
+//! unread; keeping the final exchange in a task-local slot lets this crate report both.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::{Request, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use crate::error::{ApiError, ApiMessage};
+use crate::retry::{RetryPolicy, is_retryable_status, retry_after};
+use crate::{Credentials, Error, generated};
+
+/// Response bodies larger than this are refused rather than buffered (a page of 1000 entries is
+/// well under 1 MiB).
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The configuration the generated client carries and its hooks read: opaque, built by
+/// [`crate::ClientBuilder`], cheap to clone.
+#[derive(Clone)]
+pub struct Runtime(Arc<Settings>);
+
+pub(crate) struct Settings {
+    pub(crate) credentials: Credentials,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) user_agent: HeaderValue,
+}
+
+impl Runtime {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Self(Arc::new(settings))
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Runtime")
+            .field("credentials", &self.0.credentials)
+            .field("retry", &self.0.retry)
+            .field("attempt_timeout", &self.0.attempt_timeout)
+            .field("deadline", &self.0.deadline)
+            .field("user_agent", &self.0.user_agent)
+            .finish()
+    }
+}
+
+/// The final exchange of one call, filled by the hooks and read by [`call`].
+#[derive(Default)]
+struct Exchange {
+    status: Option<StatusCode>,
+    headers: HeaderMap,
+    body: Bytes,
+    attempts: u32,
+    deadline_passed: bool,
+    failure: Option<Error>,
+}
+
+tokio::task_local! {
+    static EXCHANGE: RefCell<Exchange>;
+}
+
+fn record(update: impl FnOnce(&mut Exchange)) {
+    // Outside `call` (a caller using the generated builders directly) there is no slot.
+    let _ = EXCHANGE.try_with(|slot| update(&mut slot.borrow_mut()));
+}
+
+impl ClientHooks<Runtime> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let settings = self.inner().settings();
+        let headers = request.headers_mut();
+        headers.remove("api-version");
+        headers.insert(USER_AGENT, settings.user_agent.clone());
+        settings.credentials.apply(headers);
+        Ok(())
+    }
+
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        execute(
+            self.inner().settings(),
+            self.client(),
+            request,
+            info.operation_id,
+        )
+        .await
+    }
+}
+
+/// Sends `request`, retrying per the policy, and returns the final response with its body
+/// already read (so the attempt timeout covers the body too).
+async fn execute(
+    settings: &Settings,
+    http: &reqwest::Client,
+    original: Request,
+    operation: &str,
+) -> reqwest::Result<Response> {
+    let deadline = settings.deadline.map(|limit| Instant::now() + limit);
+    let may_retry = settings.retry.allows_method(original.method());
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        // Every attempt but the last sends a copy; the last one sends the original.
+        let copy = if may_retry && attempt <= settings.retry.max_retries() {
+            original.try_clone()
+        } else {
+            None
+        };
+        let Some(request) = copy else {
+            let outcome = send_once(settings, http, original, deadline, operation, attempt).await;
+            return conclude(outcome, attempt, deadline);
+        };
+        let outcome = send_once(settings, http, request, deadline, operation, attempt).await;
+        match retry_delay(&settings.retry, &outcome, attempt, deadline) {
+            Some(delay) => tokio::time::sleep(delay).await,
+            None => return conclude(outcome, attempt, deadline),
+        }
+    }
+}
+
+type Outcome = reqwest::Result<(Head, Bytes)>;
+
+/// One attempt, bounded by the attempt timeout and what is left of the deadline.
+async fn send_once(
+    settings: &Settings,
+    http: &reqwest::Client,
+    mut request: Request,
+    deadline: Option<Instant>,
+    operation: &str,
+    attempt: u32,
+) -> Outcome {
+    let timeout = match deadline {
+        Some(end) => {
+            let left = end.saturating_duration_since(Instant::now());
+            settings
+                .attempt_timeout
+                .min(left.max(Duration::from_millis(1)))
+        }
+        None => settings.attempt_timeout,
+    };
+    *request.timeout_mut() = Some(timeout);
+    tracing::debug!(
+        operation,
+        attempt,
+        path = request.url().path(),
+        "sending request"
+    );
+    let outcome = match http.execute(request).await {
+        Ok(response) => read_body(response).await,
+        Err(error) => Err(error),
+    };
+    match &outcome {
+        Ok((head, _)) => {
+            let ray = head
+                .headers
+                .get("cf-ray")
+                .and_then(|value| value.to_str().ok());
+            tracing::debug!(
+                operation,
+                attempt,
+                status = head.status.as_u16(),
+                cf_ray = ray,
+                "response"
+            );
+        }
+        Err(error) => {
+            tracing::debug!(
+                operation,
+                attempt,
+                timeout = error.is_timeout(),
+                "request failed"
+            );
+        }
+    }
+    outcome
+}
+
+/// How long to wait before retrying `outcome`, or `None` to stop: the failure is not transient,
+/// the server asked for more than the cap, or the wait would overrun the deadline.
+fn retry_delay(
+    policy: &RetryPolicy,
+    outcome: &Outcome,
+    attempt: u32,
+    deadline: Option<Instant>,
+) -> Option<Duration> {
+    let delay = match outcome {
+        Err(error) if error.is_connect() || error.is_timeout() || error.is_body() => {
+            policy.backoff(attempt - 1)
+        }
+        Ok((head, _)) if is_retryable_status(head.status) => {
+            match retry_after(&head.headers, SystemTime::now()) {
+                Some(asked) if asked > policy.max_retry_after() => return None,
+                Some(asked) => asked,
+                None => policy.backoff(attempt - 1),
+            }
+        }
+        _ => return None,
+    };
+    deadline
+        .is_none_or(|end| Instant::now() + delay < end)
+        .then_some(delay)
+}
+
+/// Records the final exchange for [`call`] and hands the response to the generated code.
+fn conclude(
+    outcome: Outcome,
+    attempts: u32,
+    deadline: Option<Instant>,
+) -> reqwest::Result<Response> {
+    let deadline_passed = deadline.is_some_and(|end| Instant::now() >= end);
+    match outcome {
+        Ok((head, body)) => {
+            record(|slot| {
+                slot.status = Some(head.status);
+                slot.headers = head.headers.clone();
+                slot.body = body.clone();
+                slot.attempts = attempts;
+                slot.deadline_passed = deadline_passed;
+            });
+            Ok(rebuild(head, body))
+        }
+        Err(error) => {
+            record(|slot| {
+                slot.attempts = attempts;
+                slot.deadline_passed = deadline_passed;
+            });
+            Err(error)
+        }
+    }
+}
+
+/// The parts of a response that outlive its body.
+struct Head {
+    status: StatusCode,
+    version: reqwest::Version,
+    headers: HeaderMap,
+}
+
+/// Reads the whole body, refusing more than [`MAX_BODY_BYTES`].
+async fn read_body(mut response: Response) -> reqwest::Result<(Head, Bytes)> {
+    let head = Head {
+        status: response.status(),
+        version: response.version(),
+        headers: std::mem::take(response.headers_mut()),
+    };
+    let expected = response.content_length().unwrap_or(0) as usize;
+    let mut body = BytesMut::with_capacity(expected.min(MAX_BODY_BYTES));
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            record(|slot| {
+                slot.failure = Some(Error::Decode {
+                    status: head.status,
+                    path: ".".to_owned(),
+                    message: format!("the body exceeds the limit of {MAX_BODY_BYTES} bytes"),
+                    body: Bytes::new(),
+                });
+            });
+            return Ok((head, Bytes::new()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((head, body.freeze()))
+}
+
+/// A response again, from its head and the body already read.
+fn rebuild(head: Head, body: Bytes) -> Response {
+    let mut response = http::Response::new(reqwest::Body::from(body));
+    *response.status_mut() = head.status;
+    *response.version_mut() = head.version;
+    *response.headers_mut() = head.headers;
+    Response::from(response)
+}
+
+/// A decoded response with the headers that matter to callers.
+pub(crate) struct Answer<T> {
+    pub(crate) value: T,
+    pub(crate) status: StatusCode,
+    pub(crate) cf_ray: Option<String>,
+}
+
+/// Runs one generated operation (`send`) and maps every outcome into this crate's [`Error`].
+pub(crate) async fn call<T, E, F>(send: F) -> Result<Answer<T>, Error>
+where
+    T: DeserializeOwned,
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+{
+    let (result, exchange) = EXCHANGE
+        .scope(RefCell::new(Exchange::default()), async {
+            let result = send.await;
+            let exchange = EXCHANGE.with(|slot| std::mem::take(&mut *slot.borrow_mut()));
+            (result, exchange)
+        })
+        .await;
+    if let Some(failure) = exchange.failure {
+        return Err(failure);
+    }
+    use progenitor_client::Error as Generated;
+    match result {
+        Ok(value) => Ok(Answer {
+            status: value.status(),
+            cf_ray: header_text(value.headers(), "cf-ray"),
+            value: value.into_inner(),
+        }),
+        Err(Generated::InvalidRequest(reason) | Generated::Custom(reason)) => {
+            Err(Error::invalid_request("request", reason))
+        }
+        Err(
+            Generated::CommunicationError(error)
+            | Generated::ResponseBodyError(error)
+            | Generated::InvalidUpgrade(error),
+        ) => Err(transport(error, &exchange)),
+        Err(Generated::InvalidResponsePayload(body, error)) => match exchange.status {
+            Some(status) if status.is_success() => Err(decode_error::<T>(status, body, &error)),
+            _ => Err(api_error(&exchange)),
+        },
+        Err(Generated::ErrorResponse(_) | Generated::UnexpectedResponse(_)) => {
+            Err(api_error(&exchange))
+        }
+    }
+}
+
+fn transport(error: reqwest::Error, exchange: &Exchange) -> Error {
+    let attempts = exchange.attempts.max(1);
+    if error.is_timeout() {
+        Error::Timeout {
+            deadline: exchange.deadline_passed,
+            attempts,
+        }
+    } else {
+        Error::Transport {
+            attempts,
+            source: error.without_url(),
+        }
+    }
+}
+
+/// The envelope read leniently, for error bodies that may be partial or not JSON at all.
+#[derive(serde::Deserialize)]
+struct LenientEnvelope {
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default)]
+    errors: Vec<ApiMessage>,
+    #[serde(default)]
+    messages: Vec<ApiMessage>,
+}
+
+/// A typed API error from the final exchange; a 429 becomes [`Error::RateLimited`].
+fn api_error(exchange: &Exchange) -> Error {
+    let status = exchange.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let envelope = serde_json::from_slice::<LenientEnvelope>(&exchange.body).ok();
+    let (errors, messages) = envelope
+        .map(|envelope| (envelope.errors, envelope.messages))
+        .unwrap_or_default();
+    let api = Box::new(ApiError {
+        status,
+        errors,
+        messages,
+        cf_ray: header_text(&exchange.headers, "cf-ray"),
+        retry_after: retry_after(&exchange.headers, SystemTime::now()),
+        content_type: header_text(&exchange.headers, "content-type"),
+        body: exchange.body.clone(),
+    });
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        Error::RateLimited {
+            retry_after: api.retry_after,
+            api,
+        }
+    } else {
+        Error::Api(api)
+    }
+}
+
+/// A 2XX body that did not decode: `success: false` is an API error, anything else a decode
+/// error with the JSON path of the first value that failed.
+fn decode_error<T: DeserializeOwned>(
+    status: StatusCode,
+    body: Bytes,
+    error: &serde_json::Error,
+) -> Error {
+    if let Ok(envelope) = serde_json::from_slice::<LenientEnvelope>(&body)
+        && envelope.success == Some(false)
+    {
+        return Error::Api(Box::new(ApiError {
+            status,
+            errors: envelope.errors,
+            messages: envelope.messages,
+            cf_ray: None,
+            retry_after: None,
+            content_type: Some("application/json".to_owned()),
+            body,
+        }));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(&body);
+    let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(located) => (located.path().to_string(), located.into_inner().to_string()),
+        Ok(_) => (".".to_owned(), error.to_string()),
+    };
+    Error::Decode {
+        status,
+        path,
+        message,
+        body,
+    }
+}
+
+/// Builds the envelope-level error for a 2XX response that says `success: false`.
+pub(crate) fn unsuccessful(
+    status: StatusCode,
+    errors: Vec<ApiMessage>,
+    messages: Vec<ApiMessage>,
+    cf_ray: Option<String>,
+) -> Error {
+    Error::Api(Box::new(ApiError {
+        status,
+        errors,
+        messages,
+        cf_ray,
+        retry_after: None,
+        content_type: Some("application/json".to_owned()),
+        body: Bytes::new(),
+    }))
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
