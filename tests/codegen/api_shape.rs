@@ -1,40 +1,69 @@
-//! The public API of the generated client that downstream code relies on, pinned at compile
-//! time: the function below is never run, but if a regeneration renames a builder method or a
-//! setter, or changes a type of a response field, this test binary stops compiling.
+//! The public API that downstream code relies on, pinned at compile time: the functions below
+//! are never run, but if a regeneration renames a builder method or a setter, changes the type
+//! of a response field, or the hand-written layer changes a signature, this test binary stops
+//! compiling.
 
 #![allow(dead_code)]
-// `field.clone()` keeps compiling if the field-changed type stops being `Copy`.
-#![allow(clippy::clone_on_copy)]
 
 use std::num::NonZeroU64;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use cloudflare_security_center::pagination::{Items, Pages};
+use cloudflare_security_center::raw::{self, ResponseValue, builder};
 use cloudflare_security_center::types::{
-    SecurityCenterApiResponseCommonFailure, SecurityCenterAuditLog, SecurityCenterAuditLogOrder,
-    SecurityCenterAuditLogResponse, SecurityCenterAuditLogResponseResultInfo,
-    SecurityCenterMessages, SecurityCenterMessagesItem,
+    SecurityCenterApiResponseCommonFailure, SecurityCenterAuditLog, SecurityCenterAuditLogResponse,
+    SecurityCenterAuditLogResponseResultInfo, SecurityCenterMessages, SecurityCenterMessagesItem,
 };
-use cloudflare_security_center::{Client, Error, ResponseValue, builder};
+use cloudflare_security_center::{
+    AuditLogEntry, AuditLogRequest, Client, Credentials, Error, FieldChanged, Order, Page,
+    RetryPolicy, Scope,
+};
 
 type Sent = Result<
     ResponseValue<SecurityCenterAuditLogResponse>,
-    Error<SecurityCenterApiResponseCommonFailure>,
+    raw::Error<SecurityCenterApiResponseCommonFailure>,
 >;
 
-/// Names the type of a value, so a field's type is pinned without naming a type whose path
-/// is still settling (the field-changed enum).
-fn is_option<T>(_: &Option<T>) {}
+/// The hand-written layer: building a client, both scopes, every filter and option, one page,
+/// and both streams.
+async fn client_shape(since: DateTime<Utc>, before: DateTime<Utc>) -> Result<(), Error> {
+    let client: Client = Client::builder()
+        .with_credentials(Credentials::api_token("token")?)
+        .with_base_url("https://api.cloudflare.com/client/v4")
+        .with_retry(RetryPolicy::default().with_max_retries(3))
+        .with_attempt_timeout(Duration::from_secs(30))
+        .with_deadline(Duration::from_secs(120))
+        .with_user_agent_suffix("siem-export/1.0")
+        .build()?;
+    let request: AuditLogRequest = client
+        .issue_audit_log(Scope::account("023e105f4ecef8ad9ca31a8372d0c353"), "issue")
+        .since(since)
+        .before(before)
+        .field_changed(FieldChanged::Status)
+        .changed_by("system")
+        .order(Order::Asc)
+        .per_page(1000)
+        .cursor("cursor")
+        .with_max_items(10)
+        .with_max_pages(2)
+        .with_prefetch(true);
+    let page: Page = request.send().await?;
+    let _: &[AuditLogEntry] = page.entries();
+    let _: Option<&str> = page.next_cursor();
+    let _: Option<&SecurityCenterAuditLogResponseResultInfo> = page.result_info();
+    let mut pages: Pages<Page> = request.clone().pages();
+    let _: Option<Result<Page, Error>> = pages.next().await;
+    let mut items: Items<AuditLogEntry> = client.audit_log(Scope::zone("zone")).items();
+    let _: Option<Result<AuditLogEntry, Error>> = items.next().await;
+    Ok(())
+}
 
-/// Every operation, every parameter setter, and every response field with its type.
-///
-/// The `field_changed` filter takes the same type as the entry field of that name, whatever
-/// its path; `seen` provides a value of it.
-async fn api_shape(since: DateTime<Utc>, before: DateTime<Utc>, seen: SecurityCenterAuditLog) {
-    let client: Client = Client::new("https://api.cloudflare.com/client/v4");
-    let Some(field) = seen.field_changed else {
-        return;
-    };
-
+/// The generated layer: every operation, every parameter setter, and every response field with
+/// its type.
+async fn generated_shape(client: &Client, since: DateTime<Utc>, before: DateTime<Utc>) {
+    let client: &raw::Client = client.generated();
+    let field = FieldChanged::UserClassification;
     let issue: builder::GetSecurityCenterIssueAuditLog<'_> = client
         .get_security_center_issue_audit_log()
         .account_id("023e105f4ecef8ad9ca31a8372d0c353")
@@ -45,7 +74,7 @@ async fn api_shape(since: DateTime<Utc>, before: DateTime<Utc>, seen: SecurityCe
         .field_changed(field.clone())
         .since(since)
         .before(before)
-        .order(SecurityCenterAuditLogOrder::Asc);
+        .order(Order::Asc);
     let zone_issue: builder::GetZoneSecurityCenterIssueAuditLog<'_> = client
         .get_zone_security_center_issue_audit_log()
         .zone_id("023e105f4ecef8ad9ca31a8372d0c353")
@@ -56,7 +85,7 @@ async fn api_shape(since: DateTime<Utc>, before: DateTime<Utc>, seen: SecurityCe
         .field_changed(field.clone())
         .since(since)
         .before(before)
-        .order(SecurityCenterAuditLogOrder::Desc);
+        .order(Order::Desc);
     let account: builder::GetSecurityCenterAccountAuditLog<'_> = client
         .get_security_center_account_audit_log()
         .account_id("023e105f4ecef8ad9ca31a8372d0c353")
@@ -66,17 +95,17 @@ async fn api_shape(since: DateTime<Utc>, before: DateTime<Utc>, seen: SecurityCe
         .field_changed(field.clone())
         .since(since)
         .before(before)
-        .order(SecurityCenterAuditLogOrder::Asc);
+        .order(Order::Asc);
     let zone: builder::GetZoneSecurityCenterAuditLog<'_> = client
         .get_zone_security_center_audit_log()
         .zone_id("023e105f4ecef8ad9ca31a8372d0c353")
         .per_page(NonZeroU64::MIN)
         .cursor("cursor")
         .changed_by("system")
-        .field_changed(field.clone())
+        .field_changed(field)
         .since(since)
         .before(before)
-        .order(SecurityCenterAuditLogOrder::Desc);
+        .order(Order::Desc);
 
     let _: Sent = issue.send().await;
     let _: Sent = zone_issue.send().await;
@@ -108,10 +137,10 @@ async fn api_shape(since: DateTime<Utc>, before: DateTime<Utc>, seen: SecurityCe
                 let _: Option<String> = entry.rationale;
                 let _: Option<String> = entry.issue_id;
                 let _: Option<i64> = entry.zone_id;
-                is_option(&entry.field_changed);
+                let _: Option<FieldChanged> = entry.field_changed;
             }
         }
-        Err(Error::ErrorResponse(failure)) => {
+        Err(raw::Error::ErrorResponse(failure)) => {
             let failure: SecurityCenterApiResponseCommonFailure = failure.into_inner();
             let _: bool = failure.success;
             let _: SecurityCenterMessages = failure.errors;
