@@ -284,10 +284,11 @@ async fn respond(
     query: Option<&str>,
 ) -> Reply {
     let canned = lock(&state.script).pop_front();
+    // A delay applies to a "normal" step too: it then answers normally, late.
+    if let Some(delay) = canned.as_ref().and_then(|c| c.delay) {
+        tokio::time::sleep(delay).await;
+    }
     if let Some(c) = canned.filter(|c| !c.normal) {
-        if let Some(d) = c.delay {
-            tokio::time::sleep(d).await;
-        }
         return Reply {
             status: c.status,
             headers: c.headers,

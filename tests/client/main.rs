@@ -1,1 +1,9 @@
-//! Tests of the client area.
+//! Behaviour of the client against the loopback mock server: what goes on the wire, how every
+//! kind of failure surfaces, and that pagination yields exactly the served entries.
+
+mod support;
+
+mod auth;
+mod errors;
+mod pagination;
+mod requests;
