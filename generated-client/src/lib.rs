@@ -1,4 +1,14 @@
-//! Typed Rust client for Cloudflare's Security Center insight audit-log API.
+//! Typed Rust client for Cloudflare's Security Center insight audit-log API: the change
+//! history (status, user classification) of Security Center insights, per insight or for a
+//! whole account or zone, with cursor pagination as streams.
+//!
+//! The operations and types are generated from `spec/openapi.yaml` (with `spec/overlay.yaml`
+//! applied) by `cargo xtask regenerate` into a private module; the modules beside it are
+//! hand-written and add what a generator cannot: [`Scope`] and input checks, [`Credentials`],
+//! [`RetryPolicy`], one [`Error`] type, forward-compatible enums ([`FieldChanged`]) and cursor
+//! pagination ([`AuditLogRequest::pages`], [`AuditLogRequest::items`]).
+//!
+//! # Every entry of one insight since a time, newest first
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), cloudflare_security_center::Error> {
@@ -20,11 +30,101 @@
 //! # }
 //! ```
 //!
-//! The operations and types are generated from `spec/openapi.yaml` (with `spec/overlay.yaml`
-//! applied) by `cargo xtask regenerate` into a private module; the modules beside it are
-//! hand-written and add what a generator cannot: [`Scope`] and input checks, [`Credentials`],
-//! [`RetryPolicy`], one [`Error`] type, forward-compatible enums ([`FieldChanged`]) and cursor
-//! pagination as streams ([`AuditLogRequest::pages`], [`AuditLogRequest::items`]).
+//! The streams also implement [`futures_core::Stream`], for `StreamExt`/`TryStreamExt`.
+//! A walk asks for 1000 entries per page unless [`AuditLogRequest::per_page`] says otherwise,
+//! keeps its filters on every page, ends when the cursor is absent or empty, and ends with
+//! [`Error::PaginationLoop`] if the server repeats a cursor. Dropping a stream stops it.
+//!
+//! # Pages, resuming from a cursor, limits and prefetch
+//!
+//! ```no_run
+//! # async fn run(client: cloudflare_security_center::Client, saved_cursor: String)
+//! # -> Result<(), cloudflare_security_center::Error> {
+//! use cloudflare_security_center::{FieldChanged, Scope};
+//!
+//! let mut pages = client
+//!     .audit_log(Scope::zone("9a7806061c88ada191ed06f989cc3dac"))
+//!     .field_changed(FieldChanged::Status)
+//!     .cursor(saved_cursor) // resume where an earlier walk stopped
+//!     .with_max_items(50_000)
+//!     .with_prefetch(true) // fetch page n+1 while page n is processed
+//!     .pages();
+//! while let Some(page) = pages.next().await {
+//!     let page = page?;
+//!     println!("{} entries, cf-ray {:?}", page.entries().len(), page.cf_ray());
+//!     if let Some(cursor) = page.next_cursor() {
+//!         // Persist `cursor`: a new walk from it yields exactly the entries after this page.
+//!         let _ = cursor;
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Configuration: credentials, base URL, timeouts, retries
+//!
+//! ```no_run
+//! # fn run() -> Result<(), cloudflare_security_center::Error> {
+//! use std::time::Duration;
+//! use cloudflare_security_center::{Client, Credentials, RetryPolicy};
+//!
+//! let client = Client::builder()
+//!     .with_credentials(Credentials::api_key("user@example.com", "144c9defac04969c7bfad8efaa8ea194")?)
+//!     .with_base_url("https://api.cloudflare.com/client/v4") // https only, or loopback
+//!     .with_retry(RetryPolicy::default().with_max_retries(4).with_max_retry_after(Duration::from_secs(30)))
+//!     .with_attempt_timeout(Duration::from_secs(30)) // per attempt, body included (default 60 s)
+//!     .with_deadline(Duration::from_secs(120)) // per call, retries and waits included
+//!     .with_user_agent_suffix("siem-export/2.1")
+//!     .build()?;
+//! # let _ = client;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Secrets never appear in `Debug` output or errors, and their header values are marked
+//! sensitive. Redirects are not followed, so credentials never reach another host. Retries
+//! (2 by default) cover connection failures, timeouts and 408/429/500/502/503/504, with backoff
+//! `min(0.5 s × 2^n, 8 s)` minus up to 25 % jitter; a `Retry-After` above the cap ends the call
+//! at once with [`Error::RateLimited`]. Only GET and HEAD are retried unless
+//! [`RetryPolicy::with_non_idempotent_retries`] says otherwise.
+//!
+//! # Errors
+//!
+//! ```no_run
+//! # async fn run(client: cloudflare_security_center::Client) {
+//! use cloudflare_security_center::{Error, Scope};
+//!
+//! match client.audit_log(Scope::account("023e105f4ecef8ad9ca31a8372d0c353")).send().await {
+//!     Ok(page) => println!("{} entries", page.entries().len()),
+//!     Err(Error::RateLimited { retry_after, .. }) => println!("slow down for {retry_after:?}"),
+//!     Err(Error::Api(api)) => println!("HTTP {}: {:?} (cf-ray {:?})", api.status, api.errors, api.cf_ray),
+//!     Err(error) if error.is_retryable() => println!("transient: {error}"),
+//!     Err(error) => println!("failed: {error}"),
+//! }
+//! # }
+//! ```
+//!
+//! A non-JSON error page keeps its status and body, a 5XX body is read, and `success: false`
+//! inside a 200 is an [`Error::Api`]; a body that does not decode is an [`Error::Decode`] with
+//! the raw body and the JSON path that failed.
+//!
+//! # Forward compatibility
+//!
+//! A `field_changed` value added to the API later arrives as [`FieldChanged::Unknown`] and is
+//! sent back unchanged; unknown fields are ignored.
+//!
+//! ```
+//! use cloudflare_security_center::FieldChanged;
+//!
+//! let field: FieldChanged = serde_json::from_str("\"severity\"").unwrap();
+//! assert_eq!(field, FieldChanged::Unknown("severity".into()));
+//! assert_eq!(serde_json::to_string(&field).unwrap(), "\"severity\"");
+//! ```
+//!
+//! # The generated layer
+//!
+//! [`Client::generated`] exposes the generated client, one builder per upstream operation,
+//! with the same credentials, retries and timeouts (its errors are progenitor's).
 
 mod audit_log;
 mod auth;
