@@ -273,20 +273,14 @@ impl AuditLogRequest {
     /// Walks the pages lazily, from [`cursor`](Self::cursor) if set, with `per_page` 1000
     /// unless set. See [`paginate`] for how the walk ends.
     pub fn pages(self) -> Pages<Page> {
-        let invalid = self.validate().err();
+        if let Err(error) = self.validate() {
+            return Pages::failed(error);
+        }
         let per_page = Some(self.per_page.unwrap_or(PAGER_PER_PAGE));
         let (client, query) = (self.client.clone(), self.query());
         let fetch = move |cursor: Option<String>| {
             let (client, query) = (client.clone(), query.clone());
-            let invalid = invalid
-                .as_ref()
-                .map(|error| Error::invalid_request("request", error.to_string()));
-            async move {
-                if let Some(error) = invalid {
-                    return Err(error);
-                }
-                fetch_page(&client, &query, cursor, per_page).await
-            }
+            async move { fetch_page(&client, &query, cursor, per_page).await }
         };
         paginate(fetch, self.cursor, self.pager)
     }

@@ -85,6 +85,14 @@ pub struct Pages<P> {
 }
 
 impl<P: CursorPage> Pages<P> {
+    /// A walk that fails at once with `error` (e.g. an input refused before sending).
+    pub fn failed(error: Error) -> Self {
+        Self {
+            inner: stream::once(async { Err(error) }).boxed(),
+            max_items: None,
+        }
+    }
+
     /// The next page, or `None` at the end (a convenience over `StreamExt::next`).
     pub async fn next(&mut self) -> Option<Result<P, Error>> {
         self.inner.next().await

@@ -225,3 +225,25 @@ fn percent_decode(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Scenario: a walk over a refused input yields that input's error first, and sends nothing.
+#[tokio::test]
+async fn a_walk_over_a_refused_input_fails_before_sending() {
+    let server = server().await;
+    let mut items = client(&server)
+        .issue_audit_log(Scope::account(ACCOUNT_ID), "..")
+        .items();
+    let first = items.next().await.expect("an outcome");
+    assert!(
+        matches!(
+            first,
+            Err(Error::InvalidRequest {
+                parameter: "issue_id",
+                ..
+            })
+        ),
+        "{first:?}"
+    );
+    assert!(items.next().await.is_none());
+    assert!(server.requests().is_empty());
+}
