@@ -114,3 +114,88 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let at = httpdate::parse_http_date(value).ok()?;
     at.duration_since(now).ok().filter(|delay| !delay.is_zero())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    use super::{RetryPolicy, retry_after};
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    /// `retry-after-ms` wins over `Retry-After`; seconds and HTTP dates are read; zero,
+    /// negative, past and garbage values count as not given.
+    #[test]
+    fn retry_after_reads_milliseconds_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let read = |pairs: &[(&'static str, &str)]| retry_after(&headers(pairs), now);
+        assert_eq!(
+            read(&[("retry-after-ms", "1500"), ("retry-after", "9")]),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(read(&[("retry-after", "7")]), Some(Duration::from_secs(7)));
+        assert_eq!(
+            read(&[("retry-after", "0.25")]),
+            Some(Duration::from_millis(250))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            read(&[("retry-after", &later)]),
+            Some(Duration::from_secs(30))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(read(&[("retry-after", &earlier)]), None);
+        for junk in ["0", "-3", "soon", "NaN", "inf"] {
+            assert_eq!(read(&[("retry-after", junk)]), None, "{junk}");
+        }
+        assert_eq!(
+            read(&[("retry-after-ms", "0"), ("retry-after", "2")]),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(read(&[]), None);
+    }
+
+    /// Backoff doubles from 0.5 s up to 8 s, minus at most a quarter of jitter.
+    #[test]
+    fn backoff_doubles_up_to_the_ceiling_with_bounded_jitter() {
+        let policy = RetryPolicy::default();
+        for (retry, full) in [
+            (0, 0.5),
+            (1, 1.0),
+            (2, 2.0),
+            (3, 4.0),
+            (4, 8.0),
+            (5, 8.0),
+            (40, 8.0),
+        ] {
+            for _ in 0..50 {
+                let delay = policy.backoff(retry).as_secs_f64();
+                assert!(
+                    delay <= full && delay >= full * 0.75,
+                    "retry {retry}: {delay}"
+                );
+            }
+        }
+    }
+
+    /// Only GET and HEAD are retried unless the caller opts in.
+    #[test]
+    fn only_idempotent_methods_are_retried_by_default() {
+        let policy = RetryPolicy::default();
+        assert!(policy.allows_method(&reqwest::Method::GET));
+        assert!(!policy.allows_method(&reqwest::Method::POST));
+        assert!(
+            policy
+                .with_non_idempotent_retries(true)
+                .allows_method(&reqwest::Method::POST)
+        );
+    }
+}
