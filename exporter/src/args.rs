@@ -1,0 +1,138 @@
+//! The command line, declared once with clap so that flag names, help text and usage errors (exit code 2) all
+//! come from one place; scripts rely on these exact flag names.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{ArgGroup, Parser, ValueEnum};
+use cloudflare_security_center::{MAX_PER_PAGE, Order, Scope};
+
+use crate::output::Format;
+
+/// Export the audit log of Cloudflare Security Center insights (one insight's, or a whole account's or zone's).
+///
+/// Credentials come from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL), or from
+/// --api-token-file; never from the command line. On an error or Ctrl-C, the entries already written stay valid
+/// and the cursor to resume from is printed on stderr.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "insight-audit-log", version, group(ArgGroup::new("scope").required(true).args(["account", "zone"])))]
+pub struct Cli {
+    /// Account id (exactly one of --account and --zone).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Zone id (exactly one of --account and --zone).
+    #[arg(long, value_name = "ID")]
+    pub zone: Option<String>,
+    /// Insight id; without it, the whole account's or zone's audit log.
+    #[arg(long, value_name = "ID")]
+    pub issue: Option<String>,
+    /// Only entries changed at or after this instant (RFC 3339, e.g. 2024-01-31T00:00:00Z).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<DateTime<Utc>>,
+    /// Only entries changed before this instant (RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub before: Option<DateTime<Utc>>,
+    /// Only changes of this field (status, user_classification, ...).
+    #[arg(long, value_name = "FIELD")]
+    pub field_changed: Option<String>,
+    /// Only changes made by this actor (`system` or a user).
+    #[arg(long, value_name = "ACTOR")]
+    pub changed_by: Option<String>,
+    /// Sort order by time (the API's default is desc, newest first).
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub order: Option<OrderArg>,
+    /// Entries per request, 1 to 1000 (default 1000: the fewest requests).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PER_PAGE)))]
+    pub per_page: Option<u32>,
+    /// Stop after this many entries (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_items: Option<u64>,
+    /// Resume from this cursor (printed by an interrupted run).
+    #[arg(long, value_name = "C", value_parser = parse_cursor)]
+    pub cursor: Option<String>,
+    /// Output format [default: table when stdout is a terminal, ndjson otherwise].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Write to this file (atomically: a temporary file in the same folder, renamed into place) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// API base URL [default: $CLOUDFLARE_BASE_URL, else https://api.cloudflare.com/client/v4].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Read the API token from this file (first line, surrounding white space ignored) instead of the environment.
+    #[arg(long, value_name = "PATH")]
+    pub api_token_file: Option<PathBuf>,
+}
+
+/// `--order` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OrderArg {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    Desc,
+}
+
+impl From<OrderArg> for Order {
+    fn from(order: OrderArg) -> Self {
+        match order {
+            OrderArg::Asc => Order::Asc,
+            OrderArg::Desc => Order::Desc,
+        }
+    }
+}
+
+impl Cli {
+    /// Parses a full command line (program name first); `Err` carries clap's message and exit code (2 for usage
+    /// errors, 0 for `--help` and `--version`).
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let cli = Cli::try_parse_from(args)?;
+        cli.check()?;
+        Ok(cli)
+    }
+
+    /// Checks what clap's declarations cannot: an ordered `--since`/`--before` pair.
+    fn check(&self) -> Result<(), clap::Error> {
+        if let (Some(since), Some(before)) = (self.since, self.before)
+            && since >= before
+        {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            return Err(command.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("--since ({since}) must be earlier than --before ({before}); nothing could match"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The scope chosen with `--account` or `--zone`.
+    pub fn scope(&self) -> Scope {
+        match (&self.account, &self.zone) {
+            (Some(account), _) => Scope::account(account.clone()),
+            (None, Some(zone)) => Scope::zone(zone.clone()),
+            // clap's required group makes this unreachable; an empty id is refused by the client as a usage error.
+            (None, None) => Scope::account(String::new()),
+        }
+    }
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|error| {
+            format!("not an RFC 3339 date-time such as 2024-01-31T00:00:00Z ({error})")
+        })
+}
+
+fn parse_cursor(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("is empty".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
+}

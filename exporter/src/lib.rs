@@ -1,0 +1,56 @@
+//! `insight-audit-log`: exports Cloudflare Security Center insight audit logs to NDJSON, JSON, CSV or a table,
+//! resumably. The binary is a thin shell over this library so tests and benchmarks can run the same code in-process.
+//!
+//! - [`args`]: the command line (flag names scripts rely on);
+//! - [`output`]: the formats, written a whole page at a time;
+//! - [`run`]: one export, from flags to exit code, with the resume cursor on any stop;
+//! - [`exit`]: the exit codes and one-line error messages.
+
+pub mod args;
+pub mod exit;
+pub mod output;
+pub mod run;
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+/// The program: parses `std::env::args_os`, runs the export on a multi-threaded runtime with Ctrl-C as the
+/// interrupt, and returns the exit code (see [`exit`]).
+pub fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(exit::USAGE));
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("insight-audit-log: error: cannot start the async runtime: {error}");
+            return ExitCode::from(exit::OTHER);
+        }
+    };
+    let terminals = run::Terminals {
+        stdout: std::io::stdout().is_terminal(),
+        stderr: std::io::stderr().is_terminal(),
+    };
+    let interrupt = async {
+        // If no handler can be installed, never report an interruption.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let code = runtime.block_on(run::run(
+        cli,
+        &|name| std::env::var(name).ok(),
+        terminals,
+        std::io::stdout().lock(),
+        std::io::stderr(),
+        interrupt,
+    ));
+    ExitCode::from(code)
+}

@@ -1,0 +1,261 @@
+//! The four output formats, written a page at a time so that whatever reaches the destination is always whole
+//! entries (never a partial line) and, for JSON, can always be closed into a valid document.
+//!
+//! Every format carries the same nine fields in the same order, `null` (CSV: an empty field; table: `-`) when the
+//! API left a value out, so downstream tools see one fixed schema whatever the scope.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use clap::ValueEnum;
+use cloudflare_security_center::AuditLogEntry;
+use serde::{Serialize, Serializer};
+use uuid::Uuid;
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line (for jq, SIEM shippers, `split`, `cat` of resumed parts).
+    Ndjson,
+    /// One JSON array (closed even when the export stops early).
+    Json,
+    /// RFC 4180 CSV with a header row; null values are empty fields.
+    Csv,
+    /// Aligned columns for reading in a terminal; control characters in text are shown as spaces.
+    Table,
+}
+
+/// The column names, in output order (CSV header, JSON keys).
+pub const FIELDS: [&str; 9] = [
+    "id",
+    "changed_at",
+    "changed_by",
+    "field_changed",
+    "previous_value",
+    "current_value",
+    "issue_id",
+    "zone_id",
+    "rationale",
+];
+
+/// The `strftime` form of `changed_at`: RFC 3339 in UTC with `Z` and as many fraction digits as needed (0, 3, 6
+/// or 9), the same text the API sends.
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+
+/// One entry in output shape: every field present, borrowed from the decoded entry.
+#[derive(Serialize)]
+struct Record<'a> {
+    #[serde(serialize_with = "uuid_text")]
+    id: Option<&'a Uuid>,
+    #[serde(serialize_with = "time_text")]
+    changed_at: Option<&'a DateTime<Utc>>,
+    changed_by: Option<&'a str>,
+    field_changed: Option<&'a str>,
+    previous_value: Option<&'a str>,
+    current_value: Option<&'a str>,
+    issue_id: Option<&'a str>,
+    zone_id: Option<i64>,
+    rationale: Option<&'a str>,
+}
+
+impl<'a> Record<'a> {
+    fn new(entry: &'a AuditLogEntry) -> Self {
+        Record {
+            id: entry.id.as_ref(),
+            changed_at: entry.changed_at.as_ref(),
+            changed_by: entry.changed_by.as_deref(),
+            field_changed: entry.field_changed.as_ref().map(|field| field.as_str()),
+            previous_value: entry.previous_value.as_deref(),
+            current_value: entry.current_value.as_deref(),
+            issue_id: entry.issue_id.as_deref(),
+            zone_id: entry.zone_id,
+            rationale: entry.rationale.as_deref(),
+        }
+    }
+}
+
+fn uuid_text<S: Serializer>(id: &Option<&Uuid>, serializer: S) -> Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => {
+            let mut buffer = [0u8; 36];
+            serializer.serialize_str(id.hyphenated().encode_lower(&mut buffer))
+        }
+        None => serializer.serialize_none(),
+    }
+}
+
+fn time_text<S: Serializer>(
+    time: &Option<&DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => serializer.collect_str(&time.format(TIME_FORMAT)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Widths of the table's fixed columns (the rationale, last, is not padded).
+const TABLE_WIDTHS: [usize; 6] = [24, 32, 19, 28, 15, 15];
+
+/// Writes entries in one format to `W`, one page per call, each page in a single `write_all` and flush.
+pub struct EntryWriter<W: Write> {
+    format: Format,
+    out: W,
+    buffer: Vec<u8>,
+    written: u64,
+    finished: bool,
+}
+
+impl<W: Write> EntryWriter<W> {
+    /// Starts the output: the CSV header row, the table header, or the JSON array's opening bracket.
+    pub fn begin(format: Format, out: W) -> io::Result<Self> {
+        let mut writer = EntryWriter {
+            format,
+            out,
+            buffer: Vec::with_capacity(256 * 1024),
+            written: 0,
+            finished: false,
+        };
+        match format {
+            Format::Ndjson => {}
+            Format::Json => writer.buffer.push(b'['),
+            Format::Csv => {
+                let mut csv = writer.csv_writer();
+                csv.write_record(FIELDS).map_err(csv_error)?;
+                writer.buffer = csv.into_inner().map_err(|error| error.into_error())?;
+            }
+            Format::Table => {
+                let header = [
+                    "CHANGED_AT",
+                    "ISSUE",
+                    "FIELD",
+                    "CHANGED_BY",
+                    "PREVIOUS",
+                    "CURRENT",
+                ];
+                table_row(&mut writer.buffer, &header, "RATIONALE");
+            }
+        }
+        writer.flush_buffer()?;
+        Ok(writer)
+    }
+
+    /// Writes a page of entries, all of them or (on an I/O error) possibly a prefix of the page's bytes.
+    pub fn write_page(&mut self, entries: &[AuditLogEntry]) -> io::Result<()> {
+        if self.format == Format::Csv {
+            let mut csv = self.csv_writer();
+            for entry in entries {
+                csv.serialize(Record::new(entry)).map_err(csv_error)?;
+            }
+            self.buffer = csv.into_inner().map_err(|error| error.into_error())?;
+            self.written += entries.len() as u64;
+            return self.flush_buffer();
+        }
+        for entry in entries {
+            let record = Record::new(entry);
+            match self.format {
+                Format::Ndjson => {
+                    serde_json::to_writer(&mut self.buffer, &record)?;
+                    self.buffer.push(b'\n');
+                }
+                Format::Json => {
+                    self.buffer
+                        .extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
+                    serde_json::to_writer(&mut self.buffer, &record)?;
+                }
+                Format::Csv => {}
+                Format::Table => table_entry(&mut self.buffer, entry),
+            }
+            self.written += 1;
+        }
+        self.flush_buffer()
+    }
+
+    /// How many entries were written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Ends the output (closes the JSON array) and returns the destination. Call it after an early stop too: the
+    /// result is then a valid document of the entries written.
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.format == Format::Json && !self.finished {
+            if self.written > 0 {
+                self.buffer.push(b'\n');
+            }
+            self.buffer.extend_from_slice(b"]\n");
+        }
+        self.finished = true;
+        self.flush_buffer()?;
+        Ok(self.out)
+    }
+
+    /// A CSV writer appending to the page buffer (handed back with `into_inner`).
+    fn csv_writer(&mut self) -> csv::Writer<Vec<u8>> {
+        csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(std::mem::take(&mut self.buffer))
+    }
+
+    fn flush_buffer(&mut self) -> io::Result<()> {
+        let result = self
+            .out
+            .write_all(&self.buffer)
+            .and_then(|()| self.out.flush());
+        self.buffer.clear();
+        result
+    }
+}
+
+fn csv_error(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => error,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+fn table_entry(buffer: &mut Vec<u8>, entry: &AuditLogEntry) {
+    let changed_at = entry
+        .changed_at
+        .map(|time| time.format(TIME_FORMAT).to_string())
+        .unwrap_or_default();
+    let field = entry.field_changed.as_ref().map(|field| field.as_str());
+    let cells = [
+        changed_at.as_str(),
+        entry.issue_id.as_deref().unwrap_or("-"),
+        field.unwrap_or("-"),
+        entry.changed_by.as_deref().unwrap_or("-"),
+        entry.previous_value.as_deref().unwrap_or("-"),
+        entry.current_value.as_deref().unwrap_or("-"),
+    ];
+    table_row(buffer, &cells, entry.rationale.as_deref().unwrap_or("-"));
+}
+
+/// One table line: the fixed cells padded (or cut with `…`) to their widths, two spaces apart, then the last cell.
+fn table_row(buffer: &mut Vec<u8>, cells: &[&str; 6], last: &str) {
+    let mut line = String::with_capacity(200);
+    for (cell, width) in cells.iter().zip(TABLE_WIDTHS) {
+        let text = table_text(cell);
+        let count = text.chars().count();
+        if count > width {
+            line.extend(text.chars().take(width - 1));
+            line.push('…');
+        } else {
+            line.push_str(&text);
+            line.extend(std::iter::repeat_n(' ', width - count));
+        }
+        line.push_str("  ");
+    }
+    line.push_str(&table_text(last));
+    let trimmed = line.trim_end();
+    buffer.extend_from_slice(trimmed.as_bytes());
+    buffer.push(b'\n');
+}
+
+/// Text as shown in a table cell: control characters (newlines, tabs, escapes) become spaces, so one entry is one
+/// line and no escape sequence reaches the terminal.
+pub fn table_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}

@@ -1,0 +1,399 @@
+//! One export from parsed flags to exit code: build the client, open the destination, walk the pages, write
+//! each page whole, and on any stop report the cursor of the last page written so the run can be resumed.
+//!
+//! The walk goes page by page (not entry by entry) because resume cursors are page-granular: the cursor printed
+//! after a failure is always the `next_cursor` of a page whose every entry reached the output.
+
+use std::future::Future;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cloudflare_security_center::{
+    AuditLogRequest, Client, ClientBuilder, Credentials, ENV_API_KEY, ENV_API_TOKEN, ENV_BASE_URL,
+    ENV_EMAIL, Error,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tempfile::NamedTempFile;
+
+use crate::args::Cli;
+use crate::exit;
+use crate::output::{EntryWriter, Format};
+
+/// Which of the standard streams are terminals (they decide the default format and whether progress is shown).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Terminals {
+    /// stdout is a terminal: the default format is `table`.
+    pub stdout: bool,
+    /// stderr is a terminal: a progress line is drawn there.
+    pub stderr: bool,
+}
+
+/// Why a walk ended.
+#[derive(Debug)]
+pub enum Stop {
+    /// The log was read to its end, or to `--max-items`.
+    Done,
+    /// The interrupt future completed (Ctrl-C).
+    Interrupted,
+    /// The client failed (after its retries).
+    Client(Error),
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+/// What a walk did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Why it ended.
+    pub stop: Stop,
+    /// Pages fully written.
+    pub pages: u64,
+    /// Entries written.
+    pub entries: u64,
+    /// The cursor to resume from: the starting cursor until a page is written, then the last written page's
+    /// `next_cursor` (`None` at the end of the log, or when no page was written and the walk started at the top).
+    pub resume: Option<String>,
+}
+
+/// Walks `request` page by page into `writer`, stopping after `max_items` entries, on the first error, or when
+/// `interrupt` completes; `start` is the cursor the request starts from (for [`Outcome::resume`]).
+pub async fn export<W: Write>(
+    request: AuditLogRequest,
+    start: Option<String>,
+    max_items: Option<u64>,
+    writer: &mut EntryWriter<W>,
+    progress: &ProgressBar,
+    interrupt: impl Future<Output = ()>,
+) -> Outcome {
+    let began = Instant::now();
+    let mut pages = request.pages();
+    let mut outcome = Outcome {
+        stop: Stop::Done,
+        pages: 0,
+        entries: 0,
+        resume: start,
+    };
+    let mut interrupt = std::pin::pin!(interrupt);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = &mut interrupt => {
+                outcome.stop = Stop::Interrupted;
+                break;
+            }
+            next = pages.next() => next,
+        };
+        let page = match next {
+            None => break,
+            Some(Err(error)) => {
+                outcome.stop = Stop::Client(error);
+                break;
+            }
+            Some(Ok(page)) => page,
+        };
+        let room = max_items.map_or(u64::MAX, |max| max.saturating_sub(outcome.entries));
+        let entries = page.entries();
+        let take = entries
+            .len()
+            .min(usize::try_from(room).unwrap_or(usize::MAX));
+        if let Err(error) = progress.suspend(|| writer.write_page(&entries[..take])) {
+            outcome.stop = Stop::Output(error);
+            break;
+        }
+        outcome.pages += 1;
+        outcome.entries += take as u64;
+        outcome.resume = page.next_cursor().map(str::to_owned);
+        let seconds = began.elapsed().as_secs_f64().max(1e-9);
+        progress.set_message(format!(
+            "{} pages, {} entries, {:.0} entries/s",
+            outcome.pages,
+            outcome.entries,
+            outcome.entries as f64 / seconds
+        ));
+        if take < entries.len() || max_items.is_some_and(|max| outcome.entries >= max) {
+            break;
+        }
+    }
+    outcome
+}
+
+/// Where the entries go: stdout, or a temporary file renamed onto `--output` at the end.
+enum Destination<O: Write> {
+    Stdout(O),
+    File { temp: NamedTempFile, path: PathBuf },
+}
+
+impl<O: Write> Write for Destination<O> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Destination::Stdout(out) => out.write(buf),
+            Destination::File { temp, .. } => temp.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Destination::Stdout(out) => out.write_all(buf),
+            Destination::File { temp, .. } => temp.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Destination::Stdout(out) => out.flush(),
+            Destination::File { temp, .. } => temp.flush(),
+        }
+    }
+}
+
+/// Runs one export as the binary does and returns its exit code; every message goes to `stderr` as one line.
+///
+/// `env` looks up environment variables (the binary passes `std::env::var`), so tests can run it in-process
+/// without touching the process environment.
+pub async fn run<O: Write, E: Write>(
+    cli: Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    terminals: Terminals,
+    stdout: O,
+    mut stderr: E,
+    interrupt: impl Future<Output = ()>,
+) -> u8 {
+    let mut say = |line: &str| {
+        let _ = writeln!(stderr, "insight-audit-log: {line}");
+    };
+    let client = match build_client(&cli, env) {
+        Ok(client) => client,
+        Err(message) => {
+            say(&format!("error: {message}"));
+            return exit::USAGE;
+        }
+    };
+    let request = build_request(&client, &cli);
+    if let Err(error) = request.validate() {
+        say(&format!("error: {}", exit::one_line(&error)));
+        return exit::USAGE;
+    }
+    let format = cli
+        .format
+        .unwrap_or(if cli.output.is_none() && terminals.stdout {
+            Format::Table
+        } else {
+            Format::Ndjson
+        });
+    let destination = match &cli.output {
+        None => Destination::Stdout(stdout),
+        Some(path) => match temp_beside(path) {
+            Ok(temp) => Destination::File {
+                temp,
+                path: path.clone(),
+            },
+            Err(error) => {
+                say(&format!(
+                    "error: cannot create a temporary file beside {}: {}",
+                    path.display(),
+                    exit::one_line(&error)
+                ));
+                return exit::OUTPUT;
+            }
+        },
+    };
+    let mut writer = match EntryWriter::begin(format, destination) {
+        Ok(writer) => writer,
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => return exit::OK,
+        Err(error) => {
+            say(&format!(
+                "error: cannot write the output: {}",
+                exit::one_line(&error)
+            ));
+            return exit::OUTPUT;
+        }
+    };
+    let progress = progress_bar(terminals.stderr);
+    let outcome = export(
+        request,
+        cli.cursor.clone(),
+        cli.max_items,
+        &mut writer,
+        &progress,
+        interrupt,
+    )
+    .await;
+    progress.finish_and_clear();
+
+    // Close the document (JSON's `]`) whatever happened, then put a file in place: entries already written are
+    // kept, as a valid document, unless writing itself failed.
+    let closed = writer.finish();
+    let mut stop = outcome.stop;
+    match closed {
+        Ok(Destination::File { temp, path }) if !matches!(stop, Stop::Output(_)) => {
+            if let Err(error) = temp.persist(&path) {
+                stop = Stop::Output(error.error);
+            }
+        }
+        Ok(_) => {}
+        Err(error) => {
+            if !matches!(stop, Stop::Output(_)) {
+                stop = Stop::Output(error);
+            }
+        }
+    }
+
+    let code = match &stop {
+        Stop::Done => {
+            if terminals.stderr {
+                let target = cli
+                    .output
+                    .as_ref()
+                    .map_or_else(|| "stdout".to_owned(), |path| path.display().to_string());
+                say(&format!(
+                    "wrote {} entries ({} pages) to {target}",
+                    outcome.entries, outcome.pages
+                ));
+            }
+            return exit::OK;
+        }
+        Stop::Output(error)
+            if error.kind() == io::ErrorKind::BrokenPipe && cli.output.is_none() =>
+        {
+            // The reader (e.g. `head`) has had enough: not an error.
+            return exit::OK;
+        }
+        Stop::Interrupted => {
+            say("interrupted");
+            exit::INTERRUPTED
+        }
+        Stop::Client(error) => {
+            say(&format!("error: {}", exit::one_line(error)));
+            exit::for_client_error(error)
+        }
+        Stop::Output(error) => {
+            say(&format!(
+                "error: cannot write the output: {}",
+                exit::one_line(error)
+            ));
+            exit::OUTPUT
+        }
+    };
+    let kept = match (&cli.output, &stop) {
+        (Some(path), Stop::Output(_)) => format!("nothing was written to {}", path.display()),
+        (Some(path), _) => format!("{} entries kept in {}", outcome.entries, path.display()),
+        (None, _) => format!("{} entries written", outcome.entries),
+    };
+    say(&format!("stopped after {} pages; {kept}", outcome.pages));
+    match &outcome.resume {
+        Some(cursor) => say(&format!("resume with: --cursor {cursor}")),
+        None if outcome.pages == 0 => {
+            say("no page was written; run the same command again to start over");
+        }
+        None => say("the last page was written; nothing is left to resume"),
+    }
+    code
+}
+
+fn build_request(client: &Client, cli: &Cli) -> AuditLogRequest {
+    let scope = cli.scope();
+    let mut request = match &cli.issue {
+        Some(issue) => client.issue_audit_log(scope, issue.clone()),
+        None => client.audit_log(scope),
+    };
+    if let Some(since) = cli.since {
+        request = request.since(since);
+    }
+    if let Some(before) = cli.before {
+        request = request.before(before);
+    }
+    if let Some(field) = &cli.field_changed {
+        request = request.field_changed(field.as_str());
+    }
+    if let Some(actor) = &cli.changed_by {
+        request = request.changed_by(actor.clone());
+    }
+    if let Some(order) = cli.order {
+        request = request.order(order.into());
+    }
+    if let Some(per_page) = cli.per_page {
+        request = request.per_page(per_page);
+    }
+    if let Some(cursor) = &cli.cursor {
+        request = request.cursor(cursor.clone());
+    }
+    if let Some(max) = cli.max_items {
+        request = request.with_max_items(max);
+    }
+    request.with_prefetch(true)
+}
+
+/// The client from `--api-token-file` (which, when given, replaces the credential variables) or the
+/// environment, and `--base-url` or `CLOUDFLARE_BASE_URL`.
+fn build_client(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Client, String> {
+    let credentials = match &cli.api_token_file {
+        Some(path) => read_token_file(path)?,
+        None => Credentials::from_lookup(env)
+            .map_err(|error| exit::one_line(&error))?
+            .ok_or_else(|| {
+                format!(
+                    "no credentials: set {ENV_API_TOKEN} (or {ENV_API_KEY} with {ENV_EMAIL}), or pass \
+                     --api-token-file PATH"
+                )
+            })?,
+    };
+    let mut builder = ClientBuilder::new()
+        .with_credentials(credentials)
+        .with_user_agent_suffix(concat!("insight-audit-log/", env!("CARGO_PKG_VERSION")));
+    let base_url = cli
+        .base_url
+        .clone()
+        .or_else(|| env(ENV_BASE_URL).filter(|url| !url.is_empty()));
+    if let Some(url) = base_url {
+        builder = builder.with_base_url(url);
+    }
+    builder.build().map_err(|error| exit::one_line(&error))
+}
+
+fn read_token_file(path: &Path) -> Result<Credentials, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        format!(
+            "--api-token-file {}: {}",
+            path.display(),
+            exit::one_line(&error)
+        )
+    })?;
+    let token = text.lines().next().unwrap_or("").trim();
+    Credentials::api_token(token).map_err(|error| {
+        format!(
+            "--api-token-file {}: {}",
+            path.display(),
+            exit::one_line(&error)
+        )
+    })
+}
+
+/// A temporary file in the folder of `path`, so that the final rename stays on one file system.
+fn temp_beside(path: &Path) -> io::Result<NamedTempFile> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map_or_else(
+        || "output".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(folder)
+}
+
+fn progress_bar(visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        bar.set_style(style);
+    }
+    bar.set_message("starting");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
