@@ -38,9 +38,15 @@ pub const FIELDS: [&str; 9] = [
     "rationale",
 ];
 
-/// The `strftime` form of `changed_at`: RFC 3339 in UTC with `Z` and as many fraction digits as needed (0, 3, 6
-/// or 9), the same text the API sends.
-const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+/// The `strftime` form of `changed_at`: RFC 3339 in UTC with `Z` and milliseconds, as the API sends it, or with 6
+/// or 9 fraction digits when the value is finer than a millisecond (so nothing is rounded away).
+fn time_format(time: &DateTime<Utc>) -> &'static str {
+    if time.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
+        "%Y-%m-%dT%H:%M:%S%.3fZ"
+    } else {
+        "%Y-%m-%dT%H:%M:%S%.fZ"
+    }
+}
 
 /// One entry in output shape: every field present, borrowed from the decoded entry.
 #[derive(Serialize)]
@@ -89,7 +95,7 @@ fn time_text<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     match time {
-        Some(time) => serializer.collect_str(&time.format(TIME_FORMAT)),
+        Some(time) => serializer.collect_str(&time.format(time_format(time))),
         None => serializer.serialize_none(),
     }
 }
@@ -217,7 +223,7 @@ fn csv_error(error: csv::Error) -> io::Error {
 fn table_entry(buffer: &mut Vec<u8>, entry: &AuditLogEntry) {
     let changed_at = entry
         .changed_at
-        .map(|time| time.format(TIME_FORMAT).to_string())
+        .map(|time| time.format(time_format(&time)).to_string())
         .unwrap_or_default();
     let field = entry.field_changed.as_ref().map(|field| field.as_str());
     let cells = [

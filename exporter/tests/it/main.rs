@@ -1,1 +1,9 @@
+//! End-to-end tests of `insight-audit-log` against the mock server: the real binary, run with a cleared
+//! environment, its output parsed back and compared with what the server says it served.
 
+mod credentials;
+mod faults;
+mod formats;
+mod paging;
+mod support;
+mod usage;

@@ -1,0 +1,99 @@
+//! Running the binary against a mock server with an explicit environment, and reading its output back.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use mock_server::{AuditLogEntry, Config, MockServer, Scope};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_insight-audit-log");
+
+/// A mock server on its own thread (the tests are synchronous), 1,000 entries per scope over 3 insights.
+pub fn server(config: Config) -> MockServer {
+    MockServer::start_in_background(config).expect("mock server starts on 127.0.0.1")
+}
+
+/// A command with nothing inherited but PATH: the base URL and token of `server`.
+pub fn command(server: &MockServer) -> Command {
+    let mut command = bare_command();
+    command
+        .env("CLOUDFLARE_BASE_URL", server.base_url())
+        .env("CLOUDFLARE_API_TOKEN", &server.credentials().api_token);
+    command
+}
+
+/// A command with nothing inherited but PATH.
+pub fn bare_command() -> Command {
+    let mut command = Command::new(BIN);
+    command.env_clear().stdin(Stdio::null());
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    command
+}
+
+/// What one run did.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The cursor after `resume with: --cursor `, if printed.
+    pub fn resume_cursor(&self) -> Option<String> {
+        self.stderr
+            .lines()
+            .find_map(|line| line.split_once("resume with: --cursor "))
+            .map(|(_, cursor)| cursor.trim().to_owned())
+    }
+}
+
+/// Runs to the end and captures everything.
+pub fn run(command: &mut Command, args: &[&str]) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.args(args).output().expect("the binary runs");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// The account scope's first insight.
+pub fn first_issue(server: &MockServer) -> String {
+    server.issue_ids(Scope::Account)[0].clone()
+}
+
+/// Parses NDJSON: every line must be one whole entry.
+#[track_caller]
+pub fn parse_ndjson(text: &str) -> Vec<AuditLogEntry> {
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "output ends inside a line"
+    );
+    text.lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not an entry ({e}): {line}"))
+        })
+        .collect()
+}
+
+/// The files in `dir`, by name.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir is readable")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
