@@ -3,7 +3,7 @@
 use cloudflare_security_center::{Client, Credentials, Error, Scope};
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
 
-use crate::support::{client, fast_retries, server, server_with};
+use crate::support::{client, server, server_with};
 
 /// Scenario: an API token goes out as `Authorization: Bearer`, and no key headers.
 #[tokio::test]
@@ -178,13 +178,7 @@ async fn redirects_are_not_followed() {
             .with_script([CannedResponse::redirect(&target)]),
     )
     .await;
-    let client = Client::builder()
-        .with_credentials(crate::support::token(&server))
-        .with_base_url(server.base_url())
-        .with_retry(fast_retries())
-        .build()
-        .unwrap();
-    let error = client
+    let error = client(&server)
         .audit_log(Scope::account(ACCOUNT_ID))
         .send()
         .await

@@ -6,19 +6,14 @@ use cloudflare_security_center::{Client, Error, FieldChanged, RetryPolicy, Scope
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, HTML_ERROR_PAGE, MockServer};
 use serde_json::json;
 
-use crate::support::{client, fast_retries, server_with, token};
+use crate::support::{builder, client, fast_retries, server_with};
 
 fn scripted(script: Vec<CannedResponse>) -> Config {
     Config::default().with_entries(30).with_script(script)
 }
 
 fn client_with(server: &MockServer, retry: RetryPolicy) -> Client {
-    Client::builder()
-        .with_credentials(token(server))
-        .with_base_url(server.base_url())
-        .with_retry(retry)
-        .build()
-        .unwrap()
+    builder(server).with_retry(retry).build().unwrap()
 }
 
 /// Scenario: a 429 with `Retry-After: 1`, then a normal answer: the call waits and succeeds.
@@ -250,9 +245,7 @@ async fn unknown_enum_values_and_fields_are_kept_or_ignored() {
 async fn a_slow_answer_times_out_per_attempt() {
     let slow = CannedResponse::normal().with_delay(Duration::from_secs(3));
     let server = server_with(scripted(vec![slow])).await;
-    let client = Client::builder()
-        .with_credentials(token(&server))
-        .with_base_url(server.base_url())
+    let client = builder(&server)
         .with_retry(RetryPolicy::disabled())
         .with_attempt_timeout(Duration::from_millis(200))
         .build()
@@ -280,9 +273,7 @@ async fn a_slow_answer_times_out_per_attempt() {
 async fn a_timed_out_attempt_is_retried() {
     let slow = CannedResponse::normal().with_delay(Duration::from_secs(3));
     let server = server_with(scripted(vec![slow])).await;
-    let client = Client::builder()
-        .with_credentials(token(&server))
-        .with_base_url(server.base_url())
+    let client = builder(&server)
         .with_retry(fast_retries())
         .with_attempt_timeout(Duration::from_millis(300))
         .build()
@@ -297,9 +288,7 @@ async fn a_timed_out_attempt_is_retried() {
 #[tokio::test]
 async fn the_deadline_bounds_waiting_for_retries() {
     let server = server_with(scripted(vec![CannedResponse::rate_limited(5)])).await;
-    let client = Client::builder()
-        .with_credentials(token(&server))
-        .with_base_url(server.base_url())
+    let client = builder(&server)
         .with_deadline(Duration::from_secs(1))
         .build()
         .unwrap();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cloudflare_security_center::{Client, Credentials, RetryPolicy};
+use cloudflare_security_center::{Client, ClientBuilder, Credentials, RetryPolicy};
 use mock_server::{Config, MockServer};
 
 /// A server with a small, deterministic data set.
@@ -25,14 +25,17 @@ pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(4))
 }
 
-/// A client for `server`, authenticated with its API token, with fast retries.
-pub fn client(server: &MockServer) -> Client {
+/// A builder for `server`, authenticated with its API token, with fast retries.
+pub fn builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
         .with_credentials(token(server))
         .with_base_url(server.base_url())
         .with_retry(fast_retries())
-        .build()
-        .expect("a valid configuration")
+}
+
+/// A client for `server`, authenticated with its API token, with fast retries.
+pub fn client(server: &MockServer) -> Client {
+    builder(server).build().expect("a valid configuration")
 }
 
 /// The server's API token as credentials.
