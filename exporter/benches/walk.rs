@@ -1,1 +1,436 @@
-fn main() {}
+//! Throughput and peak memory of walking one insight's audit log through the mock server: the client's item
+//! stream (with and without prefetch), a hand-written floor (reqwest + serde_json, sequential cursor loop), and
+//! the exporter's NDJSON output; plus memory flatness from 10,000 to 1,000,000 entries.
+//!
+//! `cargo bench -p insight-audit-log` runs it. The parent process hosts the mock server (sized to the one insight
+//! walked) and re-executes this binary as a "walker" child per measurement, so each child's peak memory (VmHWM
+//! from /proc/self/status) is the walk's alone, never the server's data. Nothing here asserts a time.
+//!
+//! Environment: `BENCH_REPS` (default 3) runs per throughput case, the median is reported; `BENCH_QUICK=1`
+//! divides every N by 10 for a smoke run.
+
+use std::hint::black_box;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use cloudflare_security_center::{Client, Credentials, Scope};
+use insight_audit_log::output::{EntryWriter, Format};
+use mock_server::{ACCOUNT_ID, Config, MockServer};
+use serde::Deserialize;
+
+/// What a walker child reports.
+#[derive(Clone, Copy, Debug)]
+struct Measure {
+    entries: u64,
+    seconds: f64,
+    peak_kib: u64,
+}
+
+impl Measure {
+    fn rate(&self) -> f64 {
+        self.entries as f64 / self.seconds.max(1e-9)
+    }
+
+    fn peak_mib(&self) -> f64 {
+        self.peak_kib as f64 / 1024.0
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("walker") {
+        return walker(&args[2..]);
+    }
+    match parent() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Starts the server, runs every case in child processes, prints the table.
+fn parent() -> Result<(), String> {
+    let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
+    let reps: usize = std::env::var("BENCH_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let scale = if quick { 10 } else { 1 };
+    let (n, small, large) = (100_000 / scale, 10_000 / scale, 1_000_000 / scale);
+
+    eprintln!("bench: generating {large} entries for one insight ...");
+    let server = MockServer::start_in_background(
+        Config::default()
+            .with_account_entries(large)
+            .with_zone_entries(0)
+            .with_insights_per_scope(1)
+            .with_request_journal(false)
+            .with_strict(false),
+    )
+    .map_err(|e| format!("mock server: {e}"))?;
+    let issue = server.issue_ids(mock_server::Scope::Account)[0].clone();
+    let ctx = Ctx {
+        base_url: server.base_url(),
+        token: server.credentials().api_token.clone(),
+        issue,
+    };
+
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut summary: Vec<String> = Vec::new();
+    for per_page in [25u32, 1000] {
+        let floor = ctx.median("floor", per_page, n, reps)?;
+        let plain = ctx.median("stream", per_page, n, reps)?;
+        let ahead = ctx.median("prefetch", per_page, n, reps)?;
+        rows.push(row("floor: reqwest + serde_json", per_page, &floor, None));
+        rows.push(row(
+            "client items(), no prefetch",
+            per_page,
+            &plain,
+            Some(plain.rate() / floor.rate()),
+        ));
+        rows.push(row(
+            "client items(), prefetch",
+            per_page,
+            &ahead,
+            Some(ahead.rate() / floor.rate()),
+        ));
+        summary.push(format!(
+            "per_page {per_page}: stream/floor {:.2} without prefetch (goal >= 0.95), {:.2} with prefetch (goal >= 1.0)",
+            plain.rate() / floor.rate(),
+            ahead.rate() / floor.rate()
+        ));
+        if per_page == 1000 {
+            let export = ctx.median("exporter", per_page, n, reps)?;
+            rows.push(row(
+                "exporter NDJSON (vs prefetch stream)",
+                per_page,
+                &export,
+                Some(ahead.rate() / export.rate()),
+            ));
+            summary.push(format!(
+                "exporter NDJSON: {:.2}x the time of the client's stream alone (goal <= 1.2)",
+                ahead.rate() / export.rate()
+            ));
+        }
+    }
+    let few = ctx.walk("prefetch", 1000, small)?;
+    let many = ctx.walk("prefetch", 1000, large)?;
+    rows.push(row("client items(), prefetch", 1000, &few, None));
+    rows.push(row(
+        "client items(), prefetch (memory vs 10k)",
+        1000,
+        &many,
+        Some(many.peak_mib() / few.peak_mib()),
+    ));
+    summary.push(format!(
+        "memory: {large} entries peak {:.1} MiB vs {small} entries {:.1} MiB: ratio {:.2} (goal <= 1.2)",
+        many.peak_mib(),
+        few.peak_mib(),
+        many.peak_mib() / few.peak_mib()
+    ));
+
+    println!();
+    println!(
+        "| case | per_page | entries | entries/s | peak MiB | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for r in &rows {
+        println!("| {} |", r.join(" | "));
+    }
+    println!();
+    for line in summary {
+        println!("{line}");
+    }
+    println!(
+        "(median of {reps} runs per throughput case; peak = the walker process's VmHWM; ratio = vs the floor, the \
+         stream, or the 10k walk as named)"
+    );
+    Ok(())
+}
+
+fn row(name: &str, per_page: u32, m: &Measure, ratio: Option<f64>) -> Vec<String> {
+    vec![
+        name.to_owned(),
+        per_page.to_string(),
+        m.entries.to_string(),
+        format!("{:.0}", m.rate()),
+        format!("{:.1}", m.peak_mib()),
+        ratio.map_or_else(|| "".to_owned(), |r| format!("{r:.2}")),
+    ]
+}
+
+struct Ctx {
+    base_url: String,
+    token: String,
+    issue: String,
+}
+
+impl Ctx {
+    /// One walk in a fresh child process.
+    fn walk(&self, kind: &str, per_page: u32, n: usize) -> Result<Measure, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let output = Command::new(exe)
+            .args([
+                "walker",
+                kind,
+                &per_page.to_string(),
+                &n.to_string(),
+                &self.base_url,
+                &self.issue,
+            ])
+            .env("CLOUDFLARE_API_TOKEN", &self.token)
+            .output()
+            .map_err(|e| format!("walker: {e}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("RESULT "))
+            .ok_or_else(|| {
+                format!(
+                    "walker {kind} {per_page} {n} failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })?;
+        let field = |name: &str| -> Result<f64, String> {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| format!("bad walker line: {line}"))
+        };
+        let m = Measure {
+            entries: field("entries")? as u64,
+            seconds: field("seconds")?,
+            peak_kib: field("peak_kib")? as u64,
+        };
+        if m.entries != n as u64 {
+            return Err(format!("walker {kind} read {} entries, not {n}", m.entries));
+        }
+        eprintln!(
+            "bench: {kind:<9} per_page {per_page:>4} n {n:>7}: {:>9.0} entries/s, peak {:.1} MiB",
+            m.rate(),
+            m.peak_mib()
+        );
+        Ok(m)
+    }
+
+    /// The run with the median rate among `reps`, its peak memory being the largest seen.
+    fn median(&self, kind: &str, per_page: u32, n: usize, reps: usize) -> Result<Measure, String> {
+        let mut runs = (0..reps)
+            .map(|_| self.walk(kind, per_page, n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let peak = runs.iter().map(|m| m.peak_kib).max().unwrap_or(0);
+        runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+        let mut m = runs[runs.len() / 2];
+        m.peak_kib = peak;
+        Ok(m)
+    }
+}
+
+/// Child mode: `walker KIND PER_PAGE N BASE_URL ISSUE`; prints `RESULT entries=… seconds=… peak_kib=…`.
+fn walker(args: &[String]) -> ExitCode {
+    let parsed = (|| -> Option<(String, u32, u64, String, String)> {
+        Some((
+            args.first()?.clone(),
+            args.get(1)?.parse().ok()?,
+            args.get(2)?.parse().ok()?,
+            args.get(3)?.clone(),
+            args.get(4)?.clone(),
+        ))
+    })();
+    let Some((kind, per_page, n, base_url, issue)) = parsed else {
+        eprintln!("walker: usage: walker KIND PER_PAGE N BASE_URL ISSUE");
+        return ExitCode::FAILURE;
+    };
+    let token = std::env::var("CLOUDFLARE_API_TOKEN").unwrap_or_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("walker: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let started = Instant::now();
+    let result = runtime.block_on(async {
+        match kind.as_str() {
+            "floor" => floor(&base_url, &token, &issue, per_page, n).await,
+            "stream" | "prefetch" => {
+                stream(&base_url, &token, &issue, per_page, n, kind == "prefetch").await
+            }
+            "exporter" => exporter(&base_url, &token, &issue, per_page, n).await,
+            other => Err(format!("unknown walker kind {other}")),
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    match result {
+        Ok(entries) => {
+            println!(
+                "RESULT entries={entries} seconds={seconds:.6} peak_kib={}",
+                peak_kib()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("walker {kind}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn client(base_url: &str, token: &str) -> Result<Client, String> {
+    let credentials = Credentials::api_token(token).map_err(|e| e.to_string())?;
+    Client::builder()
+        .with_credentials(credentials)
+        .with_base_url(base_url)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The client's item stream.
+async fn stream(
+    base_url: &str,
+    token: &str,
+    issue: &str,
+    per_page: u32,
+    n: u64,
+    prefetch: bool,
+) -> Result<u64, String> {
+    let mut items = client(base_url, token)?
+        .issue_audit_log(Scope::account(ACCOUNT_ID), issue)
+        .per_page(per_page)
+        .with_max_items(n)
+        .with_prefetch(prefetch)
+        .items();
+    let mut count = 0u64;
+    while let Some(entry) = items.next().await {
+        black_box(entry.map_err(|e| e.to_string())?);
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// The exporter's own walk and NDJSON writer (the code behind the binary), into /dev/null.
+async fn exporter(
+    base_url: &str,
+    token: &str,
+    issue: &str,
+    per_page: u32,
+    n: u64,
+) -> Result<u64, String> {
+    let request = client(base_url, token)?
+        .issue_audit_log(Scope::account(ACCOUNT_ID), issue)
+        .per_page(per_page)
+        .with_max_items(n)
+        .with_prefetch(true);
+    let sink = std::fs::File::create("/dev/null").map_err(|e| e.to_string())?;
+    let mut writer = EntryWriter::begin(Format::Ndjson, sink).map_err(|e| e.to_string())?;
+    let outcome = insight_audit_log::run::export(
+        request,
+        None,
+        Some(n),
+        &mut writer,
+        &indicatif::ProgressBar::hidden(),
+        std::future::pending(),
+    )
+    .await;
+    match outcome.stop {
+        insight_audit_log::run::Stop::Done => Ok(writer.written()),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+/// The floor: the same entries into a plain struct, one request after another.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FloorEntry {
+    id: String,
+    changed_at: String,
+    changed_by: String,
+    current_value: Option<String>,
+    field_changed: String,
+    issue_id: String,
+    previous_value: Option<String>,
+    rationale: Option<String>,
+    zone_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct FloorInfo {
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FloorPage {
+    success: bool,
+    result: Vec<FloorEntry>,
+    result_info: Option<FloorInfo>,
+}
+
+async fn floor(
+    base_url: &str,
+    token: &str,
+    issue: &str,
+    per_page: u32,
+    n: u64,
+) -> Result<u64, String> {
+    let http = reqwest::Client::new();
+    let url =
+        format!("{base_url}/accounts/{ACCOUNT_ID}/security-center/insights/{issue}/audit-log");
+    let per_page = per_page.to_string();
+    let mut cursor: Option<String> = None;
+    let mut count = 0u64;
+    loop {
+        let mut query = vec![("per_page", per_page.as_str())];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c.as_str()));
+        }
+        let response = http
+            .get(&url)
+            .bearer_auth(token)
+            .query(&query)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = response.bytes().await.map_err(|e| e.to_string())?;
+        let page: FloorPage = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        if !page.success {
+            return Err("success: false".to_owned());
+        }
+        for entry in page.result {
+            if count == n {
+                return Ok(count);
+            }
+            black_box(entry);
+            count += 1;
+        }
+        match page
+            .result_info
+            .and_then(|i| i.cursor)
+            .filter(|c| !c.is_empty())
+        {
+            Some(next) if count < n => cursor = Some(next),
+            _ => return Ok(count),
+        }
+    }
+}
+
+/// The process's peak resident set (VmHWM), in KiB; 0 when /proc is unavailable.
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix("VmHWM:")?
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+        })
+        .unwrap_or(0)
+}
