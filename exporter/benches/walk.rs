@@ -82,9 +82,16 @@ fn parent() -> Result<(), String> {
     let mut summary: Vec<String> = Vec::new();
     for per_page in [25u32, 1000] {
         let floor = ctx.median("floor", per_page, n, reps)?;
+        let typed = ctx.median("floor-typed", per_page, n, reps)?;
         let plain = ctx.median("stream", per_page, n, reps)?;
         let ahead = ctx.median("prefetch", per_page, n, reps)?;
         rows.push(row("floor: reqwest + serde_json", per_page, &floor, None));
+        rows.push(row(
+            "floor, chrono + uuid fields (diagnostic)",
+            per_page,
+            &typed,
+            Some(typed.rate() / floor.rate()),
+        ));
         rows.push(row(
             "client items(), no prefetch",
             per_page,
@@ -257,7 +264,8 @@ fn walker(args: &[String]) -> ExitCode {
     let started = Instant::now();
     let result = runtime.block_on(async {
         match kind.as_str() {
-            "floor" => floor(&base_url, &token, &issue, per_page, n).await,
+            "floor" => floor::<FloorEntry>(&base_url, &token, &issue, per_page, n).await,
+            "floor-typed" => floor::<TypedEntry>(&base_url, &token, &issue, per_page, n).await,
             "stream" | "prefetch" => {
                 stream(&base_url, &token, &issue, per_page, n, kind == "prefetch").await
             }
@@ -358,19 +366,34 @@ struct FloorEntry {
     zone_id: Option<i64>,
 }
 
+/// The floor's entry with the client's field types (time and UUID parsed), to show what decoding them costs.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct TypedEntry {
+    id: uuid::Uuid,
+    changed_at: chrono::DateTime<chrono::Utc>,
+    changed_by: String,
+    current_value: Option<String>,
+    field_changed: String,
+    issue_id: String,
+    previous_value: Option<String>,
+    rationale: Option<String>,
+    zone_id: Option<i64>,
+}
+
 #[derive(Deserialize)]
 struct FloorInfo {
     cursor: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct FloorPage {
+struct FloorPage<E> {
     success: bool,
-    result: Vec<FloorEntry>,
+    result: Vec<E>,
     result_info: Option<FloorInfo>,
 }
 
-async fn floor(
+async fn floor<E: serde::de::DeserializeOwned>(
     base_url: &str,
     token: &str,
     issue: &str,
@@ -396,7 +419,7 @@ async fn floor(
             .await
             .map_err(|e| e.to_string())?;
         let body = response.bytes().await.map_err(|e| e.to_string())?;
-        let page: FloorPage = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        let page: FloorPage<E> = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         if !page.success {
             return Err("success: false".to_owned());
         }
