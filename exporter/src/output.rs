@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::ValueEnum;
 use cloudflare_security_center::AuditLogEntry;
 use serde::{Serialize, Serializer};
@@ -38,14 +38,15 @@ pub const FIELDS: [&str; 9] = [
     "rationale",
 ];
 
-/// The `strftime` form of `changed_at`: RFC 3339 in UTC with `Z` and milliseconds, as the API sends it, or with 6
-/// or 9 fraction digits when the value is finer than a millisecond (so nothing is rounded away).
-fn time_format(time: &DateTime<Utc>) -> &'static str {
-    if time.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
-        "%Y-%m-%dT%H:%M:%S%.3fZ"
+/// `changed_at` as text: RFC 3339 in UTC with `Z` and milliseconds, as the API sends it, or with 6 or 9 fraction
+/// digits when the value is finer than a millisecond (so nothing is rounded away).
+fn time_text(time: &DateTime<Utc>) -> String {
+    let digits = if time.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
+        SecondsFormat::Millis
     } else {
-        "%Y-%m-%dT%H:%M:%S%.fZ"
-    }
+        SecondsFormat::AutoSi
+    };
+    time.to_rfc3339_opts(digits, true)
 }
 
 /// One entry in output shape: every field present, borrowed from the decoded entry.
@@ -53,7 +54,7 @@ fn time_format(time: &DateTime<Utc>) -> &'static str {
 struct Record<'a> {
     #[serde(serialize_with = "uuid_text")]
     id: Option<&'a Uuid>,
-    #[serde(serialize_with = "time_text")]
+    #[serde(serialize_with = "serialize_time")]
     changed_at: Option<&'a DateTime<Utc>>,
     changed_by: Option<&'a str>,
     field_changed: Option<&'a str>,
@@ -90,12 +91,12 @@ fn uuid_text<S: Serializer>(id: &Option<&Uuid>, serializer: S) -> Result<S::Ok, 
     }
 }
 
-fn time_text<S: Serializer>(
+fn serialize_time<S: Serializer>(
     time: &Option<&DateTime<Utc>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     match time {
-        Some(time) => serializer.collect_str(&time.format(time_format(time))),
+        Some(time) => serializer.serialize_str(&time_text(time)),
         None => serializer.serialize_none(),
     }
 }
@@ -223,7 +224,7 @@ fn csv_error(error: csv::Error) -> io::Error {
 fn table_entry(buffer: &mut Vec<u8>, entry: &AuditLogEntry) {
     let changed_at = entry
         .changed_at
-        .map(|time| time.format(time_format(&time)).to_string())
+        .map(|time| time_text(&time))
         .unwrap_or_default();
     let field = entry.field_changed.as_ref().map(|field| field.as_str());
     let cells = [
