@@ -61,7 +61,10 @@ fn parent() -> Result<(), String> {
     let scale = if quick { 10 } else { 1 };
     let (n, small, large) = (100_000 / scale, 10_000 / scale, 1_000_000 / scale);
 
-    eprintln!("bench: generating {large} entries for one insight ...");
+    eprintln!(
+        "bench: load average at the start: {}; generating {large} entries for one insight ...",
+        load_average()
+    );
     let server = MockServer::start_in_background(
         Config::default()
             .with_account_entries(large)
@@ -140,6 +143,7 @@ fn parent() -> Result<(), String> {
     ));
 
     println!();
+    println!("load average (1, 5, 15 min) at the end: {}", load_average());
     println!(
         "| case | per_page | entries | entries/s | peak MiB | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: |"
     );
@@ -456,4 +460,17 @@ fn peak_kib() -> u64 {
             })
         })
         .unwrap_or(0)
+}
+
+/// The first three fields of /proc/loadavg: other work on the machine skews every figure, so the table says how
+/// busy it was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
