@@ -124,6 +124,18 @@ fn parent() -> Result<(), String> {
                 "exporter NDJSON: {:.2}x the time of the client's stream alone (goal <= 1.2)",
                 ahead.rate() / export.rate()
             ));
+            let format = ctx.median("format", per_page, n, reps)?;
+            rows.push(row(
+                "NDJSON formatting alone (diagnostic)",
+                per_page,
+                &format,
+                Some(ahead.rate() / format.rate()),
+            ));
+            summary.push(format!(
+                "NDJSON formatting alone: {:.0} entries/s, i.e. {:.0} % of the stream's time per entry",
+                format.rate(),
+                100.0 * ahead.rate() / format.rate()
+            ));
         }
     }
     let few = ctx.walk("prefetch", 1000, small)?;
@@ -266,6 +278,7 @@ fn walker(args: &[String]) -> ExitCode {
         }
     };
     let started = Instant::now();
+    let mut timed = None;
     let result = runtime.block_on(async {
         match kind.as_str() {
             "floor" => floor::<FloorEntry>(&base_url, &token, &issue, per_page, n).await,
@@ -274,10 +287,16 @@ fn walker(args: &[String]) -> ExitCode {
                 stream(&base_url, &token, &issue, per_page, n, kind == "prefetch").await
             }
             "exporter" => exporter(&base_url, &token, &issue, per_page, n).await,
+            "format" => format_only(&base_url, &token, &issue, per_page, n)
+                .await
+                .map(|(count, seconds)| {
+                    timed = Some(seconds);
+                    count
+                }),
             other => Err(format!("unknown walker kind {other}")),
         }
     });
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = timed.unwrap_or_else(|| started.elapsed().as_secs_f64());
     match result {
         Ok(entries) => {
             println!(
@@ -353,6 +372,33 @@ async fn exporter(
         insight_audit_log::run::Stop::Done => Ok(writer.written()),
         other => Err(format!("{other:?}")),
     }
+}
+
+/// The exporter's NDJSON formatting alone: the entries are fetched first (untimed), then written a page at a time
+/// to /dev/null; returns the count and the seconds spent writing.
+async fn format_only(
+    base_url: &str,
+    token: &str,
+    issue: &str,
+    per_page: u32,
+    n: u64,
+) -> Result<(u64, f64), String> {
+    let mut pages = client(base_url, token)?
+        .issue_audit_log(Scope::account(ACCOUNT_ID), issue)
+        .per_page(per_page)
+        .with_max_items(n)
+        .pages();
+    let mut fetched = Vec::new();
+    while let Some(page) = pages.next().await {
+        fetched.push(page.map_err(|e| e.to_string())?.into_entries());
+    }
+    let sink = std::fs::File::create("/dev/null").map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut writer = EntryWriter::begin(Format::Ndjson, sink).map_err(|e| e.to_string())?;
+    for page in &fetched {
+        writer.write_page(page).map_err(|e| e.to_string())?;
+    }
+    Ok((writer.written(), started.elapsed().as_secs_f64()))
 }
 
 /// The floor: the same entries into a plain struct, one request after another.
