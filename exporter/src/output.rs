@@ -170,6 +170,7 @@ impl<W: Write> EntryWriter<W> {
                         .extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
                     serde_json::to_writer(&mut self.buffer, &record)?;
                 }
+                // Written above, through one CSV writer per page.
                 Format::Csv => {}
                 Format::Table => table_entry(&mut self.buffer, entry),
             }
