@@ -102,7 +102,7 @@ pub fn generate(
     })?
     .map_err(|error| Error::Generator {
         file: spec.name.to_owned(),
-        message: error.to_string(),
+        message: one_line(&error.to_string()),
     })?;
 
     let file: syn::File = syn::parse2(tokens).map_err(|error| Error::InvalidOutput {
@@ -178,5 +178,10 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     } else {
         "unknown panic"
     };
+    one_line(text)
+}
+
+/// `text` on one line: progenitor's and typify's messages embed multi-line `{:#?}` dumps.
+fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

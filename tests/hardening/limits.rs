@@ -1,0 +1,249 @@
+//! Size and depth: very large or deeply nested specs and responses fail cleanly (an error, no
+//! stack overflow, no unbounded buffering); the 10 MB spec is a row of the catalogue. Deep
+//! inputs run on a thread with a normal 2 MiB stack, so a recursion that the parsers did not
+//! bound would crash the test binary.
+
+use std::time::Duration;
+
+use cloudflare_security_center::types::SecurityCenterAuditLogResponse;
+use cloudflare_security_center::{Client, Credentials, Error, RetryPolicy, Scope};
+use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
+
+/// How deep the nested inputs go.
+const DEPTH: usize = 100_000;
+
+/// Runs `body` on a thread with a 2 MiB stack and returns its result.
+fn on_normal_stack<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(body)
+        .expect("a thread")
+        .join()
+        .expect("the thread did not panic")
+}
+
+fn generate(text: &str) -> Result<String, codegen::Error> {
+    codegen::generate(
+        codegen::Source::new("deep.yaml", text),
+        None,
+        &codegen::Settings::default(),
+    )
+}
+
+/// A spec that is 100 000 arrays deep, in JSON, in YAML flow style and in YAML block style,
+/// is refused by the parser's recursion limit with a positioned syntax error.
+#[test]
+fn deeply_nested_specs_fail_with_a_recursion_limit() {
+    let messages = on_normal_stack(|| {
+        let json = format!(
+            "{{\"openapi\": \"3.0.3\", \"x\": {}{}}}",
+            "[".repeat(DEPTH),
+            "]".repeat(DEPTH)
+        );
+        let flow = format!(
+            "openapi: 3.0.3\nx: {}{}\n",
+            "[".repeat(DEPTH),
+            "]".repeat(DEPTH)
+        );
+        let block: String = (0..DEPTH / 20)
+            .map(|level| format!("{}- \n", "  ".repeat(level)))
+            .collect();
+        let block = format!("openapi: 3.0.3\nx:\n{block}");
+        [json, flow, block]
+            .iter()
+            .map(|text| {
+                generate(text)
+                    .map(|_| ())
+                    .map_err(|error| error.to_string())
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        messages[0],
+        Err("deep.yaml:1:153: invalid JSON: recursion limit exceeded".to_owned())
+    );
+    assert_eq!(
+        messages[1],
+        Err("deep.yaml:2:131: invalid YAML: recursion limit exceeded".to_owned())
+    );
+    assert!(
+        messages[2]
+            .as_ref()
+            .is_err_and(|error| error.contains("recursion limit exceeded")),
+        "{:?}",
+        messages[2]
+    );
+}
+
+/// A YAML alias bomb (each level nine aliases of the previous) is refused by the parser's
+/// repetition limit instead of expanding to billions of nodes.
+#[test]
+fn yaml_alias_bomb_is_refused() {
+    let mut text = String::from("openapi: 3.0.3\na0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..12 {
+        let previous = format!("*a{}", level - 1);
+        let list = vec![previous; 9].join(", ");
+        text.push_str(&format!("a{level}: &a{level} [{list}]\n"));
+    }
+    let error = generate(&text).expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "deep.yaml:0:0: invalid YAML: repetition limit exceeded"
+    );
+}
+
+/// A response nested 100 000 arrays deep never recurses that deep: in a typed field the
+/// decoder stops at the first value of the wrong type (an entry read as a sequence fails on its
+/// first field, `changed_at`) (with the path, in the path-reporting
+/// decode the runtime uses for its error), and in an unknown field it skips the value without
+/// recursion, so the page decodes.
+#[test]
+fn deeply_nested_responses_decode_or_fail_without_recursing() {
+    let outcomes = on_normal_stack(|| {
+        let deep = format!("{}{}", "[".repeat(DEPTH), "]".repeat(DEPTH));
+        let typed =
+            format!(r#"{{"success": true, "errors": [], "messages": [], "result": {deep}}}"#);
+        let unknown = format!(r#"{{"success": true, "errors": [], "messages": [], "x": {deep}}}"#);
+        let plain = |body: &str| {
+            serde_json::from_slice::<SecurityCenterAuditLogResponse>(body.as_bytes())
+                .map(|page| page.result.len())
+                .map_err(|error| error.to_string())
+        };
+        let mut deserializer = serde_json::Deserializer::from_slice(typed.as_bytes());
+        let located = serde_path_to_error::deserialize::<_, SecurityCenterAuditLogResponse>(
+            &mut deserializer,
+        )
+        .map(|_| ())
+        .map_err(|error| error.to_string());
+        (plain(&typed), located, plain(&unknown))
+    });
+    assert_eq!(
+        outcomes.0,
+        Err("invalid type: sequence, expected an RFC 3339 formatted date and time string at line 1 column 60".to_owned())
+    );
+    assert_eq!(
+        outcomes.1,
+        Err("result[0][0]: invalid type: sequence, expected an RFC 3339 formatted date and time string at line 1 column 60".to_owned())
+    );
+    assert_eq!(outcomes.2, Ok(0));
+}
+
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .with_credentials(
+            Credentials::api_token(server.credentials().api_token.clone()).expect("a token"),
+        )
+        .with_base_url(server.base_url())
+        .with_retry(
+            RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        )
+        .build()
+        .expect("a valid configuration")
+}
+
+/// Scenario: the server answers 200 with a page carrying an unknown field nested 100 000
+/// deep, then 200 with `result` nested that deep, then 400 with `errors` nested that deep; the
+/// client, on a normal stack, reads the first page, returns a decode error naming `result[0][0]`
+/// for the second and an API error with the body kept for the third.
+#[test]
+fn deeply_nested_responses_through_the_client_end_cleanly() {
+    let results = on_normal_stack(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let deep = format!("{}{}", "[".repeat(DEPTH), "]".repeat(DEPTH));
+            let json = |body: String| {
+                CannedResponse::new(200)
+                    .with_header("content-type", "application/json")
+                    .with_body(body)
+            };
+            let failure = CannedResponse::new(400)
+                .with_header("content-type", "application/json")
+                .with_body(failure_body(&deep));
+            let server = MockServer::start(Config::default().with_entries(1).with_script([
+                json(format!(
+                    r#"{{"success": true, "errors": [], "messages": [], "x": {deep}}}"#
+                )),
+                json(format!(
+                    r#"{{"success": true, "errors": [], "messages": [], "result": {deep}}}"#
+                )),
+                failure,
+            ]))
+            .await;
+            let client = client(&server);
+            let mut results = Vec::new();
+            for _ in 0..3 {
+                results.push(client.audit_log(Scope::account(ACCOUNT_ID)).send().await);
+            }
+            results
+        })
+    });
+    let mut results = results.into_iter();
+    let page = results
+        .next()
+        .expect("three results")
+        .expect("the first page decodes");
+    assert!(page.entries().is_empty());
+    match results.next().expect("three results") {
+        Err(Error::Decode {
+            status,
+            path,
+            message,
+            body,
+        }) => {
+            assert_eq!(status.as_u16(), 200);
+            assert_eq!(path, "result[0][0]");
+            assert_eq!(
+                message,
+                "invalid type: sequence, expected an RFC 3339 formatted date and time string at line 1 column 60"
+            );
+            assert!(body.len() > 2 * DEPTH, "the body is kept");
+        }
+        other => panic!("{other:?}"),
+    }
+    match results.next().expect("three results") {
+        Err(Error::Api(api)) => {
+            assert_eq!(api.status.as_u16(), 400);
+            assert!(api.errors.is_empty());
+            assert!(api.body.len() > 2 * DEPTH, "the body is kept");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn failure_body(deep: &str) -> String {
+    format!(r#"{{"success": false, "errors": {deep}, "messages": []}}"#)
+}
+
+/// Scenario: the server answers 200 with a body over the client's 64 MiB limit; the client
+/// stops reading there and returns a decode error naming the limit, with no body kept.
+#[tokio::test]
+async fn oversized_response_body_is_refused() {
+    let body = vec![b' '; 64 * 1024 * 1024 + 1];
+    let server = MockServer::start(
+        Config::default()
+            .with_entries(1)
+            .with_script([CannedResponse::new(200)
+                .with_header("content-type", "application/json")
+                .with_body(body)]),
+    )
+    .await;
+    let error = client(&server)
+        .audit_log(Scope::account(ACCOUNT_ID))
+        .send()
+        .await
+        .expect_err("refused");
+    match error {
+        Error::Decode {
+            ref message,
+            ref body,
+            ..
+        } => {
+            assert_eq!(message, "the body exceeds the limit of 67108864 bytes");
+            assert!(body.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
