@@ -68,6 +68,21 @@ pub enum Error {
         /// The references, in order, e.g. `#/components/schemas/A -> #/components/schemas/B -> ...`.
         cycle: String,
     },
+    /// A schema that contains itself through `allOf`, `anyOf`, `oneOf` or aliases alone, with no
+    /// property or array item in between: typify would recurse without end (a stack overflow,
+    /// which no `catch_unwind` can turn into an error).
+    #[error(
+        "{file}: {pointer}: schema contains itself through allOf/anyOf/oneOf with no property or \
+         array item in between: {cycle}; the generator cannot lay out such a type"
+    )]
+    CompositionCycle {
+        /// The file.
+        file: String,
+        /// JSON pointer to the first schema of the cycle.
+        pointer: String,
+        /// The references, in order, from that schema back to itself.
+        cycle: String,
+    },
     /// The document does not match the OpenAPI 3.0 schema.
     #[error("{file}: {pointer}: {message}")]
     InvalidDocument {

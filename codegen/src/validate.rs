@@ -87,6 +87,81 @@ pub fn check_refs(file: &str, document: &Value) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses a component schema that contains itself through `allOf`, `anyOf`, `oneOf` and
+/// aliases alone (e.g. `A: {allOf: [{$ref: A}, {type: object}]}`): typify would merge or expand
+/// it without end and overflow the stack. Recursion through a property, an array item or
+/// `additionalProperties` is fine (the generated type boxes it) and is not followed here.
+///
+/// Runs after [`check_refs`], so every local `$ref` resolves.
+pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Error> {
+    let Some(schemas) = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Ok(());
+    };
+    // Depth-first search without recursion: `stack` holds the path being explored, each node
+    // with the targets it still has to visit.
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    for name in schemas.keys() {
+        let start = format!("#/components/schemas/{}", escape_pointer_token(name));
+        if done.contains(&start) {
+            continue;
+        }
+        let mut stack: Vec<(String, Vec<String>)> =
+            vec![(start.clone(), composed(document, &start))];
+        while let Some((_, pending)) = stack.last_mut() {
+            let Some(next) = pending.pop() else {
+                let (node, _) = stack.pop().expect("the stack is not empty");
+                done.insert(node);
+                continue;
+            };
+            if let Some(at) = stack.iter().position(|(node, _)| *node == next) {
+                let mut cycle: Vec<&str> =
+                    stack[at..].iter().map(|(node, _)| node.as_str()).collect();
+                cycle.push(&next);
+                return Err(Error::CompositionCycle {
+                    file: file.to_owned(),
+                    pointer: next.trim_start_matches('#').to_owned(),
+                    cycle: cycle.join(" -> "),
+                });
+            }
+            if !done.contains(&next) {
+                let targets = composed(document, &next);
+                stack.push((next, targets));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `$ref` targets the schema at `target` reaches through `$ref`, `allOf`, `anyOf` and
+/// `oneOf` alone, following inline schemas of those keywords.
+fn composed(document: &Value, target: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending: Vec<&Value> = document
+        .pointer(target.trim_start_matches('#'))
+        .into_iter()
+        .collect();
+    while let Some(schema) = pending.pop() {
+        let Some(map) = schema.as_object() else {
+            continue;
+        };
+        if let Some(Value::String(next)) = map.get("$ref") {
+            if next.starts_with('#') && !out.contains(next) {
+                out.push(next.clone());
+            }
+            continue;
+        }
+        for keyword in ["allOf", "anyOf", "oneOf"] {
+            if let Some(Value::Array(items)) = map.get(keyword) {
+                pending.extend(items);
+            }
+        }
+    }
+    out
+}
+
 fn collect_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => {

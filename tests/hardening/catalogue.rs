@@ -246,6 +246,17 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
             ),
         ),
         (
+            "schema containing itself through allOf (found by fuzzing: was a stack overflow)",
+            "openapi.yaml",
+            with_schemas(
+                "    security-center_a:\n      allOf:\n        - $ref: '#/components/schemas/security-center_a'\n        \
+                 - type: object\n",
+            ),
+            Expect::Error(
+                "SPEC: /components/schemas/security-center_a: schema contains itself through allOf/anyOf/oneOf with no property or array item in between: #/components/schemas/security-center_a -> #/components/schemas/security-center_a; the generator cannot lay out such a type",
+            ),
+        ),
+        (
             "10 MB spec (10 MB of extension data)",
             "openapi.yaml",
             workspace(|text| {

@@ -247,3 +247,45 @@ async fn oversized_response_body_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Found by the `codegen_structured` fuzz target (a SIGSEGV: typify recursed until the stack
+/// overflowed, which `catch_unwind` cannot stop): a schema that contains itself through
+/// `allOf`, `anyOf` or `oneOf` beside other schemas. Each such input, on a normal stack, is now
+/// refused with an error naming the cycle. The inputs are in
+/// `fuzz/regressions/codegen_text/composition_cycle_*.yaml`.
+#[test]
+fn schemas_containing_themselves_through_composition_are_refused() {
+    let folder =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/codegen_text");
+    let mut inputs: Vec<_> = std::fs::read_dir(&folder)
+        .expect("the regression inputs")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.to_string_lossy().contains("composition_cycle_"))
+        .collect();
+    inputs.sort();
+    assert_eq!(inputs.len(), 7);
+    let messages = on_normal_stack(move || {
+        inputs
+            .iter()
+            .map(|path| {
+                let text = std::fs::read_to_string(path).expect("an input");
+                generate(&text)
+                    .map(|_| ())
+                    .map_err(|error| error.to_string())
+            })
+            .collect::<Vec<_>>()
+    });
+    for message in &messages {
+        assert!(
+            message.as_ref().is_err_and(
+                |text| text.contains("schema contains itself through allOf/anyOf/oneOf")
+            ),
+            "{message:?}"
+        );
+    }
+    assert_eq!(
+        messages[0],
+        Err("deep.yaml: /components/schemas/A: schema contains itself through allOf/anyOf/oneOf with no property or array item in between: #/components/schemas/A -> #/components/schemas/A; the generator cannot lay out such a type".to_owned())
+    );
+}
