@@ -233,8 +233,11 @@ fn conclude(
         Ok((head, body)) => {
             record(|slot| {
                 slot.status = Some(head.status);
-                slot.headers = head.headers.clone();
-                slot.body = body.clone();
+                // Only error answers are mapped from the slot's headers and body.
+                if !head.status.is_success() {
+                    slot.headers = head.headers.clone();
+                    slot.body = body.clone();
+                }
                 slot.attempts = attempts;
                 slot.deadline_passed = deadline_passed;
             });
