@@ -8,7 +8,7 @@
 //! 2. [`overlay`]: apply the overlay's actions in order;
 //! 3. [`validate`]: check what progenitor would otherwise panic or fail obscurely on, then read
 //!    the value as an `openapiv3::OpenAPI` with the failing JSON pointer on error;
-//! 4. [`generate`]: run progenitor (builder style) and format the tokens with prettyplease.
+//! 4. [`generate`](mod@generate): run progenitor (builder style) and format the tokens with prettyplease.
 //!
 //! [OpenAPI Overlay 1.0]: https://spec.openapis.org/overlay/v1.0.0.html
 

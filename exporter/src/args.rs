@@ -57,7 +57,7 @@ pub struct Cli {
     /// Write to this file (atomically: a temporary file in the same folder, renamed into place) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// API base URL [default: $CLOUDFLARE_BASE_URL, else https://api.cloudflare.com/client/v4].
+    /// API base URL [default: $CLOUDFLARE_BASE_URL, else `https://api.cloudflare.com/client/v4`].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
     /// Read the API token from this file (first line, surrounding white space ignored) instead of the environment.
