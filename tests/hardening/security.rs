@@ -232,22 +232,19 @@ fn identifiers(tokens: TokenStream, out: &mut Vec<String>) {
 fn attribute_paths(tokens: TokenStream, out: &mut Vec<String>) {
     let mut previous_pound = false;
     for token in tokens {
-        match &token {
-            TokenTree::Group(group) => {
-                if previous_pound && group.delimiter() == proc_macro2::Delimiter::Bracket {
-                    let path: String = group
-                        .stream()
-                        .into_iter()
-                        .take_while(|inner| !matches!(inner, TokenTree::Group(_)))
-                        .filter(|inner| !matches!(inner, TokenTree::Punct(p) if p.as_char() == '='))
-                        .take_while(|inner| !matches!(inner, TokenTree::Literal(_)))
-                        .map(|inner| inner.to_string())
-                        .collect();
-                    out.push(path);
-                }
-                attribute_paths(group.stream(), out);
+        if let TokenTree::Group(group) = &token {
+            if previous_pound && group.delimiter() == proc_macro2::Delimiter::Bracket {
+                let path: String = group
+                    .stream()
+                    .into_iter()
+                    .take_while(|inner| !matches!(inner, TokenTree::Group(_)))
+                    .filter(|inner| !matches!(inner, TokenTree::Punct(p) if p.as_char() == '='))
+                    .take_while(|inner| !matches!(inner, TokenTree::Literal(_)))
+                    .map(|inner| inner.to_string())
+                    .collect();
+                out.push(path);
             }
-            _ => {}
+            attribute_paths(group.stream(), out);
         }
         previous_pound = matches!(&token, TokenTree::Punct(p) if p.as_char() == '#');
     }
