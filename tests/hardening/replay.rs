@@ -43,6 +43,18 @@ fn structured<'a, T: Arbitrary<'a>>(bytes: &'a [u8]) -> Option<T> {
     T::arbitrary_take_rest(Unstructured::new(bytes)).ok()
 }
 
+/// Runs `body` on a thread with a 64 MiB stack: the `arbitrary`-derived models are built
+/// recursively (one frame per nested value, large in an unoptimised build), which is the test
+/// input's construction, not the code under test; the checks themselves cap the depth.
+fn with_large_stack(body: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(body)
+        .expect("a thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
+
 /// Every committed response input decodes or fails without a panic, and keeps the decode
 /// invariants (plain and path-reporting decoders agree; pages survive re-encoding).
 #[test]
@@ -54,10 +66,12 @@ fn decode_page_corpus_replays_without_panic() {
 /// Every committed structured response input replays without a panic.
 #[test]
 fn decode_structured_corpus_replays_without_panic() {
-    replay("decode_structured", |bytes| {
-        if let Some(page) = structured::<fuzz_checks::PageModel>(bytes) {
-            fuzz_checks::decode_structured(&page);
-        }
+    with_large_stack(|| {
+        replay("decode_structured", |bytes| {
+            if let Some(page) = structured::<fuzz_checks::PageModel>(bytes) {
+                fuzz_checks::decode_structured(&page);
+            }
+        });
     });
 }
 
@@ -72,10 +86,12 @@ fn codegen_text_corpus_replays_without_panic() {
 /// Every committed structured spec input replays without a panic.
 #[test]
 fn codegen_structured_corpus_replays_without_panic() {
-    replay("codegen_structured", |bytes| {
-        if let Some(spec) = structured::<fuzz_checks::SpecModel>(bytes) {
-            fuzz_checks::codegen_structured(&spec);
-        }
+    with_large_stack(|| {
+        replay("codegen_structured", |bytes| {
+            if let Some(spec) = structured::<fuzz_checks::SpecModel>(bytes) {
+                fuzz_checks::codegen_structured(&spec);
+            }
+        });
     });
 }
 
