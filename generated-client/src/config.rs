@@ -164,6 +164,15 @@ impl ClientBuilder {
 fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, Error> {
     let mut text = format!("cloudflare-security-center/{}", env!("CARGO_PKG_VERSION"));
     if let Some(suffix) = suffix.map(str::trim).filter(|suffix| !suffix.is_empty()) {
+        if !suffix
+            .chars()
+            .all(|character| character == ' ' || character.is_ascii_graphic())
+        {
+            return Err(Error::invalid_config(
+                "user_agent_suffix",
+                "must be visible ASCII without control characters",
+            ));
+        }
         text.push(' ');
         text.push_str(suffix);
     }

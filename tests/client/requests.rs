@@ -247,3 +247,41 @@ async fn a_walk_over_a_refused_input_fails_before_sending() {
     assert!(items.next().await.is_none());
     assert!(server.requests().is_empty());
 }
+
+/// Scenario: a backslash, which URL parsing reads as `/`, is refused in any id.
+#[tokio::test]
+async fn backslashes_in_ids_are_refused_before_sending() {
+    let server = server().await;
+    let client = client(&server);
+    let error = client
+        .issue_audit_log(Scope::account(ACCOUNT_ID), "a\\..\\b")
+        .send()
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            Error::InvalidRequest {
+                parameter: "issue_id",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let error = client
+        .audit_log(Scope::zone("\\"))
+        .send()
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            Error::InvalidRequest {
+                parameter: "zone_id",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(server.requests().is_empty());
+}
