@@ -19,6 +19,10 @@ pub struct Settings {
     /// A type stored in the generated `Client` and handed to its hooks (progenitor's
     /// `inner_type`), e.g. `crate::runtime::Runtime`.
     pub inner_type: Option<String>,
+    /// A module whose `deserialize` and `deserialize_option` functions decode the generated
+    /// `DateTime<Utc>` fields (e.g. `crate::rfc3339`); `None` keeps chrono's serde impl. See
+    /// [`timestamps`](crate::timestamps) for why.
+    pub date_time_decoder: Option<String>,
 }
 
 /// Use a hand-written type wherever a component schema is referenced.
@@ -61,6 +65,11 @@ pub fn generate(
     if let Some(inner) = &settings.inner_type {
         generation.with_inner_type(parse_type(inner)?);
     }
+    let date_time_decoder = settings
+        .date_time_decoder
+        .as_deref()
+        .map(parse_path)
+        .transpose()?;
     for replacement in &settings.replacements {
         parse_type(&replacement.rust_type)?;
         let known = api
@@ -105,10 +114,13 @@ pub fn generate(
         message: one_line(&error.to_string()),
     })?;
 
-    let file: syn::File = syn::parse2(tokens).map_err(|error| Error::InvalidOutput {
+    let mut file: syn::File = syn::parse2(tokens).map_err(|error| Error::InvalidOutput {
         file: spec.name.to_owned(),
         message: error.to_string(),
     })?;
+    if let Some(module) = &date_time_decoder {
+        crate::timestamps::route_date_time_decoding(&mut file, module);
+    }
     let body = prettyplease::unparse(&file);
     Ok(format!("{}\n{body}", header(spec, overlay, settings)))
 }
@@ -142,6 +154,12 @@ fn parse_type(text: &str) -> Result<proc_macro2::TokenStream, Error> {
         .map_err(|error| Error::Settings {
             message: format!("`{text}` is not a Rust type: {error}"),
         })
+}
+
+fn parse_path(text: &str) -> Result<syn::Path, Error> {
+    syn::parse_str::<syn::Path>(text).map_err(|error| Error::Settings {
+        message: format!("`{text}` is not a Rust path: {error}"),
+    })
 }
 
 /// The type name typify gives a component schema (`security-center_auditLog` →

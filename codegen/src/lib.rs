@@ -8,7 +8,8 @@
 //! 2. [`overlay`]: apply the overlay's actions in order;
 //! 3. [`validate`]: check what progenitor would otherwise panic or fail obscurely on, then read
 //!    the value as an `openapiv3::OpenAPI` with the failing JSON pointer on error;
-//! 4. [`generate`](mod@generate): run progenitor (builder style) and format the tokens with prettyplease.
+//! 4. [`generate`](mod@generate): run progenitor (builder style), optionally route `date-time`
+//!    decoding through a faster parser ([`timestamps`]), and format the tokens with prettyplease.
 //!
 //! [OpenAPI Overlay 1.0]: https://spec.openapis.org/overlay/v1.0.0.html
 
@@ -16,6 +17,7 @@ pub mod document;
 mod error;
 pub mod generate;
 pub mod overlay;
+pub mod timestamps;
 pub mod validate;
 
 pub use error::Error;

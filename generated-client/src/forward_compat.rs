@@ -76,6 +76,25 @@ impl Serialize for FieldChanged {
 
 impl<'de> Deserialize<'de> for FieldChanged {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+        deserializer.deserialize_str(FieldChangedVisitor)
+    }
+}
+
+/// Reads the value without allocating when it is one of the known ones.
+struct FieldChangedVisitor;
+
+impl serde::de::Visitor<'_> for FieldChangedVisitor {
+    type Value = FieldChanged;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a string naming the changed field")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<FieldChanged, E> {
+        Ok(FieldChanged::from(value))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, value: String) -> Result<FieldChanged, E> {
+        Ok(FieldChanged::from(value))
     }
 }

@@ -42,6 +42,7 @@ pub mod types {
     pub struct SecurityCenterAuditLog {
         ///The timestamp when the change occurred.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::rfc3339::deserialize_option")]
         pub changed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The actor that made the change. 'system' for automated changes, or a user identifier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

@@ -133,6 +133,7 @@ mod error;
 mod forward_compat;
 pub mod pagination;
 mod retry;
+mod rfc3339;
 mod runtime;
 
 #[rustfmt::skip]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use futures_util::StreamExt as _;
+use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 
 use crate::Error;
@@ -100,18 +100,17 @@ impl<P: CursorPage> Pages<P> {
 
     /// The items of every page, in order, stopping at `max_items` exactly.
     pub fn items(self) -> Items<P::Item> {
-        let limit = self
+        let remaining = self
             .max_items
             .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX));
-        let inner = self
-            .inner
-            .flat_map(|page| match page {
-                Ok(page) => stream::iter(page.into_items().into_iter().map(Ok)).left_stream(),
-                Err(error) => stream::once(async { Err(error) }).right_stream(),
-            })
-            .take(limit)
-            .boxed();
-        Items { inner }
+        Items {
+            pages: self
+                .inner
+                .map(|page| page.map(CursorPage::into_items))
+                .boxed(),
+            current: Vec::new().into_iter(),
+            remaining,
+        }
     }
 }
 
@@ -124,15 +123,23 @@ impl<P> Stream for Pages<P> {
 }
 
 /// A stream of items across pages; see [`Pages::items`].
+///
+/// Items are handed out of the current page's vector one at a time, so each entry is moved
+/// once, however large the page.
 #[must_use = "streams do nothing unless polled"]
 pub struct Items<T> {
-    inner: BoxStream<'static, Result<T, Error>>,
+    pages: BoxStream<'static, Result<Vec<T>, Error>>,
+    current: std::vec::IntoIter<T>,
+    remaining: usize,
 }
+
+// No field is ever pinned: the page stream is boxed and the items are plain values.
+impl<T> Unpin for Items<T> {}
 
 impl<T> Items<T> {
     /// The next item, or `None` at the end (a convenience over `StreamExt::next`).
     pub async fn next(&mut self) -> Option<Result<T, Error>> {
-        self.inner.next().await
+        StreamExt::next(self).await
     }
 }
 
@@ -140,7 +147,30 @@ impl<T> Stream for Items<T> {
     type Item = Result<T, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(context)
+        let this = &mut *self;
+        loop {
+            if this.remaining == 0 {
+                return Poll::Ready(None);
+            }
+            if let Some(item) = this.current.next() {
+                this.remaining -= 1;
+                return Poll::Ready(Some(Ok(item)));
+            }
+            match std::task::ready!(this.pages.as_mut().poll_next(context)) {
+                Some(Ok(items)) => this.current = items.into_iter(),
+                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+                None => {
+                    this.remaining = 0;
+                    return Poll::Ready(None);
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let buffered = self.current.len().min(self.remaining);
+        let upper = (self.remaining == buffered).then_some(buffered);
+        (buffered, upper)
     }
 }
 

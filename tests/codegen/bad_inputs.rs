@@ -258,6 +258,22 @@ fn progenitor_panic_becomes_an_error() {
     );
 }
 
+/// A setting that is not a Rust path is refused before anything is generated.
+#[test]
+fn date_time_decoder_must_be_a_path() {
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n";
+    let settings = codegen::Settings {
+        date_time_decoder: Some("crate::not a path".to_owned()),
+        ..Default::default()
+    };
+    let error = codegen::generate(codegen::Source::new("openapi.yaml", text), None, &settings)
+        .expect_err("a path with spaces is not a path");
+    assert_eq!(
+        error.to_string(),
+        "invalid generator setting: `crate::not a path` is not a Rust path: unexpected token"
+    );
+}
+
 fn overlay(actions: serde_json::Value) -> Overlay {
     let text =
         json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": actions})
