@@ -135,6 +135,152 @@ pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Erro
     Ok(())
 }
 
+/// Refuses a property of a component schema whose `allOf` merges that same component, e.g.
+/// `Node: {properties: {parent: {allOf: [{$ref: Node}, {required: [id]}]}}}`, directly or
+/// through the `allOf` of the schemas it merges: typify would merge the component into itself
+/// without end and overflow the stack. An `allOf` that only annotates a reference (a single
+/// member, or members with just `description`, `nullable` and the like) is not a merge, and
+/// recursion through plain `$ref` properties or array items stays allowed.
+///
+/// Runs after [`check_refs`], so every local `$ref` resolves.
+pub fn check_self_merges(file: &str, document: &Value) -> Result<(), Error> {
+    let Some(schemas) = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Ok(());
+    };
+    for name in schemas.keys() {
+        let component = format!("#/components/schemas/{}", escape_pointer_token(name));
+        for (pointer, property) in direct_properties(document, &component) {
+            let merged = merged_refs(property);
+            if merged.is_empty() || merged_members(property) < 2 {
+                continue;
+            }
+            if merged_closure(document, merged).contains(&component) {
+                return Err(Error::SelfMerge {
+                    file: file.to_owned(),
+                    pointer: pointer.trim_start_matches('#').to_owned(),
+                    component,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keys that annotate a schema without constraining the values it accepts.
+const ANNOTATIONS: &[&str] = &[
+    "description",
+    "title",
+    "nullable",
+    "example",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "default",
+    "externalDocs",
+];
+
+/// The property schemas of the component at `component` and of the inline members of its
+/// (nested) `allOf`, with their pointers.
+fn direct_properties<'a>(document: &'a Value, component: &str) -> Vec<(String, &'a Value)> {
+    let mut out = Vec::new();
+    let mut pending: Vec<(String, &Value)> = document
+        .pointer(component.trim_start_matches('#'))
+        .map(|schema| (component.to_owned(), schema))
+        .into_iter()
+        .collect();
+    while let Some((pointer, schema)) = pending.pop() {
+        let Some(map) = schema.as_object() else {
+            continue;
+        };
+        if map.contains_key("$ref") {
+            continue;
+        }
+        if let Some(Value::Object(properties)) = map.get("properties") {
+            for (name, property) in properties {
+                let at = format!("{pointer}/properties/{}", escape_pointer_token(name));
+                out.push((at, property));
+            }
+        }
+        if let Some(Value::Array(members)) = map.get("allOf") {
+            for (index, member) in members.iter().enumerate() {
+                pending.push((format!("{pointer}/allOf/{index}"), member));
+            }
+        }
+    }
+    out
+}
+
+/// The members of `schema`'s `allOf`, nested inline `allOf`s flattened, that constrain values
+/// (not mere annotations), counting identical members once.
+fn merged_members(schema: &Value) -> usize {
+    let mut members: Vec<&Value> = Vec::new();
+    let mut pending = vec![schema];
+    while let Some(current) = pending.pop() {
+        let Some(Value::Array(items)) = current.get("allOf") else {
+            continue;
+        };
+        for item in items {
+            let Some(map) = item.as_object() else {
+                continue;
+            };
+            if map.contains_key("allOf") && !map.contains_key("$ref") {
+                pending.push(item);
+            } else if map.keys().any(|key| !ANNOTATIONS.contains(&key.as_str()))
+                && !members.contains(&item)
+            {
+                members.push(item);
+            }
+        }
+    }
+    members.len()
+}
+
+/// The local `$ref` targets among the members of `schema`'s `allOf`, nested inline `allOf`s
+/// flattened.
+fn merged_refs(schema: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending = vec![schema];
+    while let Some(current) = pending.pop() {
+        let Some(Value::Array(items)) = current.get("allOf") else {
+            continue;
+        };
+        for item in items {
+            match item.get("$ref") {
+                Some(Value::String(target)) if target.starts_with('#') => {
+                    if !out.contains(target) {
+                        out.push(target.clone());
+                    }
+                }
+                Some(_) => {}
+                None => pending.push(item),
+            }
+        }
+    }
+    out
+}
+
+/// `start` and every schema their `allOf` members reach, following references.
+fn merged_closure(document: &Value, start: Vec<String>) -> Vec<String> {
+    let mut seen = start.clone();
+    let mut pending = start;
+    while let Some(target) = pending.pop() {
+        let Some(schema) = document.pointer(target.trim_start_matches('#')) else {
+            continue;
+        };
+        for next in merged_refs(schema) {
+            if !seen.contains(&next) {
+                seen.push(next.clone());
+                pending.push(next);
+            }
+        }
+    }
+    seen
+}
+
 /// The `$ref` targets the schema at `target` reaches through `$ref`, `allOf`, `anyOf` and
 /// `oneOf` alone, following inline schemas of those keywords.
 fn composed(document: &Value, target: &str) -> Vec<String> {

@@ -137,6 +137,9 @@ pub fn generate(spec: &str, overlay: Option<&str>) {
         });
         settings.inner_type = Some("crate::runtime::Runtime".to_owned());
     }
+    if let Some(path) = std::env::var_os("FUZZ_LAST_INPUT") {
+        let _ = std::fs::write(path, spec);
+    }
     let result = codegen::generate(
         codegen::Source::new("fuzz.yaml", spec),
         overlay.map(|text| codegen::Source::new("overlay.yaml", text)),

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use bytes::{Bytes, BytesMut};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
-use reqwest::{Request, Response, StatusCode};
+use reqwest::{Request, Response, ResponseBuilderExt as _, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
@@ -63,6 +63,9 @@ impl fmt::Debug for Runtime {
     }
 }
 
+/// Reads a success body before the generated code decodes it (see [`call`]).
+pub(crate) type BodyPeek = Box<dyn FnOnce(&[u8]) + Send>;
+
 /// The final exchange of one call, filled by the hooks and read by [`call`].
 #[derive(Default)]
 struct Exchange {
@@ -72,6 +75,7 @@ struct Exchange {
     attempts: u32,
     deadline_passed: bool,
     failure: Option<Error>,
+    peek: Option<BodyPeek>,
 }
 
 tokio::task_local! {
@@ -231,6 +235,15 @@ fn conclude(
     let deadline_passed = deadline.is_some_and(|end| Instant::now() >= end);
     match outcome {
         Ok((head, body)) => {
+            if head.status.is_success() {
+                let peek = EXCHANGE
+                    .try_with(|slot| slot.borrow_mut().peek.take())
+                    .ok()
+                    .flatten();
+                if let Some(peek) = peek {
+                    peek(&body);
+                }
+            }
             record(|slot| {
                 slot.status = Some(head.status);
                 // Only error answers are mapped from the slot's headers and body.
@@ -258,6 +271,7 @@ struct Head {
     status: StatusCode,
     version: reqwest::Version,
     headers: HeaderMap,
+    url: reqwest::Url,
 }
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`].
@@ -266,6 +280,7 @@ async fn read_body(mut response: Response) -> reqwest::Result<(Head, Bytes)> {
         status: response.status(),
         version: response.version(),
         headers: std::mem::take(response.headers_mut()),
+        url: response.url().clone(),
     };
     let expected = response.content_length().unwrap_or(0) as usize;
     let mut body = BytesMut::with_capacity(expected.min(MAX_BODY_BYTES));
@@ -288,11 +303,16 @@ async fn read_body(mut response: Response) -> reqwest::Result<(Head, Bytes)> {
 
 /// A response again, from its head and the body already read.
 fn rebuild(head: Head, body: Bytes) -> Response {
-    let mut response = http::Response::new(reqwest::Body::from(body));
-    *response.status_mut() = head.status;
-    *response.version_mut() = head.version;
-    *response.headers_mut() = head.headers;
-    Response::from(response)
+    // Carrying the URL over also spares reqwest parsing a placeholder one.
+    let (mut parts, ()) = http::Response::builder()
+        .url(head.url)
+        .body(())
+        .unwrap_or_default()
+        .into_parts();
+    parts.status = head.status;
+    parts.version = head.version;
+    parts.headers = head.headers;
+    Response::from(http::Response::from_parts(parts, reqwest::Body::from(body)))
 }
 
 /// A decoded response with the headers that matter to callers.
@@ -302,19 +322,45 @@ pub(crate) struct Answer<T> {
     pub(crate) cf_ray: Option<String>,
 }
 
-/// Runs one generated operation (`send`) and maps every outcome into this crate's [`Error`].
-pub(crate) async fn call<T, E, F>(send: F) -> Result<Answer<T>, Error>
+/// Runs one generated operation (`send`) and maps every outcome into this crate's [`Error`];
+/// `peek`, if any, reads the final success body as soon as it arrives, before the generated
+/// code decodes it.
+pub(crate) fn call<T, E, F>(
+    send: F,
+    peek: Option<BodyPeek>,
+) -> impl Future<Output = Result<Answer<T>, Error>>
 where
     T: DeserializeOwned,
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
 {
-    let (result, exchange) = EXCHANGE
-        .scope(RefCell::new(Exchange::default()), async {
-            let result = send.await;
-            let exchange = EXCHANGE.with(|slot| std::mem::take(&mut *slot.borrow_mut()));
-            (result, exchange)
-        })
-        .await;
+    // Boxed once here: held by value, the generated future would be copied into each layer
+    // of this one.
+    let send = Box::pin(send);
+    let exchange = Exchange {
+        peek,
+        ..Exchange::default()
+    };
+    async move {
+        let (result, exchange) = EXCHANGE
+            .scope(RefCell::new(exchange), async {
+                let result = send.await;
+                let exchange = EXCHANGE.with(|slot| std::mem::take(&mut *slot.borrow_mut()));
+                (result, exchange)
+            })
+            .await;
+        into_answer(result, exchange)
+    }
+}
+
+/// Maps the outcome of one generated operation and its recorded exchange into [`Answer`] or
+/// [`Error`].
+fn into_answer<T, E>(
+    result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
+    exchange: Exchange,
+) -> Result<Answer<T>, Error>
+where
+    T: DeserializeOwned,
+{
     if let Some(failure) = exchange.failure {
         return Err(failure);
     }

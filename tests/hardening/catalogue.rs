@@ -257,6 +257,18 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
             ),
         ),
         (
+            "property whose allOf merges its own schema (found by fuzzing: was a stack overflow)",
+            "openapi.yaml",
+            with_schemas(
+                "    security-center_node:\n      type: object\n      properties:\n        parent:\n          \
+                 allOf:\n            - $ref: '#/components/schemas/security-center_node'\n            \
+                 - required: [id]\n",
+            ),
+            Expect::Error(
+                "SPEC: /components/schemas/security-center_node/properties/parent: allOf merges #/components/schemas/security-center_node, the schema this property belongs to; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/security-center_node)",
+            ),
+        ),
+        (
             "10 MB spec (10 MB of extension data)",
             "openapi.yaml",
             workspace(|text| {

@@ -289,3 +289,75 @@ fn schemas_containing_themselves_through_composition_are_refused() {
         Err("deep.yaml: /components/schemas/A: schema contains itself through allOf/anyOf/oneOf with no property or array item in between: #/components/schemas/A -> #/components/schemas/A; the generator cannot lay out such a type".to_owned())
     );
 }
+
+/// `codegen_structured` found a second stack overflow in typify: a property whose `allOf`
+/// merges the schema the property belongs to (e.g. `A.p: {allOf: [{$ref: A}, {type: object}]}`,
+/// or through the `allOf` of a schema it merges). Each such input, on a normal stack, is now
+/// refused with an error naming the property and the schema; the inputs are in
+/// `fuzz/regressions/codegen_text/self_merge_*.yaml` (the first is the fuzzer's, the others
+/// hand-reduced variants).
+#[test]
+fn properties_merging_their_own_schema_are_refused() {
+    let folder =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/codegen_text");
+    let mut inputs: Vec<_> = std::fs::read_dir(&folder)
+        .expect("the regression inputs")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.to_string_lossy().contains("self_merge_"))
+        .collect();
+    inputs.sort();
+    assert_eq!(inputs.len(), 6);
+    let messages = on_normal_stack(move || {
+        inputs
+            .iter()
+            .map(|path| {
+                let text = std::fs::read_to_string(path).expect("an input");
+                generate(&text)
+                    .map(|_| ())
+                    .map_err(|error| error.to_string())
+            })
+            .collect::<Vec<_>>()
+    });
+    for message in &messages {
+        assert!(
+            message
+                .as_ref()
+                .is_err_and(|text| text.contains("the schema this property belongs to")),
+            "{message:?}"
+        );
+    }
+    // Sorted: self_merge_fuzz, ref_plus_object, ref_plus_same_prop, required_only,
+    // top_allof_self_prop, via_compose.
+    assert_eq!(
+        messages[1],
+        Err("deep.yaml: /components/schemas/A/properties/p: allOf merges #/components/schemas/A, the schema this property belongs to; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/A)".to_owned())
+    );
+}
+
+/// Recursion that typify handles stays allowed: a plain `$ref` property, an `allOf` that only
+/// annotates the reference, array items, and merges of other schemas.
+#[test]
+fn recursion_without_self_merge_still_generates() {
+    let specs = [
+        "A: {type: object, properties: {p: {$ref: '#/components/schemas/A'}}}",
+        "A: {type: object, properties: {p: {description: parent, allOf: [{$ref: '#/components/schemas/A'}]}}}",
+        "A: {type: object, properties: {p: {allOf: [{$ref: '#/components/schemas/A'}, {nullable: true}]}}}",
+        "A: {type: object, properties: {p: {type: array, items: {allOf: [{$ref: '#/components/schemas/A'}, {type: object}]}}}}",
+        "B: {type: object, properties: {id: {type: string}}}\n    A: {allOf: [{$ref: '#/components/schemas/B'}, {type: object, properties: {children: {type: array, items: {$ref: '#/components/schemas/A'}}}}]}",
+    ];
+    let results = on_normal_stack(move || {
+        specs
+            .iter()
+            .map(|schemas| {
+                let text = format!(
+                    "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n    {schemas}\n"
+                );
+                generate(&text).map(|_| ()).map_err(|error| error.to_string())
+            })
+            .collect::<Vec<_>>()
+    });
+    for result in results {
+        assert_eq!(result, Ok(()));
+    }
+}
