@@ -121,6 +121,9 @@ pub fn codegen_text(data: &[u8]) {
 }
 
 /// Generates from `spec` (and `overlay`) and checks the invariants of [`codegen_text`].
+///
+/// With `FUZZ_LAST_INPUT=FILE` set, the spec text is written to `FILE` before each run: a stack
+/// overflow kills the process before libFuzzer can save the input, and this keeps it.
 pub fn generate(spec: &str, overlay: Option<&str>) {
     let mut settings = codegen::Settings {
         command: "cargo fuzz run".to_owned(),
