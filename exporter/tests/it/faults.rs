@@ -131,9 +131,18 @@ fn unknown_insight_exits_3() {
 /// Nothing listening at the base URL is a transport failure: exit code 5.
 #[test]
 fn refused_connection_exits_5() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
+    // A socket bound but not listening: connections to its port are refused, and no server
+    // started by a concurrent test can take the port meanwhile.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("a socket");
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("a free port");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|address| address.as_socket())
+        .expect("an IPv4 address")
         .port();
     let out = run(
         crate::support::bare_command()
