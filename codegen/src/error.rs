@@ -83,17 +83,17 @@ pub enum Error {
         /// The references, in order, from that schema back to itself.
         cycle: String,
     },
-    /// A property whose `allOf` merges the very schema the property belongs to (directly or
-    /// through that schema's own `allOf`): typify would merge it into itself without end.
+    /// An `allOf` inside a component schema that merges that same component (directly or
+    /// through the `allOf` of what it merges): typify may merge it into itself without end.
     #[error(
-        "{file}: {pointer}: allOf merges {component}, the schema this property belongs to; the \
-         generator would merge it into itself without end (refer to it with a plain $ref, or \
-         move the extra constraints into {component})"
+        "{file}: {pointer}: allOf merges {component}, which contains this allOf; the generator \
+         would merge it into itself without end (refer to it with a plain $ref, or move the \
+         extra constraints into {component})"
     )]
     SelfMerge {
         /// The file.
         file: String,
-        /// JSON pointer to the property schema with the `allOf`.
+        /// JSON pointer to the schema with the `allOf`.
         pointer: String,
         /// The schema merged into itself, e.g. `#/components/schemas/Node`.
         component: String,

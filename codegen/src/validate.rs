@@ -135,12 +135,13 @@ pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Erro
     Ok(())
 }
 
-/// Refuses a property of a component schema whose `allOf` merges that same component, e.g.
+/// Refuses an `allOf` inside a component schema (in a property, array items, ... at any depth)
+/// that merges that same component, e.g.
 /// `Node: {properties: {parent: {allOf: [{$ref: Node}, {required: [id]}]}}}`, directly or
-/// through the `allOf` of the schemas it merges: typify would merge the component into itself
+/// through the `allOf` of the schemas it merges: typify may merge the component into itself
 /// without end and overflow the stack. An `allOf` that only annotates a reference (a single
 /// member, or members with just `description`, `nullable` and the like) is not a merge, and
-/// recursion through plain `$ref` properties or array items stays allowed.
+/// recursion through plain `$ref`s stays allowed.
 ///
 /// Runs after [`check_refs`], so every local `$ref` resolves.
 pub fn check_self_merges(file: &str, document: &Value) -> Result<(), Error> {
@@ -152,9 +153,9 @@ pub fn check_self_merges(file: &str, document: &Value) -> Result<(), Error> {
     };
     for name in schemas.keys() {
         let component = format!("#/components/schemas/{}", escape_pointer_token(name));
-        for (pointer, property) in direct_properties(document, &component) {
-            let merged = merged_refs(property);
-            if merged.is_empty() || merged_members(property) < 2 {
+        for (pointer, inner) in inner_schemas(document, &component) {
+            let merged = merged_refs(inner);
+            if merged.is_empty() || merged_members(inner) < 2 {
                 continue;
             }
             if merged_closure(document, merged).contains(&component) {
@@ -183,9 +184,10 @@ const ANNOTATIONS: &[&str] = &[
     "externalDocs",
 ];
 
-/// The property schemas of the component at `component` and of the inline members of its
-/// (nested) `allOf`, with their pointers.
-fn direct_properties<'a>(document: &'a Value, component: &str) -> Vec<(String, &'a Value)> {
+/// The schemas nested inside the component at `component` (through properties, items,
+/// `additionalProperties`, `not` and composition, not through references), with their
+/// pointers; the component itself is left to [`check_composition_cycles`].
+fn inner_schemas<'a>(document: &'a Value, component: &str) -> Vec<(String, &'a Value)> {
     let mut out = Vec::new();
     let mut pending: Vec<(String, &Value)> = document
         .pointer(component.trim_start_matches('#'))
@@ -199,15 +201,25 @@ fn direct_properties<'a>(document: &'a Value, component: &str) -> Vec<(String, &
         if map.contains_key("$ref") {
             continue;
         }
+        if pointer != component {
+            out.push((pointer.clone(), schema));
+        }
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, property) in properties {
                 let at = format!("{pointer}/properties/{}", escape_pointer_token(name));
-                out.push((at, property));
+                pending.push((at, property));
             }
         }
-        if let Some(Value::Array(members)) = map.get("allOf") {
-            for (index, member) in members.iter().enumerate() {
-                pending.push((format!("{pointer}/allOf/{index}"), member));
+        for keyword in ["items", "additionalProperties", "not"] {
+            if let Some(inner) = map.get(keyword) {
+                pending.push((format!("{pointer}/{keyword}"), inner));
+            }
+        }
+        for keyword in ["allOf", "anyOf", "oneOf"] {
+            if let Some(Value::Array(members)) = map.get(keyword) {
+                for (index, member) in members.iter().enumerate() {
+                    pending.push((format!("{pointer}/{keyword}/{index}"), member));
+                }
             }
         }
     }

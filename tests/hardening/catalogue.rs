@@ -265,7 +265,7 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
                  - required: [id]\n",
             ),
             Expect::Error(
-                "SPEC: /components/schemas/security-center_node/properties/parent: allOf merges #/components/schemas/security-center_node, the schema this property belongs to; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/security-center_node)",
+                "SPEC: /components/schemas/security-center_node/properties/parent: allOf merges #/components/schemas/security-center_node, which contains this allOf; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/security-center_node)",
             ),
         ),
         (

@@ -290,12 +290,12 @@ fn schemas_containing_themselves_through_composition_are_refused() {
     );
 }
 
-/// `codegen_structured` found a second stack overflow in typify: a property whose `allOf`
-/// merges the schema the property belongs to (e.g. `A.p: {allOf: [{$ref: A}, {type: object}]}`,
-/// or through the `allOf` of a schema it merges). Each such input, on a normal stack, is now
-/// refused with an error naming the property and the schema; the inputs are in
-/// `fuzz/regressions/codegen_text/self_merge_*.yaml` (the first is the fuzzer's, the others
-/// hand-reduced variants).
+/// `codegen_structured` found more stack overflows in typify: an `allOf` inside a schema (in a
+/// property, in array items) that merges that same schema (e.g.
+/// `A.p: {allOf: [{$ref: A}, {type: object}]}`, or through the `allOf` of a schema it merges).
+/// Each such input, on a normal stack, is now refused with an error naming the `allOf` and the
+/// schema; the inputs are in `fuzz/regressions/codegen_text/self_merge_*` (the two `fuzz`
+/// files are the fuzzer's, the others hand-written variants).
 #[test]
 fn properties_merging_their_own_schema_are_refused() {
     let folder =
@@ -307,7 +307,7 @@ fn properties_merging_their_own_schema_are_refused() {
         .filter(|path| path.to_string_lossy().contains("self_merge_"))
         .collect();
     inputs.sort();
-    assert_eq!(inputs.len(), 6);
+    assert_eq!(inputs.len(), 7);
     let messages = on_normal_stack(move || {
         inputs
             .iter()
@@ -323,27 +323,27 @@ fn properties_merging_their_own_schema_are_refused() {
         assert!(
             message
                 .as_ref()
-                .is_err_and(|text| text.contains("the schema this property belongs to")),
+                .is_err_and(|text| text.contains("which contains this allOf")),
             "{message:?}"
         );
     }
-    // Sorted: self_merge_fuzz, ref_plus_object, ref_plus_same_prop, required_only,
+    // Sorted: fuzz, fuzz_items, ref_plus_object, ref_plus_same_prop, required_only,
     // top_allof_self_prop, via_compose.
     assert_eq!(
-        messages[1],
-        Err("deep.yaml: /components/schemas/A/properties/p: allOf merges #/components/schemas/A, the schema this property belongs to; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/A)".to_owned())
+        messages[2],
+        Err("deep.yaml: /components/schemas/A/properties/p: allOf merges #/components/schemas/A, which contains this allOf; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/A)".to_owned())
     );
 }
 
 /// Recursion that typify handles stays allowed: a plain `$ref` property, an `allOf` that only
-/// annotates the reference, array items, and merges of other schemas.
+/// annotates the reference, array items holding the schema, and merges of other schemas.
 #[test]
 fn recursion_without_self_merge_still_generates() {
     let specs = [
         "A: {type: object, properties: {p: {$ref: '#/components/schemas/A'}}}",
         "A: {type: object, properties: {p: {description: parent, allOf: [{$ref: '#/components/schemas/A'}]}}}",
         "A: {type: object, properties: {p: {allOf: [{$ref: '#/components/schemas/A'}, {nullable: true}]}}}",
-        "A: {type: object, properties: {p: {type: array, items: {allOf: [{$ref: '#/components/schemas/A'}, {type: object}]}}}}",
+        "A: {type: object, properties: {p: {type: array, items: {$ref: '#/components/schemas/A'}}}}",
         "B: {type: object, properties: {id: {type: string}}}\n    A: {allOf: [{$ref: '#/components/schemas/B'}, {type: object, properties: {children: {type: array, items: {$ref: '#/components/schemas/A'}}}}]}",
     ];
     let results = on_normal_stack(move || {
