@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::pagination::{CursorHint, CursorPage, Items, PagerOptions, Pages, paginate};
-use crate::runtime::{BodyPeek, call, unsuccessful};
+use crate::pagination::{CursorPage, Items, PagerOptions, Pages, paginate};
+use crate::runtime::{call, unsuccessful};
 use crate::types::{
     SecurityCenterAuditLog, SecurityCenterAuditLogOrder, SecurityCenterAuditLogResponse,
     SecurityCenterAuditLogResponseResultInfo,
@@ -272,7 +272,6 @@ impl AuditLogRequest {
             &self.query(),
             self.cursor.clone(),
             self.per_page,
-            CursorHint::none(),
         )
         .await
     }
@@ -285,11 +284,11 @@ impl AuditLogRequest {
         }
         let per_page = Some(self.per_page.unwrap_or(PAGER_PER_PAGE));
         let (client, query) = (self.client.clone(), self.query());
-        let fetch = move |cursor: Option<String>, hint: CursorHint| {
+        let fetch = move |cursor: Option<String>| {
             let (client, query) = (client.clone(), query.clone());
             // Boxed: a request's future is large (about 11 KB) and would otherwise be copied
             // each time the pager moves its state.
-            Box::pin(async move { fetch_page(&client, &query, cursor, per_page, hint).await })
+            Box::pin(async move { fetch_page(&client, &query, cursor, per_page).await })
         };
         paginate(fetch, self.cursor, self.pager)
     }
@@ -320,7 +319,7 @@ struct Query {
 
 /// Sets the shared query parameters on any of the four generated builders.
 macro_rules! with_filters {
-    ($builder:expr, $filters:expr, $cursor:expr, $per_page:expr, $peek:expr) => {{
+    ($builder:expr, $filters:expr, $cursor:expr, $per_page:expr) => {{
         let filters = $filters;
         let mut builder = $builder;
         if let Some(since) = filters.since {
@@ -344,7 +343,7 @@ macro_rules! with_filters {
         if let Some(per_page) = $per_page.and_then(std::num::NonZeroU64::new) {
             builder = builder.per_page(per_page);
         }
-        call(builder.send(), $peek)
+        call(builder.send())
     }};
 }
 
@@ -353,9 +352,7 @@ async fn fetch_page(
     query: &Query,
     cursor: Option<String>,
     per_page: Option<u32>,
-    hint: CursorHint,
 ) -> Result<Page, Error> {
-    let peek = hint.is_wanted().then(|| announce_cursor(hint));
     let api = &client.generated;
     let filters = &query.filters;
     let per_page = per_page.map(u64::from);
@@ -367,7 +364,7 @@ async fn fetch_page(
                 .get_security_center_issue_audit_log()
                 .account_id(id)
                 .issue_id(issue);
-            with_filters!(builder, filters, cursor, per_page, peek).await?
+            with_filters!(builder, filters, cursor, per_page).await?
         }
         (Scope::Zone(_), Some(issue)) => {
             check_segment("issue_id", &issue)?;
@@ -375,15 +372,15 @@ async fn fetch_page(
                 .get_zone_security_center_issue_audit_log()
                 .zone_id(id)
                 .issue_id(issue);
-            with_filters!(builder, filters, cursor, per_page, peek).await?
+            with_filters!(builder, filters, cursor, per_page).await?
         }
         (Scope::Account(_), None) => {
             let builder = api.get_security_center_account_audit_log().account_id(id);
-            with_filters!(builder, filters, cursor, per_page, peek).await?
+            with_filters!(builder, filters, cursor, per_page).await?
         }
         (Scope::Zone(_), None) => {
             let builder = api.get_zone_security_center_audit_log().zone_id(id);
-            with_filters!(builder, filters, cursor, per_page, peek).await?
+            with_filters!(builder, filters, cursor, per_page).await?
         }
     };
     let response: SecurityCenterAuditLogResponse = answer.value;
@@ -396,29 +393,6 @@ async fn fetch_page(
         ));
     }
     Ok(Page::new(response, answer.cf_ray))
-}
-
-/// A body peek that announces the page's `result_info.cursor` through `hint`, reading nothing
-/// else (the entries are skipped, not decoded).
-fn announce_cursor(hint: CursorHint) -> BodyPeek {
-    #[derive(serde::Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        result_info: Option<Info<'a>>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Info<'a> {
-        #[serde(borrow)]
-        cursor: Option<std::borrow::Cow<'a, str>>,
-    }
-    Box::new(move |body: &[u8]| {
-        let cursor = serde_json::from_slice::<Envelope<'_>>(body)
-            .ok()
-            .and_then(|envelope| envelope.result_info?.cursor);
-        if let Some(cursor) = cursor {
-            hint.announce(cursor);
-        }
-    })
 }
 
 /// One page of audit-log entries.

@@ -63,9 +63,6 @@ impl fmt::Debug for Runtime {
     }
 }
 
-/// Reads a success body before the generated code decodes it (see [`call`]).
-pub(crate) type BodyPeek = Box<dyn FnOnce(&[u8]) + Send>;
-
 /// The final exchange of one call, filled by the hooks and read by [`call`].
 #[derive(Default)]
 struct Exchange {
@@ -75,7 +72,6 @@ struct Exchange {
     attempts: u32,
     deadline_passed: bool,
     failure: Option<Error>,
-    peek: Option<BodyPeek>,
 }
 
 tokio::task_local! {
@@ -235,15 +231,6 @@ fn conclude(
     let deadline_passed = deadline.is_some_and(|end| Instant::now() >= end);
     match outcome {
         Ok((head, body)) => {
-            if head.status.is_success() {
-                let peek = EXCHANGE
-                    .try_with(|slot| slot.borrow_mut().peek.take())
-                    .ok()
-                    .flatten();
-                if let Some(peek) = peek {
-                    peek(&body);
-                }
-            }
             record(|slot| {
                 slot.status = Some(head.status);
                 // Only error answers are mapped from the slot's headers and body.
@@ -322,13 +309,8 @@ pub(crate) struct Answer<T> {
     pub(crate) cf_ray: Option<String>,
 }
 
-/// Runs one generated operation (`send`) and maps every outcome into this crate's [`Error`];
-/// `peek`, if any, reads the final success body as soon as it arrives, before the generated
-/// code decodes it.
-pub(crate) fn call<T, E, F>(
-    send: F,
-    peek: Option<BodyPeek>,
-) -> impl Future<Output = Result<Answer<T>, Error>>
+/// Runs one generated operation (`send`) and maps every outcome into this crate's [`Error`].
+pub(crate) fn call<T, E, F>(send: F) -> impl Future<Output = Result<Answer<T>, Error>>
 where
     T: DeserializeOwned,
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
@@ -336,13 +318,9 @@ where
     // Boxed once here: held by value, the generated future would be copied into each layer
     // of this one.
     let send = Box::pin(send);
-    let exchange = Exchange {
-        peek,
-        ..Exchange::default()
-    };
     async move {
         let (result, exchange) = EXCHANGE
-            .scope(RefCell::new(exchange), async {
+            .scope(RefCell::new(Exchange::default()), async {
                 let result = send.await;
                 let exchange = EXCHANGE.with(|slot| std::mem::take(&mut *slot.borrow_mut()));
                 (result, exchange)

@@ -133,8 +133,8 @@ fn unknown_insight_exits_3() {
 fn refused_connection_exits_5() {
     // A socket bound but not listening: connections to its port are refused, and no server
     // started by a concurrent test can take the port meanwhile.
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .expect("a socket");
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
     socket
         .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
         .expect("a free port");
