@@ -60,33 +60,30 @@ impl DateTimeFields<'_> {
 
 /// Whether a `#[derive(...)]` among `attrs` names `Deserialize` (by any path).
 fn derives_deserialize(attrs: &[Attribute]) -> bool {
-    attrs
-        .iter()
-        .filter(|attr| attr.path().is_ident("derive"))
-        .any(|attr| {
-            let mut found = false;
-            let _ = attr.parse_nested_meta(|meta| {
-                found |= meta
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|segment| segment.ident == "Deserialize");
-                Ok(())
-            });
-            found
-        })
+    any_nested(attrs, "derive", |path| {
+        path.segments
+            .last()
+            .is_some_and(|segment| segment.ident == "Deserialize")
+    })
 }
 
 /// Whether a `#[serde(...)]` among `attrs` sets one of `keys`.
 fn has_serde_key(attrs: &[Attribute], keys: &[&str]) -> bool {
+    any_nested(attrs, "serde", |path| {
+        keys.iter().any(|key| path.is_ident(key))
+    })
+}
+
+/// Whether an `#[outer(...)]` attribute among `attrs` lists an item whose path matches.
+fn any_nested(attrs: &[Attribute], outer: &str, matches: impl Fn(&syn::Path) -> bool) -> bool {
     attrs
         .iter()
-        .filter(|attr| attr.path().is_ident("serde"))
+        .filter(|attr| attr.path().is_ident(outer))
         .any(|attr| {
             let mut found = false;
             let _ = attr.parse_nested_meta(|meta| {
-                found |= keys.iter().any(|key| meta.path.is_ident(key));
-                // Skip a `= value` so the next key parses.
+                found |= matches(&meta.path);
+                // Skip a `= value` so the next item parses.
                 if meta.input.peek(syn::Token![=]) {
                     meta.value()?.parse::<syn::Expr>()?;
                 }

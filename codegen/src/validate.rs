@@ -94,17 +94,10 @@ pub fn check_refs(file: &str, document: &Value) -> Result<(), Error> {
 ///
 /// Runs after [`check_refs`], so every local `$ref` resolves.
 pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Error> {
-    let Some(schemas) = document
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    else {
-        return Ok(());
-    };
     // Depth-first search without recursion: `stack` holds the path being explored, each node
     // with the targets it still has to visit.
     let mut done: BTreeSet<String> = BTreeSet::new();
-    for name in schemas.keys() {
-        let start = format!("#/components/schemas/{}", escape_pointer_token(name));
+    for start in component_schemas(document) {
         if done.contains(&start) {
             continue;
         }
@@ -145,17 +138,11 @@ pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Erro
 ///
 /// Runs after [`check_refs`], so every local `$ref` resolves.
 pub fn check_self_merges(file: &str, document: &Value) -> Result<(), Error> {
-    let Some(schemas) = document
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    else {
-        return Ok(());
-    };
-    for name in schemas.keys() {
-        let component = format!("#/components/schemas/{}", escape_pointer_token(name));
+    for component in component_schemas(document) {
         for (pointer, inner) in inner_schemas(document, &component) {
-            let merged = merged_refs(inner);
-            if merged.is_empty() || merged_members(inner) < 2 {
+            let members = all_of_members(inner);
+            let merged = local_refs(&members);
+            if merged.is_empty() || constraining(&members) < 2 {
                 continue;
             }
             if merged_closure(document, merged).contains(&component) {
@@ -226,50 +213,63 @@ fn inner_schemas<'a>(document: &'a Value, component: &str) -> Vec<(String, &'a V
     out
 }
 
-/// The members of `schema`'s `allOf`, nested inline `allOf`s flattened, that constrain values
-/// (not mere annotations), counting identical members once.
-fn merged_members(schema: &Value) -> usize {
-    let mut members: Vec<&Value> = Vec::new();
+/// The `#/components/schemas/...` pointer of every component schema, in key order.
+fn component_schemas(document: &Value) -> Vec<String> {
+    document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .keys()
+                .map(|name| format!("#/components/schemas/{}", escape_pointer_token(name)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The members of `schema`'s `allOf`, with inline members that have an `allOf` of their own
+/// replaced by their members (what typify merges together).
+fn all_of_members(schema: &Value) -> Vec<&Value> {
+    let mut members = Vec::new();
     let mut pending = vec![schema];
     while let Some(current) = pending.pop() {
         let Some(Value::Array(items)) = current.get("allOf") else {
             continue;
         };
         for item in items {
-            let Some(map) = item.as_object() else {
-                continue;
-            };
-            if map.contains_key("allOf") && !map.contains_key("$ref") {
+            if item.get("allOf").is_some() && item.get("$ref").is_none() {
                 pending.push(item);
-            } else if map.keys().any(|key| !ANNOTATIONS.contains(&key.as_str()))
-                && !members.contains(&item)
-            {
+            } else {
                 members.push(item);
             }
         }
     }
-    members.len()
+    members
 }
 
-/// The local `$ref` targets among the members of `schema`'s `allOf`, nested inline `allOf`s
-/// flattened.
-fn merged_refs(schema: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut pending = vec![schema];
-    while let Some(current) = pending.pop() {
-        let Some(Value::Array(items)) = current.get("allOf") else {
-            continue;
-        };
-        for item in items {
-            match item.get("$ref") {
-                Some(Value::String(target)) if target.starts_with('#') => {
-                    if !out.contains(target) {
-                        out.push(target.clone());
-                    }
-                }
-                Some(_) => {}
-                None => pending.push(item),
-            }
+/// How many distinct `members` constrain values (are not mere annotations).
+fn constraining(members: &[&Value]) -> usize {
+    let mut distinct: Vec<&Value> = Vec::new();
+    for &member in members {
+        let constrains = member
+            .as_object()
+            .is_some_and(|map| map.keys().any(|key| !ANNOTATIONS.contains(&key.as_str())));
+        if constrains && !distinct.contains(&member) {
+            distinct.push(member);
+        }
+    }
+    distinct.len()
+}
+
+/// The distinct local `$ref` targets among `members`.
+fn local_refs(members: &[&Value]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for member in members {
+        if let Some(Value::String(target)) = member.get("$ref")
+            && target.starts_with('#')
+            && !out.contains(target)
+        {
+            out.push(target.clone());
         }
     }
     out
@@ -283,7 +283,7 @@ fn merged_closure(document: &Value, start: Vec<String>) -> Vec<String> {
         let Some(schema) = document.pointer(target.trim_start_matches('#')) else {
             continue;
         };
-        for next in merged_refs(schema) {
+        for next in local_refs(&all_of_members(schema)) {
             if !seen.contains(&next) {
                 seen.push(next.clone());
                 pending.push(next);

@@ -127,6 +127,8 @@ pub fn codegen_text(data: &[u8]) {
 pub fn generate(spec: &str, overlay: Option<&str>) {
     let mut settings = codegen::Settings {
         command: "cargo fuzz run".to_owned(),
+        // The workspace's date-time pass runs on every input, not only on workspace-like ones.
+        date_time_decoder: Some("crate::rfc3339".to_owned()),
         ..Default::default()
     };
     if spec.contains(FIELD_CHANGED_SCHEMA) {
