@@ -68,6 +68,7 @@ pub fn prepare(spec: Source<'_>, overlay: Option<Source<'_>>) -> Result<openapiv
     validate::check_refs(spec.name, &value)?;
     validate::check_composition_cycles(spec.name, &value)?;
     validate::check_self_merges(spec.name, &value)?;
+    validate::check_empty_compositions(spec.name, &value)?;
     let api = validate::to_openapi(spec.name, value)?;
     validate::check_operations(spec.name, &api)?;
     Ok(api)

@@ -128,6 +128,44 @@ pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Erro
     Ok(())
 }
 
+/// Refuses an empty `allOf`, `anyOf` or `oneOf` anywhere in the document (JSON Schema requires
+/// at least one member): typify panics on some and, merged beside a schema that refers to itself,
+/// recurses without end on others. Example values, defaults, enums and `x-` extensions are not
+/// schemas and are not searched.
+pub fn check_empty_compositions(file: &str, document: &Value) -> Result<(), Error> {
+    let mut pending: Vec<(String, &Value)> = vec![(String::new(), document)];
+    while let Some((pointer, value)) = pending.pop() {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    let at = format!("{pointer}/{}", escape_pointer_token(key));
+                    if ["allOf", "anyOf", "oneOf"].contains(&key.as_str())
+                        && item.as_array().is_some_and(Vec::is_empty)
+                    {
+                        return Err(Error::InvalidDocument {
+                            file: file.to_owned(),
+                            pointer: at,
+                            message: format!("{key} is empty; it must list at least one schema"),
+                        });
+                    }
+                    let opaque = ["example", "examples", "default", "enum"].contains(&key.as_str())
+                        || key.starts_with("x-");
+                    if !opaque {
+                        pending.push((at, item));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    pending.push((format!("{pointer}/{index}"), item));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Refuses an `allOf` inside a component schema (in a property, array items, ... at any depth)
 /// that merges that same component, e.g.
 /// `Node: {properties: {parent: {allOf: [{$ref: Node}, {required: [id]}]}}}`, directly or

@@ -269,6 +269,14 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
             ),
         ),
         (
+            "empty allOf (found by fuzzing: was a stack overflow beside a self-reference)",
+            "openapi.yaml",
+            with_schemas("    security-center_a:\n      allOf: []\n"),
+            Expect::Error(
+                "SPEC: /components/schemas/security-center_a/allOf: allOf is empty; it must list at least one schema",
+            ),
+        ),
+        (
             "10 MB spec (10 MB of extension data)",
             "openapi.yaml",
             workspace(|text| {

@@ -348,3 +348,21 @@ fn recursion_without_self_merge_still_generates() {
         assert_eq!(result, Ok(()));
     }
 }
+
+/// A third typify stack overflow from `codegen_structured`: an empty `allOf` (here in
+/// `additionalProperties`) inside a schema merged beside a property that refers back to it.
+/// JSON Schema requires `allOf`, `anyOf` and `oneOf` to list at least one schema, so every empty
+/// one is now refused with its pointer; the inputs are in
+/// `fuzz/regressions/codegen_text/empty_all_of_*` (the fuzzer's and a reduced one).
+#[test]
+fn empty_compositions_are_refused() {
+    let messages = generate_regressions("empty_all_of_");
+    assert_eq!(messages.len(), 2);
+    assert_eq!(
+        messages,
+        [
+            Err("deep.yaml: /components/schemas/A/allOf/0/additionalProperties/allOf: allOf is empty; it must list at least one schema".to_owned()),
+            Err("deep.yaml: /components/schemas//allOf/1/allOf: allOf is empty; it must list at least one schema".to_owned()),
+        ]
+    );
+}
