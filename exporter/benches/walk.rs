@@ -6,8 +6,8 @@
 //! walked) and re-executes this binary as a "walker" child per measurement, so each child's peak memory (VmHWM
 //! from /proc/self/status) is the walk's alone, never the server's data. Nothing here asserts a time.
 //!
-//! Environment: `BENCH_REPS` (default 5) interleaved runs per throughput case, the median is reported; `BENCH_QUICK=1`
-//! divides every N by 10 for a smoke run.
+//! Environment: `BENCH_REPS` (default 9) rounds, each running every throughput case once; rates are the median over
+//! the rounds and ratios the median of each round's ratio. `BENCH_QUICK=1` divides every N by 10 for a smoke run.
 
 use std::hint::black_box;
 use std::process::{Command, ExitCode};
@@ -56,7 +56,7 @@ fn parent() -> Result<(), String> {
     let reps: usize = std::env::var("BENCH_REPS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5)
+        .unwrap_or(9)
         .max(1);
     let scale = if quick { 10 } else { 1 };
     let (n, small, large) = (100_000 / scale, 10_000 / scale, 1_000_000 / scale);
@@ -89,72 +89,77 @@ fn parent() -> Result<(), String> {
         } else {
             &["floor", "floor-typed", "stream", "prefetch"]
         };
-        let medians = ctx.medians(kinds, per_page, n, reps)?;
-        let [floor, typed, plain, ahead] = [0, 1, 2, 3].map(|index| medians[index]);
-        rows.push(row("floor: reqwest + serde_json", per_page, &floor, None));
+        let runs = ctx.rounds(kinds, per_page, n, reps)?;
+        let [floor, typed, plain, ahead] = [0, 1, 2, 3].map(|index| &runs[index]);
+        let faster = |case: &Runs, base: &Runs| case.ratio_to(base);
+        rows.push(row("floor: reqwest + serde_json", per_page, floor, None));
         rows.push(row(
             "floor, chrono + uuid fields (diagnostic)",
             per_page,
-            &typed,
-            Some(typed.rate() / floor.rate()),
+            typed,
+            Some(faster(typed, floor)),
         ));
         rows.push(row(
             "client items(), no prefetch",
             per_page,
-            &plain,
-            Some(plain.rate() / floor.rate()),
+            plain,
+            Some(faster(plain, floor)),
         ));
         rows.push(row(
             "client items(), prefetch",
             per_page,
-            &ahead,
-            Some(ahead.rate() / floor.rate()),
+            ahead,
+            Some(faster(ahead, floor)),
         ));
         summary.push(format!(
             "per_page {per_page}: stream/floor {:.2} without prefetch (goal >= 0.95), {:.2} with prefetch (goal >= 1.0)",
-            plain.rate() / floor.rate(),
-            ahead.rate() / floor.rate()
+            faster(plain, floor),
+            faster(ahead, floor)
         ));
         if per_page == 1000 {
-            let export = medians[4];
+            let export = &runs[4];
             rows.push(row(
                 "exporter NDJSON (vs prefetch stream)",
                 per_page,
-                &export,
-                Some(ahead.rate() / export.rate()),
+                export,
+                Some(faster(ahead, export)),
             ));
             summary.push(format!(
                 "exporter NDJSON: {:.2}x the time of the client's stream alone (goal <= 1.2)",
-                ahead.rate() / export.rate()
+                faster(ahead, export)
             ));
-            let format = ctx.median("format", per_page, n, reps)?;
+            let format = &ctx.rounds(&["format"], per_page, n, reps)?[0];
             rows.push(row(
                 "NDJSON formatting alone (diagnostic)",
                 per_page,
-                &format,
-                Some(ahead.rate() / format.rate()),
+                format,
+                Some(faster(ahead, format)),
             ));
             summary.push(format!(
                 "NDJSON formatting alone: {:.0} entries/s, i.e. {:.0} % of the stream's time per entry",
-                format.rate(),
-                100.0 * ahead.rate() / format.rate()
+                format.median().rate(),
+                100.0 * faster(ahead, format)
             ));
         }
     }
-    let few = ctx.walk("prefetch", 1000, small)?;
-    let many = ctx.walk("prefetch", 1000, large)?;
+    let few = ctx
+        .rounds(&["prefetch"], 1000, small, MEMORY_REPS)?
+        .remove(0);
+    let many = ctx
+        .rounds(&["prefetch"], 1000, large, MEMORY_REPS)?
+        .remove(0);
+    let growth = many.median_peak_mib() / few.median_peak_mib();
     rows.push(row("client items(), prefetch", 1000, &few, None));
     rows.push(row(
         "client items(), prefetch (memory vs 10k)",
         1000,
         &many,
-        Some(many.peak_mib() / few.peak_mib()),
+        Some(growth),
     ));
     summary.push(format!(
-        "memory: {large} entries peak {:.1} MiB vs {small} entries {:.1} MiB: ratio {:.2} (goal <= 1.2)",
-        many.peak_mib(),
-        few.peak_mib(),
-        many.peak_mib() / few.peak_mib()
+        "memory: {large} entries peak {:.1} MiB vs {small} entries {:.1} MiB: ratio {growth:.2} (goal <= 1.2)",
+        many.median_peak_mib(),
+        few.median_peak_mib(),
     ));
 
     println!();
@@ -170,21 +175,62 @@ fn parent() -> Result<(), String> {
         println!("{line}");
     }
     println!(
-        "(median of {reps} runs per throughput case; peak = the walker process's VmHWM; ratio = vs the floor, the \
-         stream, or the 10k walk as named)"
+        "(entries/s: median of {reps} rounds; ratio: median over the rounds of each round's ratio, every case running \
+         once per round; peak: the walker process's VmHWM, the largest of the rounds, and for the memory rows the \
+         median of {MEMORY_REPS} walks)"
     );
     Ok(())
 }
 
-fn row(name: &str, per_page: u32, m: &Measure, ratio: Option<f64>) -> Vec<String> {
+fn row(name: &str, per_page: u32, runs: &Runs, ratio: Option<f64>) -> Vec<String> {
+    let median = runs.median();
     vec![
         name.to_owned(),
         per_page.to_string(),
-        m.entries.to_string(),
-        format!("{:.0}", m.rate()),
-        format!("{:.1}", m.peak_mib()),
+        median.entries.to_string(),
+        format!("{:.0}", median.rate()),
+        format!("{:.1}", runs.max_peak_mib()),
         ratio.map_or_else(|| "".to_owned(), |r| format!("{r:.2}")),
     ]
+}
+
+/// Walks of the memory rows: peak memory varies from walk to walk with where the allocator's
+/// per-thread arenas happen to grow, so the rows take a median.
+const MEMORY_REPS: usize = 3;
+
+/// One case's measures, one per round.
+struct Runs(Vec<Measure>);
+
+impl Runs {
+    /// The run with the median rate.
+    fn median(&self) -> Measure {
+        let mut runs = self.0.clone();
+        runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+        runs[runs.len() / 2]
+    }
+
+    /// The median over the rounds of this case's rate divided by `base`'s rate in the same
+    /// round: pairing the rounds cancels the machine's slow drifts, which hit both alike.
+    fn ratio_to(&self, base: &Runs) -> f64 {
+        let mut ratios: Vec<f64> = self
+            .0
+            .iter()
+            .zip(&base.0)
+            .map(|(case, base)| case.rate() / base.rate())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        ratios[ratios.len() / 2]
+    }
+
+    fn max_peak_mib(&self) -> f64 {
+        self.0.iter().map(Measure::peak_mib).fold(0.0, f64::max)
+    }
+
+    fn median_peak_mib(&self) -> f64 {
+        let mut peaks: Vec<f64> = self.0.iter().map(Measure::peak_mib).collect();
+        peaks.sort_by(f64::total_cmp);
+        peaks[peaks.len() / 2]
+    }
 }
 
 struct Ctx {
@@ -241,36 +287,22 @@ impl Ctx {
         Ok(m)
     }
 
-    /// The run with the median rate among `reps`, its peak memory being the largest seen.
-    fn median(&self, kind: &str, per_page: u32, n: usize, reps: usize) -> Result<Measure, String> {
-        Ok(self.medians(&[kind], per_page, n, reps)?[0])
-    }
-
-    /// [`Ctx::median`] for each of `kinds`, run in `reps` interleaved rounds (every kind once
-    /// per round), so that a slow spell of the machine hits every kind alike.
-    fn medians(
+    /// `reps` rounds, every kind walked once per round, so that a slow spell of the machine
+    /// hits every kind alike; one [`Runs`] per kind, in the order of `kinds`.
+    fn rounds(
         &self,
         kinds: &[&str],
         per_page: u32,
         n: usize,
         reps: usize,
-    ) -> Result<Vec<Measure>, String> {
+    ) -> Result<Vec<Runs>, String> {
         let mut runs: Vec<Vec<Measure>> = vec![Vec::new(); kinds.len()];
         for _ in 0..reps {
             for (kind, runs) in kinds.iter().zip(&mut runs) {
                 runs.push(self.walk(kind, per_page, n)?);
             }
         }
-        Ok(runs
-            .into_iter()
-            .map(|mut runs| {
-                let peak = runs.iter().map(|m| m.peak_kib).max().unwrap_or(0);
-                runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
-                let mut m = runs[runs.len() / 2];
-                m.peak_kib = peak;
-                m
-            })
-            .collect())
+        Ok(runs.into_iter().map(Runs).collect())
     }
 }
 

@@ -17,7 +17,7 @@ pub const API: u8 = 3;
 pub const RATE_LIMITED: u8 = 4;
 /// The connection failed or timed out, or the server kept failing (5XX), after retries.
 pub const TRANSPORT: u8 = 5;
-/// Interrupted (Ctrl-C / SIGINT).
+/// Interrupted: Ctrl-C (SIGINT), or the walk was stopped before its end.
 pub const INTERRUPTED: u8 = 6;
 /// The API answered something unusable: an undecodable body, or a cursor that loops.
 pub const BAD_RESPONSE: u8 = 7;
@@ -34,6 +34,7 @@ pub fn for_client_error(error: &Error) -> u8 {
         Error::Api(_) => API,
         Error::Transport { .. } | Error::Timeout { .. } => TRANSPORT,
         Error::Decode { .. } | Error::PaginationLoop { .. } => BAD_RESPONSE,
+        Error::Interrupted { .. } => INTERRUPTED,
         _ => OTHER,
     }
 }

@@ -230,7 +230,8 @@ impl AuditLogRequest {
         self
     }
 
-    /// Fetch the next page while the current one is consumed (default off).
+    /// Fetch pages ahead, on a task of their own, while the current one is consumed (default
+    /// off; at most two pages ahead).
     pub fn with_prefetch(mut self, prefetch: bool) -> Self {
         self.pager.prefetch = prefetch;
         self

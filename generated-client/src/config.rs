@@ -11,6 +11,7 @@ use reqwest::Url;
 use reqwest::header::HeaderValue;
 
 use crate::runtime::{Runtime, Settings};
+use crate::timer_anchor::TimerAnchor;
 use crate::{Client, Credentials, Error, RetryPolicy, generated};
 
 /// The public Cloudflare API.
@@ -154,6 +155,7 @@ impl ClientBuilder {
             attempt_timeout: self.attempt_timeout,
             deadline: self.deadline,
             user_agent,
+            timer_anchor: TimerAnchor::default(),
         });
         Ok(Client::from_generated(generated::Client::new_with_client(
             &base_url, http, runtime,

@@ -74,6 +74,13 @@ pub enum Error {
         /// The raw body, for diagnosis.
         body: bytes::Bytes,
     },
+    /// A walk stopped before its end for a reason of the caller's side (the runtime running its
+    /// prefetching task shut down); resume from the last page's cursor.
+    #[error("walk interrupted: {reason}")]
+    Interrupted {
+        /// What stopped it.
+        reason: String,
+    },
     /// The server handed back a cursor it had already given in this walk.
     #[error("pagination loop: page {page} returned cursor {cursor:?}, which was already followed")]
     PaginationLoop {
@@ -89,7 +96,10 @@ impl Error {
     /// rate limits and 408/429/5XX API errors.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport { .. } | Self::Timeout { .. } | Self::RateLimited { .. } => true,
+            Self::Transport { .. }
+            | Self::Timeout { .. }
+            | Self::RateLimited { .. }
+            | Self::Interrupted { .. } => true,
             Self::Api(api) => crate::retry::is_retryable_status(api.status),
             Self::InvalidRequest { .. }
             | Self::InvalidConfig { .. }

@@ -135,6 +135,7 @@ pub mod pagination;
 mod retry;
 mod rfc3339;
 mod runtime;
+mod timer_anchor;
 
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, private_interfaces, clippy::all)]

@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
@@ -44,8 +43,8 @@ pub struct PagerOptions {
     pub max_items: Option<u64>,
     /// Stop after this many pages.
     pub max_pages: Option<u64>,
-    /// Fetch the next page while the caller consumes the current one (needs a Tokio runtime;
-    /// without one, pages are fetched on demand).
+    /// Fetch pages ahead on a task of their own while the caller consumes the current one, at
+    /// most two ahead (needs a Tokio runtime; without one, pages are fetched on demand).
     pub prefetch: bool,
 }
 
@@ -60,19 +59,32 @@ where
     Fut: Future<Output = Result<P, Error>> + Send + 'static,
 {
     let mut walk = Walk {
-        fetch: Arc::new(fetch),
+        fetch,
         next: Next::Fetch(start.clone()),
         seen: CursorSet::default(),
         pages: 0,
         items: 0,
         options,
-        ahead: None,
+        _page: std::marker::PhantomData,
     };
     if let Some(cursor) = &start {
         walk.seen.insert(cursor);
     }
+    let inner = if options.prefetch {
+        // Started on the first poll, on the runtime that polls.
+        stream::once(async move {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => Ahead::start(&runtime, walk),
+                Err(_) => stream::unfold(walk, Walk::step).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
+    } else {
+        stream::unfold(walk, Walk::step).boxed()
+    };
     Pages {
-        inner: stream::unfold(walk, Walk::step).boxed(),
+        inner,
         max_items: options.max_items,
     }
 }
@@ -181,13 +193,13 @@ enum Next {
 }
 
 struct Walk<P, F> {
-    fetch: Arc<F>,
+    fetch: F,
     next: Next,
     seen: CursorSet,
     pages: u64,
     items: u64,
     options: PagerOptions,
-    ahead: Option<Ahead<P>>,
+    _page: std::marker::PhantomData<fn() -> P>,
 }
 
 impl<P, F, Fut> Walk<P, F>
@@ -210,11 +222,7 @@ where
         if !self.has_room() {
             return None;
         }
-        let fetched = match self.ahead.take() {
-            Some(ahead) => ahead.join().await,
-            None => (self.fetch)(cursor).await,
-        };
-        let page = match fetched {
+        let page = match (self.fetch)(cursor).await {
             Ok(page) => page,
             Err(error) => return Some((Err(error), self)),
         };
@@ -228,39 +236,77 @@ where
                     cursor: cursor.to_owned(),
                 });
             }
-            Some(cursor) => {
-                let cursor = cursor.to_owned();
-                if self.options.prefetch && self.has_room() {
-                    self.ahead = Ahead::spawn((self.fetch)(Some(cursor.clone())));
-                }
-                self.next = Next::Fetch(Some(cursor));
-            }
+            Some(cursor) => self.next = Next::Fetch(Some(cursor.to_owned())),
         }
         Some((Ok(page), self))
     }
 }
 
-/// The next page being fetched on the runtime; aborted if the stream is dropped first.
-struct Ahead<P>(tokio::task::JoinHandle<Result<P, Error>>);
+/// A walk run as its own task on the runtime, handing pages over a channel of one: it requests
+/// the next page as soon as it has handed over the last, without waiting for the consumer to
+/// ask, so at most two pages wait besides the one being consumed. Aborted when the stream is
+/// dropped.
+struct Ahead<P> {
+    pages: tokio::sync::mpsc::Receiver<Result<P, Error>>,
+    /// The walk's task, until its outcome has been read.
+    task: Option<tokio::task::JoinHandle<()>>,
+}
 
-impl<P: Send + 'static> Ahead<P> {
-    fn spawn(fetch: impl Future<Output = Result<P, Error>> + Send + 'static) -> Option<Self> {
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        Some(Self(runtime.spawn(fetch)))
-    }
-
-    async fn join(mut self) -> Result<P, Error> {
-        match (&mut self.0).await {
-            Ok(result) => result,
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => Err(Error::invalid_request("prefetch", error.to_string())),
+impl<P: CursorPage> Ahead<P> {
+    fn start<F, Fut>(
+        runtime: &tokio::runtime::Handle,
+        mut walk: Walk<P, F>,
+    ) -> BoxStream<'static, Result<P, Error>>
+    where
+        F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<P, Error>> + Send + 'static,
+    {
+        let (sender, pages) = tokio::sync::mpsc::channel(1);
+        let task = runtime.spawn(async move {
+            while let Some((page, next)) = walk.step().await {
+                if sender.send(page).await.is_err() {
+                    return;
+                }
+                walk = next;
+            }
+        });
+        Self {
+            pages,
+            task: Some(task),
         }
+        .boxed()
+    }
+}
+
+impl<P> Stream for Ahead<P> {
+    type Item = Result<P, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(page) = std::task::ready!(self.pages.poll_recv(context)) {
+            return Poll::Ready(Some(page));
+        }
+        // The channel closed: the walk ended, or its task did not finish, which must not pass
+        // for the end of the log.
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let ended = std::task::ready!(Pin::new(task).poll(context));
+        self.task = None;
+        Poll::Ready(match ended {
+            Ok(()) => None,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => Some(Err(Error::Interrupted {
+                reason: "the runtime running the prefetching walk shut down".to_owned(),
+            })),
+        })
     }
 }
 
 impl<P> Drop for Ahead<P> {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -280,5 +326,140 @@ impl CursorSet {
         let high = u128::from(self.keys.0.hash_one(cursor));
         let low = u128::from(self.keys.1.hash_one(cursor));
         self.seen.insert(high << 64 | low)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use futures_util::FutureExt as _;
+
+    use super::*;
+
+    /// A page of `PER_PAGE` numbers; page `n` (from 0) is followed by cursor `"c{n+1}"`.
+    #[derive(Debug)]
+    struct NumberPage {
+        numbers: Vec<u32>,
+        next: Option<String>,
+    }
+
+    const PER_PAGE: u32 = 3;
+
+    impl CursorPage for NumberPage {
+        type Item = u32;
+
+        fn len(&self) -> usize {
+            self.numbers.len()
+        }
+
+        fn next_cursor(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+
+        fn into_items(self) -> Vec<u32> {
+            self.numbers
+        }
+    }
+
+    /// A fetch serving `pages` pages, counting its calls and panicking on page `panic_at`.
+    fn numbers(
+        pages: u32,
+        panic_at: Option<u32>,
+        calls: Arc<AtomicUsize>,
+    ) -> impl Fn(Option<String>) -> futures_util::future::Ready<Result<NumberPage, Error>>
+    + Send
+    + Sync
+    + 'static {
+        move |cursor| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let page = cursor.map_or(0, |cursor| cursor[1..].parse().expect("our cursor"));
+            assert_ne!(Some(page), panic_at, "fetch panicked on page {page}");
+            let first = page * PER_PAGE;
+            futures_util::future::ready(Ok(NumberPage {
+                numbers: (first..first + PER_PAGE).collect(),
+                next: (page + 1 < pages).then(|| format!("c{}", page + 1)),
+            }))
+        }
+    }
+
+    fn prefetching() -> PagerOptions {
+        PagerOptions {
+            prefetch: true,
+            ..PagerOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_prefetching_walk_yields_every_item_once_and_in_order() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let items = paginate(numbers(7, None, calls.clone()), None, prefetching()).items();
+        let seen: Vec<u32> = items.map(|item| item.expect("ok")).collect().await;
+        assert_eq!(seen, (0..7 * PER_PAGE).collect::<Vec<_>>());
+        assert_eq!(calls.load(Ordering::SeqCst), 7);
+    }
+
+    #[tokio::test]
+    async fn prefetch_runs_at_most_two_pages_ahead_of_the_consumer() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut pages = paginate(numbers(50, None, calls.clone()), None, prefetching());
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            0,
+            "nothing is fetched before the first poll"
+        );
+        let first = pages.next().await.expect("a page").expect("ok");
+        assert_eq!(first.numbers, vec![0, 1, 2]);
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+        // The page consumed, one in the channel, one waiting to be handed over.
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_a_prefetching_walk_reaches_the_consumer() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut pages = paginate(numbers(5, Some(2), calls), None, prefetching());
+        for _ in 0..2 {
+            pages.next().await.expect("a page").expect("ok");
+        }
+        let third = std::panic::AssertUnwindSafe(pages.next())
+            .catch_unwind()
+            .await;
+        let panic = third.expect_err("the walk's panic, not the end of the walk");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.contains("fetch panicked on page 2"), "{message}");
+    }
+
+    #[test]
+    fn a_prefetching_walk_whose_runtime_shut_down_ends_with_interrupted() {
+        let build = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("a runtime")
+        };
+        let fetch = |_cursor: Option<String>| std::future::pending::<Result<NumberPage, Error>>();
+        let mut pages = paginate(fetch, None, prefetching());
+        let first = build();
+        first.block_on(async {
+            // Starts the walk's task on this runtime; its fetch never completes.
+            let waited = tokio::time::timeout(Duration::from_millis(20), pages.next()).await;
+            assert!(waited.is_err(), "no page can arrive");
+        });
+        drop(first);
+        let second = build();
+        let next = second.block_on(pages.next());
+        assert!(
+            matches!(next, Some(Err(Error::Interrupted { .. }))),
+            "{next:?}"
+        );
+        assert!(
+            second.block_on(pages.next()).is_none(),
+            "then the walk ends"
+        );
     }
 }

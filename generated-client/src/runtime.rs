@@ -21,6 +21,7 @@ use tokio::time::Instant;
 
 use crate::error::{ApiError, ApiMessage};
 use crate::retry::{RetryPolicy, is_retryable_status, retry_after};
+use crate::timer_anchor::TimerAnchor;
 use crate::{Credentials, Error, generated};
 
 /// Response bodies larger than this are refused rather than buffered (a page of 1000 entries is
@@ -38,6 +39,7 @@ pub(crate) struct Settings {
     pub(crate) attempt_timeout: Duration,
     pub(crate) deadline: Option<Duration>,
     pub(crate) user_agent: HeaderValue,
+    pub(crate) timer_anchor: TimerAnchor,
 }
 
 impl Runtime {
@@ -159,6 +161,7 @@ async fn send_once(
         }
         None => settings.attempt_timeout,
     };
+    settings.timer_anchor.arm(timeout);
     *request.timeout_mut() = Some(timeout);
     tracing::debug!(
         operation,
