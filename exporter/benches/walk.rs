@@ -149,10 +149,14 @@ fn parent() -> Result<(), String> {
         .rounds(&["prefetch"], 1000, large, MEMORY_REPS)?
         .remove(0);
     let growth = many.median_peak_mib() / few.median_peak_mib();
-    rows.push(row("client items(), prefetch", 1000, &few, None));
-    rows.push(row(
+    let memory_row = |name: &str, runs: &Runs, ratio| {
+        let mut row = row(name, 1000, runs, ratio);
+        row[4] = format!("{:.1}", runs.median_peak_mib());
+        row
+    };
+    rows.push(memory_row("client items(), prefetch", &few, None));
+    rows.push(memory_row(
         "client items(), prefetch (memory vs 10k)",
-        1000,
         &many,
         Some(growth),
     ));

@@ -231,7 +231,7 @@ impl AuditLogRequest {
     }
 
     /// Fetch pages ahead, on a task of their own, while the current one is consumed (default
-    /// off; at most two pages ahead).
+    /// off; at most 1000 entries ahead, or one page if it is larger).
     pub fn with_prefetch(mut self, prefetch: bool) -> Self {
         self.pager.prefetch = prefetch;
         self

@@ -8,11 +8,13 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::hash::BuildHasher;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::Error;
 
@@ -43,8 +45,9 @@ pub struct PagerOptions {
     pub max_items: Option<u64>,
     /// Stop after this many pages.
     pub max_pages: Option<u64>,
-    /// Fetch pages ahead on a task of their own while the caller consumes the current one, at
-    /// most two ahead (needs a Tokio runtime; without one, pages are fetched on demand).
+    /// Fetch pages ahead, on a task of their own, while the caller consumes the current one:
+    /// up to 1000 items ahead, or one page if it is larger (needs a Tokio runtime; without
+    /// one, pages are fetched on demand).
     pub prefetch: bool,
 }
 
@@ -242,12 +245,19 @@ where
     }
 }
 
-/// A walk run as its own task on the runtime, handing pages over a channel of one: it requests
-/// the next page as soon as it has handed over the last, without waiting for the consumer to
-/// ask, so at most two pages wait besides the one being consumed. Aborted when the stream is
-/// dropped.
+/// How many items a prefetching walk may hold ahead of the consumer (a page larger than this
+/// still goes through, alone): one full page of the API's largest size.
+const AHEAD_ITEMS: usize = 1000;
+
+/// Fetched pages waiting for the consumer, each with its share of the [`AHEAD_ITEMS`] budget.
+type Handover<P> = tokio::sync::mpsc::UnboundedReceiver<(Result<P, Error>, OwnedSemaphorePermit)>;
+
+/// A walk run as its own task on the runtime: it requests the next page as soon as the last one
+/// is handed over, without waiting for the consumer to ask, as long as the pages waiting hold
+/// at most [`AHEAD_ITEMS`] items. Small pages thus flow without a round trip through the
+/// consumer; pages of 1000 wait one at a time. Aborted when the stream is dropped.
 struct Ahead<P> {
-    pages: tokio::sync::mpsc::Receiver<Result<P, Error>>,
+    pages: Handover<P>,
     /// The walk's task, until its outcome has been read.
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -261,10 +271,22 @@ impl<P: CursorPage> Ahead<P> {
         F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<P, Error>> + Send + 'static,
     {
-        let (sender, pages) = tokio::sync::mpsc::channel(1);
+        let (sender, pages) = tokio::sync::mpsc::unbounded_channel();
+        let budget = Arc::new(Semaphore::new(AHEAD_ITEMS));
         let task = runtime.spawn(async move {
-            while let Some((page, next)) = walk.step().await {
-                if sender.send(page).await.is_err() {
+            // Room is reserved before each request for as many items as the last page held.
+            let mut expected = 1;
+            loop {
+                let Ok(room) = budget.clone().acquire_many_owned(expected).await else {
+                    return;
+                };
+                let Some((page, next)) = walk.step().await else {
+                    return;
+                };
+                if let Ok(page) = &page {
+                    expected = page.len().clamp(1, AHEAD_ITEMS) as u32;
+                }
+                if sender.send((page, room)).is_err() {
                     return;
                 }
                 walk = next;
@@ -282,7 +304,7 @@ impl<P> Stream for Ahead<P> {
     type Item = Result<P, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(page) = std::task::ready!(self.pages.poll_recv(context)) {
+        if let Some((page, _room)) = std::task::ready!(self.pages.poll_recv(context)) {
             return Poll::Ready(Some(page));
         }
         // The channel closed: the walk ended, or its task did not finish, which must not pass
@@ -331,7 +353,6 @@ impl CursorSet {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
@@ -402,21 +423,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn prefetch_runs_at_most_two_pages_ahead_of_the_consumer() {
+    async fn prefetch_holds_at_most_its_item_budget_ahead_of_the_consumer() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let mut pages = paginate(numbers(50, None, calls.clone()), None, prefetching());
-        assert_eq!(
-            calls.load(Ordering::SeqCst),
-            0,
-            "nothing is fetched before the first poll"
-        );
+        let mut pages = paginate(numbers(500, None, calls.clone()), None, prefetching());
+        let fetched = || calls.load(Ordering::SeqCst);
+        assert_eq!(fetched(), 0, "nothing is fetched before the first poll");
         let first = pages.next().await.expect("a page").expect("ok");
         assert_eq!(first.numbers, vec![0, 1, 2]);
-        for _ in 0..50 {
-            tokio::task::yield_now().await;
-        }
-        // The page consumed, one in the channel, one waiting to be handed over.
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        let settle = || async {
+            for _ in 0..2000 {
+                tokio::task::yield_now().await;
+            }
+        };
+        settle().await;
+        // The page taken, then as many pages of 3 as fit in the budget.
+        let ahead = AHEAD_ITEMS / PER_PAGE as usize;
+        assert_eq!(fetched(), 1 + ahead);
+        // Taking one page makes room for exactly one more.
+        pages.next().await.expect("a page").expect("ok");
+        settle().await;
+        assert_eq!(fetched(), 2 + ahead);
     }
 
     #[tokio::test]
