@@ -77,7 +77,8 @@ struct Exchange {
 }
 
 tokio::task_local! {
-    static EXCHANGE: RefCell<Exchange>;
+    // Boxed: tokio swaps the value in and out of the thread-local slot on every poll.
+    static EXCHANGE: RefCell<Box<Exchange>>;
 }
 
 fn record(update: impl FnOnce(&mut Exchange)) {
@@ -323,13 +324,13 @@ where
     let send = Box::pin(send);
     async move {
         let (result, exchange) = EXCHANGE
-            .scope(RefCell::new(Exchange::default()), async {
+            .scope(RefCell::new(Box::default()), async {
                 let result = send.await;
                 let exchange = EXCHANGE.with(|slot| std::mem::take(&mut *slot.borrow_mut()));
                 (result, exchange)
             })
             .await;
-        into_answer(result, exchange)
+        into_answer(result, *exchange)
     }
 }
 
