@@ -9,8 +9,10 @@
 //! Environment: `BENCH_REPS` (default 9) rounds, each running every throughput case once; rates are the median over
 //! the rounds and ratios the median of each round's ratio. `BENCH_QUICK=1` divides every N by 10 for a smoke run.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::Instant;
 
 use cloudflare_security_center::{Client, Credentials, Scope};
@@ -24,6 +26,8 @@ struct Measure {
     entries: u64,
     seconds: f64,
     peak_kib: u64,
+    /// Peak of the live heap during the walk, when the walk counted it (memory walks).
+    heap_kib: u64,
 }
 
 impl Measure {
@@ -34,9 +38,85 @@ impl Measure {
     fn peak_mib(&self) -> f64 {
         self.peak_kib as f64 / 1024.0
     }
+
+    fn heap_mib(&self) -> f64 {
+        self.heap_kib as f64 / 1024.0
+    }
+}
+
+/// The live-heap counter of memory walks: resident memory also holds what the allocator keeps
+/// after `free` (glibc keeps freed blocks in per-thread arenas), so a walk's own memory is read
+/// here too. Off unless switched on, so that throughput walks pay one relaxed load per call;
+/// `peak_alloc` and similar crates count always, and their shared atomics would slow down the
+/// multi-threaded throughput walks.
+struct HeapCounter;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+#[global_allocator]
+static HEAP: HeapCounter = HeapCounter;
+
+impl HeapCounter {
+    fn count(grown: isize) {
+        if COUNTING.load(Ordering::Relaxed) {
+            let live = LIVE.fetch_add(grown, Ordering::Relaxed) + grown;
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts from now on (blocks allocated earlier and freed later count as negative, a few
+    /// bytes at most when switched on first thing).
+    fn start() {
+        COUNTING.store(true, Ordering::Relaxed);
+    }
+
+    fn peak_kib() -> u64 {
+        u64::try_from(PEAK.load(Ordering::Relaxed)).unwrap_or(0) / 1024
+    }
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only counters are added.
+unsafe impl GlobalAlloc for HeapCounter {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout.
+        let block = unsafe { System.alloc(layout) };
+        if !block.is_null() {
+            Self::count(layout.size() as isize);
+        }
+        block
+    }
+
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's block and layout.
+        unsafe { System.dealloc(block, layout) };
+        Self::count(-(layout.size() as isize));
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout.
+        let block = unsafe { System.alloc_zeroed(layout) };
+        if !block.is_null() {
+            Self::count(layout.size() as isize);
+        }
+        block
+    }
+
+    unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's block, layout and size.
+        let moved = unsafe { System.realloc(block, layout, new_size) };
+        if !moved.is_null() {
+            Self::count(new_size as isize - layout.size() as isize);
+        }
+        moved
+    }
 }
 
 fn main() -> ExitCode {
+    if std::env::var_os(COUNT_HEAP).is_some() {
+        HeapCounter::start();
+    }
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("walker") {
         return walker(&args[2..]);
@@ -89,7 +169,7 @@ fn parent() -> Result<(), String> {
         } else {
             &["floor", "floor-typed", "stream", "prefetch"]
         };
-        let runs = ctx.rounds(kinds, per_page, n, reps)?;
+        let runs = ctx.rounds(kinds, per_page, n, reps, Heap::Uncounted)?;
         let [floor, typed, plain, ahead] = [0, 1, 2, 3].map(|index| &runs[index]);
         let faster = |case: &Runs, base: &Runs| case.ratio_to(base);
         rows.push(row("floor: reqwest + serde_json", per_page, floor, None));
@@ -128,7 +208,7 @@ fn parent() -> Result<(), String> {
                 "exporter NDJSON: {:.2}x the time of the client's stream alone (goal <= 1.2)",
                 faster(ahead, export)
             ));
-            let format = &ctx.rounds(&["format"], per_page, n, reps)?[0];
+            let format = &ctx.rounds(&["format"], per_page, n, reps, Heap::Uncounted)?[0];
             rows.push(row(
                 "NDJSON formatting alone (diagnostic)",
                 per_page,
@@ -142,34 +222,42 @@ fn parent() -> Result<(), String> {
             ));
         }
     }
-    let few = ctx
-        .rounds(&["prefetch"], 1000, small, MEMORY_REPS)?
-        .remove(0);
-    let many = ctx
-        .rounds(&["prefetch"], 1000, large, MEMORY_REPS)?
-        .remove(0);
-    let growth = many.median_peak_mib() / few.median_peak_mib();
     let memory_row = |name: &str, runs: &Runs, ratio| {
         let mut row = row(name, 1000, runs, ratio);
-        row[4] = format!("{:.1}", runs.median_peak_mib());
+        row[4] = format!("{:.1}", runs.median_of(Measure::peak_mib));
+        row[6] = format!("{:.2}", runs.median_of(Measure::heap_mib));
         row
     };
-    rows.push(memory_row("client items(), prefetch", &few, None));
-    rows.push(memory_row(
-        "client items(), prefetch (memory vs 10k)",
-        &many,
-        Some(growth),
-    ));
-    summary.push(format!(
-        "memory: {large} entries peak {:.1} MiB vs {small} entries {:.1} MiB: ratio {growth:.2} (goal <= 1.2)",
-        many.median_peak_mib(),
-        few.median_peak_mib(),
-    ));
+    for (kind, name) in [("stream", "no prefetch"), ("prefetch", "prefetch")] {
+        let few = ctx
+            .rounds(&[kind], 1000, small, MEMORY_REPS, Heap::Counted)?
+            .remove(0);
+        let many = ctx
+            .rounds(&[kind], 1000, large, MEMORY_REPS, Heap::Counted)?
+            .remove(0);
+        let growth = |of: fn(&Measure) -> f64| many.median_of(of) / few.median_of(of);
+        rows.push(memory_row(&format!("client items(), {name}"), &few, None));
+        rows.push(memory_row(
+            &format!("client items(), {name} (memory vs 10k)"),
+            &many,
+            Some(growth(Measure::peak_mib)),
+        ));
+        summary.push(format!(
+            "memory, {name}: {large} entries peak {:.1} MiB vs {small} entries {:.1} MiB: ratio {:.2} (goal <= 1.2); \
+             live heap at its peak {:.2} MiB vs {:.2} MiB: ratio {:.2}",
+            many.median_of(Measure::peak_mib),
+            few.median_of(Measure::peak_mib),
+            growth(Measure::peak_mib),
+            many.median_of(Measure::heap_mib),
+            few.median_of(Measure::heap_mib),
+            growth(Measure::heap_mib),
+        ));
+    }
 
     println!();
     println!("load average (1, 5, 15 min) at the end: {}", load_average());
     println!(
-        "| case | per_page | entries | entries/s | peak MiB | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+        "| case | per_page | entries | entries/s | peak MiB | ratio | live heap MiB |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for r in &rows {
         println!("| {} |", r.join(" | "));
@@ -181,7 +269,8 @@ fn parent() -> Result<(), String> {
     println!(
         "(entries/s: median of {reps} rounds; ratio: median over the rounds of each round's ratio, every case running \
          once per round; peak: the walker process's VmHWM, the largest of the rounds, and for the memory rows the \
-         median of {MEMORY_REPS} walks)"
+         median of {MEMORY_REPS} walks; live heap: the most bytes allocated and not yet freed at any moment of a \
+         memory walk)"
     );
     Ok(())
 }
@@ -195,12 +284,23 @@ fn row(name: &str, per_page: u32, runs: &Runs, ratio: Option<f64>) -> Vec<String
         format!("{:.0}", median.rate()),
         format!("{:.1}", runs.max_peak_mib()),
         ratio.map_or_else(|| "".to_owned(), |r| format!("{r:.2}")),
+        String::new(),
     ]
 }
 
+/// Whether a walker counts its live heap (memory walks) or not (throughput walks).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Heap {
+    Counted,
+    Uncounted,
+}
+
+/// Set in a walker's environment to count its live heap.
+const COUNT_HEAP: &str = "WALK_COUNT_HEAP";
+
 /// Walks of the memory rows: peak memory varies from walk to walk with where the allocator's
 /// per-thread arenas happen to grow, so the rows take a median.
-const MEMORY_REPS: usize = 3;
+const MEMORY_REPS: usize = 5;
 
 /// One case's measures, one per round.
 struct Runs(Vec<Measure>);
@@ -230,10 +330,11 @@ impl Runs {
         self.0.iter().map(Measure::peak_mib).fold(0.0, f64::max)
     }
 
-    fn median_peak_mib(&self) -> f64 {
-        let mut peaks: Vec<f64> = self.0.iter().map(Measure::peak_mib).collect();
-        peaks.sort_by(f64::total_cmp);
-        peaks[peaks.len() / 2]
+    /// The median of one figure over the runs.
+    fn median_of(&self, figure: fn(&Measure) -> f64) -> f64 {
+        let mut figures: Vec<f64> = self.0.iter().map(figure).collect();
+        figures.sort_by(f64::total_cmp);
+        figures[figures.len() / 2]
     }
 }
 
@@ -245,9 +346,13 @@ struct Ctx {
 
 impl Ctx {
     /// One walk in a fresh child process.
-    fn walk(&self, kind: &str, per_page: u32, n: usize) -> Result<Measure, String> {
+    fn walk(&self, kind: &str, per_page: u32, n: usize, heap: Heap) -> Result<Measure, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let output = Command::new(exe)
+        let mut command = Command::new(exe);
+        if heap == Heap::Counted {
+            command.env(COUNT_HEAP, "1");
+        }
+        let output = command
             .args([
                 "walker",
                 kind,
@@ -279,6 +384,7 @@ impl Ctx {
             entries: field("entries")? as u64,
             seconds: field("seconds")?,
             peak_kib: field("peak_kib")? as u64,
+            heap_kib: field("heap_kib")? as u64,
         };
         if m.entries != n as u64 {
             return Err(format!("walker {kind} read {} entries, not {n}", m.entries));
@@ -299,11 +405,12 @@ impl Ctx {
         per_page: u32,
         n: usize,
         reps: usize,
+        heap: Heap,
     ) -> Result<Vec<Runs>, String> {
         let mut runs: Vec<Vec<Measure>> = vec![Vec::new(); kinds.len()];
         for _ in 0..reps {
             for (kind, runs) in kinds.iter().zip(&mut runs) {
-                runs.push(self.walk(kind, per_page, n)?);
+                runs.push(self.walk(kind, per_page, n, heap)?);
             }
         }
         Ok(runs.into_iter().map(Runs).collect())
@@ -351,8 +458,9 @@ fn walker(args: &[String]) -> ExitCode {
     match result {
         Ok((entries, seconds)) => {
             println!(
-                "RESULT entries={entries} seconds={seconds:.6} peak_kib={}",
-                peak_kib()
+                "RESULT entries={entries} seconds={seconds:.6} peak_kib={} heap_kib={}",
+                peak_kib(),
+                HeapCounter::peak_kib()
             );
             ExitCode::SUCCESS
         }
