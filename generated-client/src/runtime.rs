@@ -119,7 +119,10 @@ async fn execute(
     original: Request,
     operation: &str,
 ) -> reqwest::Result<Response> {
-    let deadline = settings.deadline.map(|limit| Instant::now() + limit);
+    // A deadline too far to represent is no deadline.
+    let deadline = settings
+        .deadline
+        .and_then(|limit| Instant::now().checked_add(limit));
     let may_retry = settings.retry.allows_method(original.method());
     let mut attempt: u32 = 0;
     loop {
@@ -222,7 +225,7 @@ fn retry_delay(
         _ => return None,
     };
     deadline
-        .is_none_or(|end| Instant::now() + delay < end)
+        .is_none_or(|end| Instant::now().checked_add(delay).is_some_and(|at| at < end))
         .then_some(delay)
 }
 

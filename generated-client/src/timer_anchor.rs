@@ -34,7 +34,10 @@ impl TimerAnchor {
         let Ok(mut slot) = self.0.lock() else {
             return;
         };
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to represent needs no anchor: its timer expires after any other.
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return;
+        };
         match slot.as_mut() {
             Some(anchored) if anchored.runtime == runtime.id() => {
                 anchored.timer.as_mut().reset(deadline);
@@ -70,6 +73,13 @@ mod tests {
             .expect("not poisoned")
             .as_ref()
             .map(|anchored| anchored.runtime)
+    }
+
+    #[test]
+    fn a_timeout_too_long_to_represent_arms_nothing() {
+        let anchor = TimerAnchor::default();
+        runtime().block_on(async { anchor.arm(Duration::MAX) });
+        assert_eq!(anchored_runtime(&anchor), None);
     }
 
     #[test]

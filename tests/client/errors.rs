@@ -304,6 +304,42 @@ async fn the_deadline_bounds_waiting_for_retries() {
     assert_eq!(server.requests().len(), 1);
 }
 
+/// Scenario: an attempt timeout and a deadline too long to represent as instants (and a
+/// `Retry-After` to wait under that deadline): the calls behave as if unbounded, no panic.
+#[tokio::test]
+async fn timeouts_too_long_to_represent_mean_no_limit() {
+    let server = server_with(scripted(vec![CannedResponse::rate_limited(1)])).await;
+    let client = builder(&server)
+        .with_retry(fast_retries())
+        .with_attempt_timeout(Duration::MAX)
+        .with_deadline(Duration::MAX)
+        .build()
+        .unwrap();
+    let page = client.audit_log(Scope::account(ACCOUNT_ID)).send().await;
+    assert!(page.is_ok(), "{page:?}");
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "the 429 was waited out and retried"
+    );
+
+    // A wait too long to add to the current time (1e19 s), with no cap on Retry-After and a
+    // deadline: no retry, the 429 comes back.
+    let server = server_with(scripted(vec![CannedResponse::rate_limited(10_u64.pow(19))])).await;
+    let client = builder(&server)
+        .with_retry(fast_retries().with_max_retry_after(Duration::MAX))
+        .with_deadline(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let error = client
+        .audit_log(Scope::account(ACCOUNT_ID))
+        .send()
+        .await
+        .expect_err("limited");
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+}
+
 /// Scenario: nothing listens on the port: a transport error after the retries.
 #[tokio::test]
 async fn connection_failures_are_transport_errors_after_retries() {
