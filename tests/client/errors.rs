@@ -8,6 +8,16 @@ use serde_json::json;
 
 use crate::support::{builder, client, fast_retries, server_with};
 
+/// The error of one call for the account-wide log, which the scenario expects to fail
+/// (`expected` says how, for the panic message if it succeeds).
+async fn account_log_error(client: &Client, expected: &str) -> Error {
+    client
+        .audit_log(Scope::account(ACCOUNT_ID))
+        .send()
+        .await
+        .expect_err(expected)
+}
+
 fn scripted(script: Vec<CannedResponse>) -> Config {
     Config::default().with_entries(30).with_script(script)
 }
@@ -33,11 +43,7 @@ async fn retries_429_with_retry_after_then_succeeds() {
 #[tokio::test]
 async fn retry_after_above_the_cap_returns_rate_limited_at_once() {
     let server = server_with(scripted(vec![CannedResponse::rate_limited(120)])).await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("rate limited");
+    let error = account_log_error(&client(&server), "rate limited").await;
     match &error {
         Error::RateLimited { retry_after, api } => {
             assert_eq!(*retry_after, Some(Duration::from_secs(120)));
@@ -56,11 +62,7 @@ async fn retry_after_above_the_cap_returns_rate_limited_at_once() {
 async fn server_errors_are_retried_then_given_up_with_the_status() {
     let failure = || CannedResponse::error(503, 10013, "Service unavailable");
     let server = server_with(scripted(vec![failure(), failure(), failure(), failure()])).await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("gives up");
+    let error = account_log_error(&client(&server), "gives up").await;
     let Error::Api(api) = &error else {
         panic!("expected Api, got {error:?}");
     };
@@ -75,11 +77,7 @@ async fn server_errors_are_retried_then_given_up_with_the_status() {
 #[tokio::test]
 async fn disabled_retries_send_once() {
     let server = server_with(scripted(vec![CannedResponse::error(500, 10013, "boom")])).await;
-    let error = client_with(&server, RetryPolicy::disabled())
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("fails");
+    let error = account_log_error(&client_with(&server, RetryPolicy::disabled()), "fails").await;
     assert_eq!(error.status().map(|status| status.as_u16()), Some(500));
     assert_eq!(server.requests().len(), 1);
 }
@@ -89,11 +87,7 @@ async fn disabled_retries_send_once() {
 #[tokio::test]
 async fn non_json_error_bodies_keep_status_and_body() {
     let server = server_with(scripted(vec![CannedResponse::html(403, HTML_ERROR_PAGE)])).await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("403");
+    let error = account_log_error(&client(&server), "403").await;
     let Error::Api(api) = &error else {
         panic!("expected Api, got {error:?}");
     };
@@ -108,11 +102,7 @@ async fn non_json_error_bodies_keep_status_and_body() {
 
     let html = || CannedResponse::html(502, HTML_ERROR_PAGE);
     let server = server_with(scripted(vec![html(), html(), html()])).await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("502");
+    let error = account_log_error(&client(&server), "502").await;
     assert_eq!(
         error.status().map(|status| status.as_u16()),
         Some(502),
@@ -131,11 +121,7 @@ async fn success_false_in_a_200_is_an_api_error() {
         "result": null
     });
     let server = server_with(scripted(vec![CannedResponse::json(200, &body)])).await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("refused");
+    let error = account_log_error(&client(&server), "refused").await;
     let Error::Api(api) = &error else {
         panic!("expected Api, got {error:?}");
     };
@@ -154,11 +140,7 @@ async fn success_false_in_a_200_is_an_api_error() {
 async fn success_false_with_a_result_is_an_api_error() {
     let body = json!({"success": false, "errors": [{"code": 1000, "message": "nope"}], "messages": [], "result": []});
     let server = server_with(scripted(vec![CannedResponse::json(200, &body)])).await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("refused");
+    let error = account_log_error(&client(&server), "refused").await;
     assert!(
         matches!(&error, Error::Api(api) if api.errors[0].code == 1000),
         "{error:?}"
@@ -174,11 +156,8 @@ async fn truncated_json_is_a_decode_error_with_the_body() {
         .with_header("content-type", "application/json")
         .with_body(truncated.clone());
     let server = server_with(scripted(vec![page])).await;
-    let error = client_with(&server, RetryPolicy::disabled())
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("truncated");
+    let error =
+        account_log_error(&client_with(&server, RetryPolicy::disabled()), "truncated").await;
     let Error::Decode { status, body, .. } = &error else {
         panic!("expected Decode, got {error:?}");
     };
@@ -191,11 +170,7 @@ async fn truncated_json_is_a_decode_error_with_the_body() {
 async fn decode_errors_name_the_json_path() {
     let entry = json!({"id": "0190a0d0-0000-7000-8000-000000000000", "zone_id": "not a number"});
     let server = server_with(scripted(vec![CannedResponse::page(vec![entry], 25, None)])).await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("bad");
+    let error = account_log_error(&client(&server), "bad").await;
     let Error::Decode { path, .. } = &error else {
         panic!("expected Decode, got {error:?}");
     };
@@ -250,11 +225,7 @@ async fn a_slow_answer_times_out_per_attempt() {
         .with_attempt_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    let error = client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("times out");
+    let error = account_log_error(&client, "times out").await;
     assert!(
         matches!(
             error,
@@ -292,11 +263,7 @@ async fn the_deadline_bounds_waiting_for_retries() {
         .with_deadline(Duration::from_secs(1))
         .build()
         .unwrap();
-    let error = client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("limited");
+    let error = account_log_error(&client, "limited").await;
     assert!(
         matches!(error, Error::RateLimited { retry_after: Some(delay), .. } if delay == Duration::from_secs(5)),
         "{error:?}"
@@ -331,11 +298,7 @@ async fn timeouts_too_long_to_represent_mean_no_limit() {
         .with_deadline(Duration::from_secs(5))
         .build()
         .unwrap();
-    let error = client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("limited");
+    let error = account_log_error(&client, "limited").await;
     assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
     assert_eq!(server.requests().len(), 1);
 }
@@ -353,11 +316,7 @@ async fn connection_failures_are_transport_errors_after_retries() {
         .with_retry(fast_retries())
         .build()
         .unwrap();
-    let error = client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("refused");
+    let error = account_log_error(&client, "refused").await;
     assert!(
         matches!(error, Error::Transport { attempts: 3, .. }),
         "{error:?}"
