@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
-use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response, ResponseBuilderExt as _, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
@@ -27,6 +27,12 @@ use crate::{Credentials, Error, generated};
 /// Response bodies larger than this are refused rather than buffered (a page of 1000 entries is
 /// well under 1 MiB).
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The header naming the Cloudflare data centre and request, quoted in errors.
+const CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
+
+/// The header progenitor adds to every request and the API does not take.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 /// The configuration the generated client carries and its hooks read: opaque, built by
 /// [`crate::ClientBuilder`], cheap to clone.
@@ -94,7 +100,7 @@ impl ClientHooks<Runtime> for generated::Client {
     ) -> Result<(), progenitor_client::Error<E>> {
         let settings = self.inner().settings();
         let headers = request.headers_mut();
-        headers.remove("api-version");
+        headers.remove(API_VERSION);
         headers.insert(USER_AGENT, settings.user_agent.clone());
         settings.credentials.apply(headers);
         Ok(())
@@ -179,15 +185,15 @@ async fn send_once(
     };
     match &outcome {
         Ok((head, _)) => {
-            let ray = head
-                .headers
-                .get("cf-ray")
-                .and_then(|value| value.to_str().ok());
+            // Field values are only computed when the event is enabled.
             tracing::debug!(
                 operation,
                 attempt,
                 status = head.status.as_u16(),
-                cf_ray = ray,
+                cf_ray = head
+                    .headers
+                    .get(CF_RAY)
+                    .and_then(|value| value.to_str().ok()),
                 "response"
             );
         }
@@ -243,7 +249,8 @@ fn conclude(
                 // Only error answers are mapped from the slot's headers and body.
                 if !head.status.is_success() {
                     slot.headers = head.headers.clone();
-                    slot.body = body.clone();
+                    // A copy: a body kept as received shares the connection's read buffer.
+                    slot.body = Bytes::copy_from_slice(&body);
                 }
                 slot.attempts = attempts;
                 slot.deadline_passed = deadline_passed;
@@ -277,22 +284,39 @@ async fn read_body(mut response: Response) -> reqwest::Result<(Head, Bytes)> {
         url: response.url().clone(),
     };
     let expected = response.content_length().unwrap_or(0) as usize;
-    let mut body = BytesMut::with_capacity(expected.min(MAX_BODY_BYTES));
+    let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            record(|slot| {
-                slot.failure = Some(Error::Decode {
-                    status: head.status,
-                    path: ".".to_owned(),
-                    message: format!("the body exceeds the limit of {MAX_BODY_BYTES} bytes"),
-                    body: Bytes::new(),
-                });
+        if body.is_empty() && expected > 0 && chunk.len() == expected {
+            // The whole body in one chunk (any small page): kept as it is, without a copy.
+            return Ok(if expected <= MAX_BODY_BYTES {
+                (head, chunk)
+            } else {
+                too_large(head)
             });
-            return Ok((head, Bytes::new()));
+        }
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Ok(too_large(head));
+        }
+        if body.is_empty() {
+            body.reserve(expected.min(MAX_BODY_BYTES));
         }
         body.extend_from_slice(&chunk);
     }
     Ok((head, body.freeze()))
+}
+
+/// Records that the body of `head`'s response exceeded [`MAX_BODY_BYTES`] and hands back an
+/// empty body in its place.
+fn too_large(head: Head) -> (Head, Bytes) {
+    record(|slot| {
+        slot.failure = Some(Error::Decode {
+            status: head.status,
+            path: ".".to_owned(),
+            message: format!("the body exceeds the limit of {MAX_BODY_BYTES} bytes"),
+            body: Bytes::new(),
+        });
+    });
+    (head, Bytes::new())
 }
 
 /// A response again, from its head and the body already read.
@@ -353,7 +377,7 @@ where
     match result {
         Ok(value) => Ok(Answer {
             status: value.status(),
-            cf_ray: header_text(value.headers(), "cf-ray"),
+            cf_ray: header_text(value.headers(), CF_RAY),
             value: value.into_inner(),
         }),
         Err(Generated::InvalidRequest(reason) | Generated::Custom(reason)) => {
@@ -411,9 +435,9 @@ fn api_error(exchange: &Exchange) -> Error {
         status,
         errors,
         messages,
-        cf_ray: header_text(&exchange.headers, "cf-ray"),
+        cf_ray: header_text(&exchange.headers, CF_RAY),
         retry_after: retry_after(&exchange.headers, SystemTime::now()),
-        content_type: header_text(&exchange.headers, "content-type"),
+        content_type: header_text(&exchange.headers, CONTENT_TYPE),
         body: exchange.body.clone(),
     });
     if status == StatusCode::TOO_MANY_REQUESTS {
@@ -477,7 +501,7 @@ pub(crate) fn unsuccessful(
     }))
 }
 
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+fn header_text(headers: &HeaderMap, name: HeaderName) -> Option<String> {
     headers
         .get(name)
         .and_then(|value| value.to_str().ok())
