@@ -228,7 +228,16 @@ fn parent() -> Result<(), String> {
         row[6] = format!("{:.2}", runs.median_of(Measure::heap_mib));
         row
     };
-    for (kind, name) in [("stream", "no prefetch"), ("prefetch", "prefetch")] {
+    let memory_cases = [
+        ("stream", "client items(), no prefetch", " (goal <= 1.2)"),
+        ("prefetch", "client items(), prefetch", " (goal <= 1.2)"),
+        (
+            "floor",
+            "floor: reqwest + serde_json",
+            " (reference: what reqwest and the allocator add)",
+        ),
+    ];
+    for (kind, name, goal) in memory_cases {
         let few = ctx
             .rounds(&[kind], 1000, small, MEMORY_REPS, Heap::Counted)?
             .remove(0);
@@ -236,14 +245,14 @@ fn parent() -> Result<(), String> {
             .rounds(&[kind], 1000, large, MEMORY_REPS, Heap::Counted)?
             .remove(0);
         let growth = |of: fn(&Measure) -> f64| many.median_of(of) / few.median_of(of);
-        rows.push(memory_row(&format!("client items(), {name}"), &few, None));
+        rows.push(memory_row(name, &few, None));
         rows.push(memory_row(
-            &format!("client items(), {name} (memory vs 10k)"),
+            &format!("{name} (memory vs 10k)"),
             &many,
             Some(growth(Measure::peak_mib)),
         ));
         summary.push(format!(
-            "memory, {name}: {large} entries peak {:.1} MiB vs {small} entries {:.1} MiB: ratio {:.2} (goal <= 1.2); \
+            "memory, {name}: {large} entries peak {:.1} MiB vs {small} entries {:.1} MiB: ratio {:.2}{goal}; \
              live heap at its peak {:.2} MiB vs {:.2} MiB: ratio {:.2}",
             many.median_of(Measure::peak_mib),
             few.median_of(Measure::peak_mib),
@@ -300,7 +309,7 @@ const COUNT_HEAP: &str = "WALK_COUNT_HEAP";
 
 /// Walks of the memory rows: peak memory varies from walk to walk with where the allocator's
 /// per-thread arenas happen to grow, so the rows take a median.
-const MEMORY_REPS: usize = 5;
+const MEMORY_REPS: usize = 7;
 
 /// One case's measures, one per round.
 struct Runs(Vec<Measure>);

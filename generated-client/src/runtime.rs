@@ -249,7 +249,7 @@ fn conclude(
                 // Only error answers are mapped from the slot's headers and body.
                 if !head.status.is_success() {
                     slot.headers = head.headers.clone();
-                    // A copy: a body kept as received shares the connection's read buffer.
+                    // A copy, for the same reason as in `decode_error`.
                     slot.body = Bytes::copy_from_slice(&body);
                 }
                 slot.attempts = attempts;
@@ -457,6 +457,8 @@ fn decode_error<T: DeserializeOwned>(
     body: Bytes,
     error: &serde_json::Error,
 ) -> Error {
+    // The error keeps its own copy: a body kept as received shares the connection's read buffer.
+    let body = Bytes::copy_from_slice(&body);
     if let Ok(envelope) = serde_json::from_slice::<LenientEnvelope>(&body)
         && envelope.success == Some(false)
     {
