@@ -6,7 +6,7 @@
 //! walked) and re-executes this binary as a "walker" child per measurement, so each child's peak memory (VmHWM
 //! from /proc/self/status) is the walk's alone, never the server's data. Nothing here asserts a time.
 //!
-//! Environment: `BENCH_REPS` (default 9) rounds, each running every throughput case once; rates are the median over
+//! Environment: `BENCH_REPS` (default 15) rounds, each running every throughput case once; rates are the median over
 //! the rounds and ratios the median of each round's ratio. `BENCH_QUICK=1` divides every N by 10 for a smoke run.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -136,7 +136,7 @@ fn parent() -> Result<(), String> {
     let reps: usize = std::env::var("BENCH_REPS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(9)
+        .unwrap_or(15)
         .max(1);
     let scale = if quick { 10 } else { 1 };
     let (n, small, large) = (100_000 / scale, 10_000 / scale, 1_000_000 / scale);
