@@ -509,3 +509,41 @@ fn header_text(headers: &HeaderMap, name: HeaderName) -> Option<String> {
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: reqwest::Body) -> Response {
+        Response::from(http::Response::new(body))
+    }
+
+    #[tokio::test]
+    async fn a_body_in_one_chunk_is_kept_without_a_copy() {
+        let sent = Bytes::from(vec![7u8; 4096]);
+        let (head, body) = read_body(response(reqwest::Body::from(sent.clone())))
+            .await
+            .expect("the body is read");
+        assert_eq!(head.status, StatusCode::OK);
+        assert_eq!(body, sent);
+        assert_eq!(body.as_ptr(), sent.as_ptr(), "the buffer as received");
+    }
+
+    #[tokio::test]
+    async fn a_body_in_several_chunks_is_joined_in_order() {
+        let chunks = ["{\"result\":", " [1, 2", "]}"].map(Ok::<_, std::io::Error>);
+        let streamed = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+        let (_, body) = read_body(response(streamed))
+            .await
+            .expect("the body is read");
+        assert_eq!(&body[..], b"{\"result\": [1, 2]}");
+    }
+
+    #[tokio::test]
+    async fn an_empty_body_reads_as_empty() {
+        let (_, body) = read_body(response(reqwest::Body::from(Bytes::new())))
+            .await
+            .expect("the body is read");
+        assert!(body.is_empty());
+    }
+}
