@@ -1,11 +1,12 @@
-//! Workspace automation behind `cargo xtask`: regenerating the client, checking it is fresh, and
-//! reviewing a spec change.
+//! Workspace automation behind `cargo xtask`: regenerating the client, checking it is fresh,
+//! reviewing a spec change, and running the mock server.
 //!
 //! A library as well as a binary so that the workspace's tests run exactly the code path the
 //! command runs.
 
 pub mod diff;
 pub mod files;
+pub mod mock;
 pub mod pin;
 pub mod regenerate;
 

@@ -1,12 +1,13 @@
 //! `cargo xtask`: the workspace's command line (see `cargo xtask --help`).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::diff;
 use xtask::files::Outcome;
 use xtask::regenerate::{self, COMMAND};
+use xtask::{diff, mock};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Workspace automation", version)]
@@ -47,12 +48,32 @@ enum Command {
         #[arg(long, value_enum, default_value_t = diff::FailOn::Never)]
         fail_on: diff::FailOn,
     },
+    /// Build the mock server in release and run it on 127.0.0.1 (e.g. `--port 8787 --entries
+    /// 100000`); every argument goes to the server (`cargo xtask mock --help` lists them).
+    #[command(disable_help_flag = true)]
+    Mock {
+        /// The mock server's own arguments.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<OsString>,
+    },
 }
 
 fn main() -> ExitCode {
     // A usage error exits with clap's code 2, the same as `diff::EXIT_ERROR`.
     let cli = Cli::parse();
     match cli.command {
+        Command::Mock { args } => match mock::command(&args).status() {
+            // The server's own exit code, or 1 when a signal ended it.
+            Ok(status) => ExitCode::from(status.code().map_or(1, |code| code.clamp(0, 255) as u8)),
+            Err(error) => {
+                eprintln!("error: cannot run cargo for the mock server: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Diff {
             old,
             new,
