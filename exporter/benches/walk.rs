@@ -325,14 +325,13 @@ impl Runs {
     /// The median over the rounds of this case's rate divided by `base`'s rate in the same
     /// round: pairing the rounds cancels the machine's slow drifts, which hit both alike.
     fn ratio_to(&self, base: &Runs) -> f64 {
-        let mut ratios: Vec<f64> = self
-            .0
-            .iter()
-            .zip(&base.0)
-            .map(|(case, base)| case.rate() / base.rate())
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        ratios[ratios.len() / 2]
+        middle(
+            self.0
+                .iter()
+                .zip(&base.0)
+                .map(|(case, base)| case.rate() / base.rate())
+                .collect(),
+        )
     }
 
     fn max_peak_mib(&self) -> f64 {
@@ -341,10 +340,14 @@ impl Runs {
 
     /// The median of one figure over the runs.
     fn median_of(&self, figure: fn(&Measure) -> f64) -> f64 {
-        let mut figures: Vec<f64> = self.0.iter().map(figure).collect();
-        figures.sort_by(f64::total_cmp);
-        figures[figures.len() / 2]
+        middle(self.0.iter().map(figure).collect())
     }
+}
+
+/// The median of `values` (the upper one of an even count); 0 when there are none.
+fn middle(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
 struct Ctx {

@@ -249,8 +249,7 @@ fn conclude(
                 // Only error answers are mapped from the slot's headers and body.
                 if !head.status.is_success() {
                     slot.headers = head.headers.clone();
-                    // A copy, for the same reason as in `decode_error`.
-                    slot.body = Bytes::copy_from_slice(&body);
+                    slot.body = body.clone();
                 }
                 slot.attempts = attempts;
                 slot.deadline_passed = deadline_passed;
@@ -286,8 +285,10 @@ async fn read_body(mut response: Response) -> reqwest::Result<(Head, Bytes)> {
     let expected = response.content_length().unwrap_or(0) as usize;
     let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await? {
-        if body.is_empty() && expected > 0 && chunk.len() == expected {
-            // The whole body in one chunk (any small page): kept as it is, without a copy.
+        if body.is_empty() && expected > 0 && chunk.len() == expected && head.status.is_success() {
+            // The whole body in one chunk (any small page): kept as it is, without a copy. It
+            // shares the connection's read buffer, so error answers, which errors keep, are
+            // copied below instead.
             return Ok(if expected <= MAX_BODY_BYTES {
                 (head, chunk)
             } else {
@@ -527,6 +528,21 @@ mod tests {
         assert_eq!(head.status, StatusCode::OK);
         assert_eq!(body, sent);
         assert_eq!(body.as_ptr(), sent.as_ptr(), "the buffer as received");
+    }
+
+    #[tokio::test]
+    async fn an_error_answer_is_copied_out_of_the_buffer_it_came_in() {
+        let sent = Bytes::from(vec![7u8; 4096]);
+        let answer = http::Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(reqwest::Body::from(sent.clone()))
+            .expect("a response");
+        let (head, body) = read_body(Response::from(answer))
+            .await
+            .expect("the body is read");
+        assert_eq!(head.status, StatusCode::NOT_FOUND);
+        assert_eq!(body, sent);
+        assert_ne!(body.as_ptr(), sent.as_ptr(), "a buffer of its own");
     }
 
     #[tokio::test]
