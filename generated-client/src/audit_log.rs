@@ -10,7 +10,7 @@ use crate::types::{
     SecurityCenterAuditLog, SecurityCenterAuditLogOrder, SecurityCenterAuditLogResponse,
     SecurityCenterAuditLogResponseResultInfo,
 };
-use crate::{ClientBuilder, Error, FieldChanged, generated};
+use crate::{ClientBuilder, Error, FieldChanged, Quota, generated};
 
 /// One audit-log entry: a change of an insight's status or classification.
 pub type AuditLogEntry = SecurityCenterAuditLog;
@@ -237,6 +237,14 @@ impl AuditLogRequest {
         self
     }
 
+    /// End a walk with [`Error::PaginationStalled`] after this many empty pages in a row that
+    /// each hand back a new cursor (default 100): a server that never ends the log would
+    /// otherwise be walked forever, one request at a time.
+    pub fn with_max_empty_pages(mut self, pages: u64) -> Self {
+        self.pager.max_empty_pages = pages;
+        self
+    }
+
     /// Checks every input; the same checks run before each request.
     pub fn validate(&self) -> Result<(), Error> {
         self.scope.check()?;
@@ -393,7 +401,7 @@ async fn fetch_page(
             answer.cf_ray,
         ));
     }
-    Ok(Page::new(response, answer.cf_ray))
+    Ok(Page::new(response, answer.cf_ray, answer.quota))
 }
 
 /// One page of audit-log entries.
@@ -402,15 +410,27 @@ pub struct Page {
     entries: Vec<AuditLogEntry>,
     result_info: Option<ResultInfo>,
     cf_ray: Option<String>,
+    quota: Option<Quota>,
 }
 
 impl Page {
-    fn new(response: SecurityCenterAuditLogResponse, cf_ray: Option<String>) -> Self {
+    fn new(
+        response: SecurityCenterAuditLogResponse,
+        cf_ray: Option<String>,
+        quota: Option<Quota>,
+    ) -> Self {
         Self {
             entries: response.result,
             result_info: response.result_info,
             cf_ray,
+            quota,
         }
+    }
+
+    /// The rate-limit state the response announced (`Ratelimit` / `Ratelimit-Policy`):
+    /// requests left and time to the reset, as of this page.
+    pub fn quota(&self) -> Option<Quota> {
+        self.quota
     }
 
     /// The entries, in the requested order.

@@ -12,7 +12,7 @@ use reqwest::header::HeaderValue;
 
 use crate::runtime::{Runtime, Settings};
 use crate::timer_anchor::TimerAnchor;
-use crate::{Client, Credentials, Error, RetryPolicy, generated};
+use crate::{Client, Credentials, Error, RateLimit, RetryPolicy, generated};
 
 /// The public Cloudflare API.
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
@@ -26,6 +26,7 @@ pub struct ClientBuilder {
     credentials: Option<Credentials>,
     base_url: Option<String>,
     retry: RetryPolicy,
+    rate_limit: RateLimit,
     connect_timeout: Duration,
     attempt_timeout: Duration,
     deadline: Option<Duration>,
@@ -40,6 +41,7 @@ impl Default for ClientBuilder {
             credentials: None,
             base_url: None,
             retry: RetryPolicy::default(),
+            rate_limit: RateLimit::default(),
             connect_timeout: Duration::from_secs(5),
             attempt_timeout: Duration::from_secs(60),
             deadline: None,
@@ -92,6 +94,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Pacing under the API's rate limit (default: on, with Cloudflare's 1200 requests per
+    /// 300 s until the server announces its budget; see [`RateLimit`]). One pacer serves the
+    /// client, its clones and all their walks.
+    pub fn with_rate_limit(mut self, rate_limit: RateLimit) -> Self {
+        self.rate_limit = rate_limit;
+        self
+    }
+
     /// How long establishing a connection may take (default 5 s).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -141,6 +151,18 @@ impl ClientBuilder {
             self.allow_insecure_http,
         )?;
         let user_agent = user_agent(self.user_agent_suffix.as_deref())?;
+        if self.rate_limit.quota() == Some(0)
+            || self
+                .rate_limit
+                .window()
+                .is_some_and(|window| window.is_zero())
+        {
+            return Err(Error::invalid_config(
+                "rate_limit",
+                "the budget needs at least one request per non-zero window; use \
+                 RateLimit::disabled() to turn pacing off",
+            ));
+        }
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
@@ -156,6 +178,7 @@ impl ClientBuilder {
             deadline: self.deadline,
             user_agent,
             timer_anchor: TimerAnchor::default(),
+            pacer: self.rate_limit.pacer(),
         });
         Ok(Client::from_generated(generated::Client::new_with_client(
             &base_url, http, runtime,

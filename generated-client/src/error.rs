@@ -89,22 +89,34 @@ pub enum Error {
         /// The repeated cursor.
         cursor: String,
     },
+    /// The server kept answering empty pages, each with a new cursor, more times in a row than
+    /// the walk allows (see [`crate::AuditLogRequest::with_max_empty_pages`]).
+    #[error(
+        "pagination stalled: {empty_pages} empty pages in a row, each with a new cursor; the \
+         last one was {cursor:?}"
+    )]
+    PaginationStalled {
+        /// How many empty pages came in a row.
+        empty_pages: u64,
+        /// The cursor the last empty page handed back (a walk can resume from it).
+        cursor: String,
+    },
 }
 
 impl Error {
-    /// Whether trying the same call again later may succeed: transport failures, timeouts,
-    /// rate limits and 408/429/5XX API errors.
+    /// Whether trying the same call again later may succeed: the failures the client itself
+    /// retries (see [`crate::RetryPolicy`]): connection failures and resets, bodies cut short,
+    /// timeouts, rate limits, and the statuses 408, 429, 500, 502-504, 520-527 and 530.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport { .. }
-            | Self::Timeout { .. }
-            | Self::RateLimited { .. }
-            | Self::Interrupted { .. } => true,
+            Self::Transport { source, .. } => crate::retry::is_transient(source),
+            Self::Timeout { .. } | Self::RateLimited { .. } | Self::Interrupted { .. } => true,
             Self::Api(api) => crate::retry::is_retryable_status(api.status),
             Self::InvalidRequest { .. }
             | Self::InvalidConfig { .. }
             | Self::Decode { .. }
-            | Self::PaginationLoop { .. } => false,
+            | Self::PaginationLoop { .. }
+            | Self::PaginationStalled { .. } => false,
         }
     }
 

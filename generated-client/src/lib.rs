@@ -132,6 +132,8 @@ mod config;
 mod error;
 mod forward_compat;
 pub mod pagination;
+mod quota;
+mod rate_limit;
 mod retry;
 mod rfc3339;
 mod runtime;
@@ -150,6 +152,8 @@ pub use config::{ClientBuilder, DEFAULT_BASE_URL, ENV_BASE_URL};
 pub use error::{ApiError, ApiMessage, Error};
 pub use forward_compat::FieldChanged;
 pub use generated::types;
+pub use quota::Quota;
+pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 

@@ -38,8 +38,12 @@ pub trait CursorPage: Send + 'static {
     fn into_items(self) -> Vec<Self::Item>;
 }
 
+/// Empty pages with a new cursor a walk accepts in a row, by default, before it ends with
+/// [`Error::PaginationStalled`].
+pub const DEFAULT_MAX_EMPTY_PAGES: u64 = 100;
+
 /// When a walk stops early, and whether it fetches ahead.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PagerOptions {
     /// Stop once this many items were yielded.
     pub max_items: Option<u64>,
@@ -49,12 +53,28 @@ pub struct PagerOptions {
     /// up to 1000 items ahead, or one page if it is larger (needs a Tokio runtime; without
     /// one, pages are fetched on demand).
     pub prefetch: bool,
+    /// End with [`Error::PaginationStalled`] after this many empty pages in a row that each
+    /// hand back a new cursor (default [`DEFAULT_MAX_EMPTY_PAGES`]).
+    pub max_empty_pages: u64,
+}
+
+impl Default for PagerOptions {
+    /// No limits, no prefetch, at most [`DEFAULT_MAX_EMPTY_PAGES`] empty pages in a row.
+    fn default() -> Self {
+        Self {
+            max_items: None,
+            max_pages: None,
+            prefetch: false,
+            max_empty_pages: DEFAULT_MAX_EMPTY_PAGES,
+        }
+    }
 }
 
 /// Walks pages from `start` (a cursor to resume from, or `None` for the first page), calling
 /// `fetch` once per page. Ends after a page without a cursor, after the first error, or when a
 /// limit is reached; a cursor seen before in this walk ends it with
-/// [`Error::PaginationLoop`] instead of being requested again.
+/// [`Error::PaginationLoop`] instead of being requested again, and too many empty pages in a
+/// row end it with [`Error::PaginationStalled`].
 pub fn paginate<P, F, Fut>(fetch: F, start: Option<String>, options: PagerOptions) -> Pages<P>
 where
     P: CursorPage,
@@ -67,6 +87,7 @@ where
         seen: CursorSet::default(),
         pages: 0,
         items: 0,
+        empty_in_a_row: 0,
         options,
         _page: std::marker::PhantomData,
     };
@@ -201,6 +222,8 @@ struct Walk<P, F> {
     seen: CursorSet,
     pages: u64,
     items: u64,
+    /// Empty pages with a cursor since the last page with items.
+    empty_in_a_row: u64,
     options: PagerOptions,
     _page: std::marker::PhantomData<fn() -> P>,
 }
@@ -231,11 +254,23 @@ where
         };
         self.pages += 1;
         self.items += page.len() as u64;
-        match page.next_cursor().filter(|cursor| !cursor.is_empty()) {
+        let cursor = page.next_cursor().filter(|cursor| !cursor.is_empty());
+        self.empty_in_a_row = if page.is_empty() && cursor.is_some() {
+            self.empty_in_a_row + 1
+        } else {
+            0
+        };
+        match cursor {
             None => {}
             Some(cursor) if !self.seen.insert(cursor) => {
                 self.next = Next::Fail(Error::PaginationLoop {
                     page: self.pages,
+                    cursor: cursor.to_owned(),
+                });
+            }
+            Some(cursor) if self.empty_in_a_row > self.options.max_empty_pages => {
+                self.next = Next::Fail(Error::PaginationStalled {
+                    empty_pages: self.empty_in_a_row,
                     cursor: cursor.to_owned(),
                 });
             }

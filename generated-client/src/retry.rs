@@ -3,7 +3,26 @@
 //! Defaults follow the official Cloudflare SDKs (2 retries, exponential backoff from 0.5 s to
 //! 8 s with jitter) but honour the server's `Retry-After` only up to a cap, returning a typed
 //! rate-limit error at once above it instead of blocking for minutes.
+//!
+//! What is retried, in one table (the crate documentation and `docs/` repeat it):
+//!
+//! | failure | retried |
+//! | --- | --- |
+//! | connection refused or failed, TLS handshake cut, DNS failure | yes |
+//! | connection reset or closed before the response head | yes |
+//! | end of file or reset in the middle of the body | yes |
+//! | HTTP/2 stream reset (`REFUSED_STREAM`, `INTERNAL_ERROR`, `CANCEL`), `GOAWAY` | yes |
+//! | attempt timeout (connecting, waiting, or reading the body) | yes |
+//! | 408, 429, 500, 502, 503, 504, and Cloudflare's 520-527 and 530 | yes |
+//! | any other status (400, 401, 403, 404, 501, 505, ...) | no |
+//! | a complete body that does not decode, a refused certificate | no |
+//!
+//! Transport failures are classified on the whole error chain (the I/O error kinds, hyper's
+//! and h2's own errors), not on one reqwest predicate: reqwest reports a body cut short as a
+//! decode error, and a reset before the head as a request error.
 
+use std::error::Error as StdError;
+use std::io;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -90,38 +109,106 @@ impl RetryPolicy {
     }
 }
 
-/// Statuses worth retrying: 408, 429, 500, 502, 503, 504.
+/// Statuses worth retrying: 408, 429, 500, 502, 503, 504, and Cloudflare's 520-527 (origin
+/// errors) and 530; not 501 or 505, which a retry cannot change.
 pub fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+    matches!(
+        status.as_u16(),
+        408 | 429 | 500 | 502 | 503 | 504 | 520..=527 | 530
+    )
+}
+
+/// Whether a failed request may succeed when sent again: connection failures, resets and ends
+/// of file before or inside the response, HTTP/2 stream resets and `GOAWAY`, and timeouts.
+/// Not: a request that could not be built, a refused certificate, a complete body that does
+/// not decode.
+pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
+    if error.is_timeout() || error.is_connect() {
+        return true;
+    }
+    if error.is_builder() || error.is_redirect() || error.is_status() {
+        return false;
+    }
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        if is_transient_cause(current) {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
+/// One link of an error chain that marks a transport failure.
+fn is_transient_cause(cause: &(dyn StdError + 'static)) -> bool {
+    if let Some(io) = cause.downcast_ref::<io::Error>() {
+        return matches!(
+            io.kind(),
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::ConnectionRefused
+                | io::ErrorKind::NotConnected
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::TimedOut
+                | io::ErrorKind::Interrupted
+        );
+    }
+    if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+        return hyper.is_incomplete_message()
+            || hyper.is_closed()
+            || hyper.is_canceled()
+            || hyper.is_timeout()
+            || hyper.is_body_write_aborted();
+    }
+    if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+        return h2.is_io()
+            || h2.is_go_away()
+            || matches!(
+                h2.reason(),
+                Some(
+                    h2::Reason::REFUSED_STREAM
+                        | h2::Reason::INTERNAL_ERROR
+                        | h2::Reason::CANCEL
+                        | h2::Reason::ENHANCE_YOUR_CALM
+                )
+            );
+    }
+    false
 }
 
 /// The delay the server asked for: `retry-after-ms` (milliseconds), else `Retry-After` (seconds
-/// or an HTTP date). Zero, negative or unparsable values count as not given.
+/// or an HTTP date). Zero, negative or unparsable values count as not given; a delay too long
+/// to represent saturates to [`Duration::MAX`] (so the cap turns it into an error).
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     if let Some(millis) = text("retry-after-ms").and_then(|value| value.trim().parse::<f64>().ok())
         && millis.is_finite()
         && millis > 0.0
     {
-        return Duration::try_from_secs_f64(millis / 1000.0).ok();
+        return Some(saturating_seconds(millis / 1000.0));
     }
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds > 0.0)
-            .then(|| Duration::try_from_secs_f64(seconds).ok())
-            .flatten();
+        return (seconds.is_finite() && seconds > 0.0).then(|| saturating_seconds(seconds));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     at.duration_since(now).ok().filter(|delay| !delay.is_zero())
+}
+
+/// A positive, finite number of seconds as a duration, saturating.
+fn saturating_seconds(seconds: f64) -> Duration {
+    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, SystemTime};
 
+    use reqwest::StatusCode;
     use reqwest::header::{HeaderMap, HeaderValue};
 
-    use super::{RetryPolicy, retry_after};
+    use super::{RetryPolicy, is_retryable_status, is_transient_cause, retry_after};
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -161,6 +248,61 @@ mod tests {
             Some(Duration::from_secs(2))
         );
         assert_eq!(read(&[]), None);
+        // Too long to represent: the longest delay, not "not given".
+        for huge in ["99999999999999999999999", "1e300"] {
+            assert_eq!(
+                read(&[("retry-after", huge)]),
+                Some(Duration::MAX),
+                "{huge}"
+            );
+        }
+        assert_eq!(read(&[("retry-after-ms", "1e300")]), Some(Duration::MAX));
+    }
+
+    /// The retried statuses, exactly: the table in the module documentation.
+    #[test]
+    fn retryable_statuses_are_the_documented_table() {
+        let retried: Vec<u16> = (100..=599)
+            .filter(|code| is_retryable_status(StatusCode::from_u16(*code).expect("a status")))
+            .collect();
+        let mut expected = vec![408, 429, 500, 502, 503, 504];
+        expected.extend(520..=527);
+        expected.push(530);
+        assert_eq!(retried, expected);
+    }
+
+    /// I/O resets and ends of file, hyper's closed or incomplete messages and h2's resets of
+    /// kinds a new stream may not meet again are transport failures; a refused certificate
+    /// (invalid data) and a protocol error are not.
+    #[test]
+    fn transport_failures_are_classified_on_their_cause() {
+        use std::io::{Error, ErrorKind};
+        for kind in [
+            ErrorKind::ConnectionReset,
+            ErrorKind::ConnectionAborted,
+            ErrorKind::UnexpectedEof,
+            ErrorKind::BrokenPipe,
+            ErrorKind::TimedOut,
+        ] {
+            assert!(is_transient_cause(&Error::from(kind)), "{kind:?}");
+        }
+        for kind in [
+            ErrorKind::InvalidData,
+            ErrorKind::PermissionDenied,
+            ErrorKind::Other,
+        ] {
+            assert!(!is_transient_cause(&Error::from(kind)), "{kind:?}");
+        }
+        for reason in [
+            h2::Reason::REFUSED_STREAM,
+            h2::Reason::INTERNAL_ERROR,
+            h2::Reason::CANCEL,
+        ] {
+            assert!(is_transient_cause(&h2::Error::from(reason)), "{reason:?}");
+        }
+        for reason in [h2::Reason::PROTOCOL_ERROR, h2::Reason::FRAME_SIZE_ERROR] {
+            assert!(!is_transient_cause(&h2::Error::from(reason)), "{reason:?}");
+        }
     }
 
     /// Backoff doubles from 0.5 s up to 8 s, minus at most a quarter of jitter.

@@ -20,7 +20,9 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::error::{ApiError, ApiMessage};
-use crate::retry::{RetryPolicy, is_retryable_status, retry_after};
+use crate::quota::Quota;
+use crate::rate_limit::{Pacer, Refusal, Ticket};
+use crate::retry::{RetryPolicy, is_retryable_status, is_transient, retry_after};
 use crate::timer_anchor::TimerAnchor;
 use crate::{Credentials, Error, generated};
 
@@ -46,6 +48,8 @@ pub(crate) struct Settings {
     pub(crate) deadline: Option<Duration>,
     pub(crate) user_agent: HeaderValue,
     pub(crate) timer_anchor: TimerAnchor,
+    /// `None` when pacing is disabled.
+    pub(crate) pacer: Option<Pacer>,
 }
 
 impl Runtime {
@@ -67,6 +71,7 @@ impl fmt::Debug for Runtime {
             .field("attempt_timeout", &self.0.attempt_timeout)
             .field("deadline", &self.0.deadline)
             .field("user_agent", &self.0.user_agent)
+            .field("pacer", &self.0.pacer)
             .finish()
     }
 }
@@ -79,6 +84,7 @@ struct Exchange {
     body: Bytes,
     attempts: u32,
     deadline_passed: bool,
+    quota: Option<Quota>,
     failure: Option<Error>,
 }
 
@@ -133,6 +139,10 @@ async fn execute(
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
+        let ticket = match admit(settings, deadline).await {
+            Ok(ticket) => ticket,
+            Err(refusal) => return Ok(refused(refusal, attempt - 1)),
+        };
         // Every attempt but the last sends a copy; the last one sends the original.
         let copy = if may_retry && attempt <= settings.retry.max_retries() {
             original.try_clone()
@@ -141,9 +151,11 @@ async fn execute(
         };
         let Some(request) = copy else {
             let outcome = send_once(settings, http, original, deadline, operation, attempt).await;
+            settle(ticket, &outcome);
             return conclude(outcome, attempt, deadline);
         };
         let outcome = send_once(settings, http, request, deadline, operation, attempt).await;
+        settle(ticket, &outcome);
         match retry_delay(&settings.retry, &outcome, attempt, deadline) {
             Some(delay) => tokio::time::sleep(delay).await,
             None => return conclude(outcome, attempt, deadline),
@@ -152,6 +164,66 @@ async fn execute(
 }
 
 type Outcome = reqwest::Result<(Head, Bytes)>;
+
+/// Waits for the pacer's leave to send (at once when pacing is off). A lock-out longer than
+/// the retry policy's cap on `Retry-After` is refused at once, as the 429 itself would be.
+async fn admit(
+    settings: &Settings,
+    deadline: Option<Instant>,
+) -> Result<Option<Ticket<'_>>, Refusal> {
+    match &settings.pacer {
+        Some(pacer) => pacer
+            .admit(deadline, settings.retry.max_retry_after())
+            .await
+            .map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Tells the pacer what an attempt's response said about the rate limit; an attempt without a
+/// response just gives its ticket back.
+fn settle(ticket: Option<Ticket<'_>>, outcome: &Outcome) {
+    let (Some(ticket), Ok((head, body))) = (ticket, outcome) else {
+        return;
+    };
+    let lockout = (head.status == StatusCode::TOO_MANY_REQUESTS).then(|| {
+        let answer = api_error_from(head.status, &head.headers, body.clone());
+        (answer.retry_after, answer)
+    });
+    ticket.answered(head.quota, lockout);
+}
+
+/// The answer to a request the pacer did not let out: the error goes to the slot; the
+/// generated code gets a bodiless 429 in its place.
+fn refused(refusal: Refusal, attempts: u32) -> Response {
+    let (failure, deadline_passed) = match refusal {
+        Refusal::LockedOut { wait, answer } => (
+            Error::RateLimited {
+                retry_after: Some(wait),
+                api: answer,
+            },
+            false,
+        ),
+        Refusal::PastDeadline => (
+            Error::Timeout {
+                deadline: true,
+                attempts,
+            },
+            true,
+        ),
+    };
+    record(|slot| {
+        slot.attempts = attempts;
+        slot.deadline_passed = deadline_passed;
+        slot.failure = Some(failure);
+    });
+    let (mut parts, ()) = http::Response::new(()).into_parts();
+    parts.status = StatusCode::TOO_MANY_REQUESTS;
+    Response::from(http::Response::from_parts(
+        parts,
+        reqwest::Body::from(Bytes::new()),
+    ))
+}
 
 /// One attempt, bounded by the attempt timeout and what is left of the deadline.
 async fn send_once(
@@ -180,7 +252,10 @@ async fn send_once(
         "sending request"
     );
     let outcome = match http.execute(request).await {
-        Ok(response) => read_body(response).await,
+        Ok(response) => read_body(response).await.map(|(mut head, body)| {
+            head.quota = Quota::from_headers(&head.headers, SystemTime::now());
+            (head, body)
+        }),
         Err(error) => Err(error),
     };
     match &outcome {
@@ -202,6 +277,7 @@ async fn send_once(
                 operation,
                 attempt,
                 timeout = error.is_timeout(),
+                transient = is_transient(error),
                 "request failed"
             );
         }
@@ -218,9 +294,7 @@ fn retry_delay(
     deadline: Option<Instant>,
 ) -> Option<Duration> {
     let delay = match outcome {
-        Err(error) if error.is_connect() || error.is_timeout() || error.is_body() => {
-            policy.backoff(attempt - 1)
-        }
+        Err(error) if is_transient(error) => policy.backoff(attempt - 1),
         Ok((head, _)) if is_retryable_status(head.status) => {
             match retry_after(&head.headers, SystemTime::now()) {
                 Some(asked) if asked > policy.max_retry_after() => return None,
@@ -253,6 +327,15 @@ fn conclude(
                 }
                 slot.attempts = attempts;
                 slot.deadline_passed = deadline_passed;
+                slot.quota = head.quota;
+                // Only the final attempt's body decides: an oversized body of an attempt that
+                // was retried is forgotten with it.
+                slot.failure = head.oversize.then(|| Error::Decode {
+                    status: head.status,
+                    path: ".".to_owned(),
+                    message: format!("the body exceeds the limit of {MAX_BODY_BYTES} bytes"),
+                    body: Bytes::new(),
+                });
             });
             Ok(rebuild(head, body))
         }
@@ -272,6 +355,10 @@ struct Head {
     version: reqwest::Version,
     headers: HeaderMap,
     url: reqwest::Url,
+    /// The rate-limit state the response announced.
+    quota: Option<Quota>,
+    /// The body exceeded [`MAX_BODY_BYTES`] and was dropped.
+    oversize: bool,
 }
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`].
@@ -281,6 +368,8 @@ async fn read_body(mut response: Response) -> reqwest::Result<(Head, Bytes)> {
         version: response.version(),
         headers: std::mem::take(response.headers_mut()),
         url: response.url().clone(),
+        quota: None,
+        oversize: false,
     };
     let expected = response.content_length().unwrap_or(0) as usize;
     let mut body = BytesMut::new();
@@ -306,17 +395,9 @@ async fn read_body(mut response: Response) -> reqwest::Result<(Head, Bytes)> {
     Ok((head, body.freeze()))
 }
 
-/// Records that the body of `head`'s response exceeded [`MAX_BODY_BYTES`] and hands back an
-/// empty body in its place.
-fn too_large(head: Head) -> (Head, Bytes) {
-    record(|slot| {
-        slot.failure = Some(Error::Decode {
-            status: head.status,
-            path: ".".to_owned(),
-            message: format!("the body exceeds the limit of {MAX_BODY_BYTES} bytes"),
-            body: Bytes::new(),
-        });
-    });
+/// Marks `head`'s body as over [`MAX_BODY_BYTES`] and hands back an empty body in its place.
+fn too_large(mut head: Head) -> (Head, Bytes) {
+    head.oversize = true;
     (head, Bytes::new())
 }
 
@@ -339,6 +420,7 @@ pub(crate) struct Answer<T> {
     pub(crate) value: T,
     pub(crate) status: StatusCode,
     pub(crate) cf_ray: Option<String>,
+    pub(crate) quota: Option<Quota>,
 }
 
 /// Runs one generated operation (`send`) and maps every outcome into this crate's [`Error`].
@@ -379,6 +461,7 @@ where
         Ok(value) => Ok(Answer {
             status: value.status(),
             cf_ray: header_text(value.headers(), CF_RAY),
+            quota: exchange.quota,
             value: value.into_inner(),
         }),
         Err(Generated::InvalidRequest(reason) | Generated::Custom(reason)) => {
@@ -428,19 +511,7 @@ struct LenientEnvelope {
 /// A typed API error from the final exchange; a 429 becomes [`Error::RateLimited`].
 fn api_error(exchange: &Exchange) -> Error {
     let status = exchange.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let envelope = serde_json::from_slice::<LenientEnvelope>(&exchange.body).ok();
-    let (errors, messages) = envelope
-        .map(|envelope| (envelope.errors, envelope.messages))
-        .unwrap_or_default();
-    let api = Box::new(ApiError {
-        status,
-        errors,
-        messages,
-        cf_ray: header_text(&exchange.headers, CF_RAY),
-        retry_after: retry_after(&exchange.headers, SystemTime::now()),
-        content_type: header_text(&exchange.headers, CONTENT_TYPE),
-        body: exchange.body.clone(),
-    });
+    let api = api_error_from(status, &exchange.headers, exchange.body.clone());
     if status == StatusCode::TOO_MANY_REQUESTS {
         Error::RateLimited {
             retry_after: api.retry_after,
@@ -449,6 +520,23 @@ fn api_error(exchange: &Exchange) -> Error {
     } else {
         Error::Api(api)
     }
+}
+
+/// An error answer read from its status, headers and body.
+fn api_error_from(status: StatusCode, headers: &HeaderMap, body: Bytes) -> Box<ApiError> {
+    let envelope = serde_json::from_slice::<LenientEnvelope>(&body).ok();
+    let (errors, messages) = envelope
+        .map(|envelope| (envelope.errors, envelope.messages))
+        .unwrap_or_default();
+    Box::new(ApiError {
+        status,
+        errors,
+        messages,
+        cf_ray: header_text(headers, CF_RAY),
+        retry_after: retry_after(headers, SystemTime::now()),
+        content_type: header_text(headers, CONTENT_TYPE),
+        body,
+    })
 }
 
 /// A 2XX body that did not decode: `success: false` is an API error, anything else a decode

@@ -1,0 +1,576 @@
+//! Pacing under the API's rate limit, so that the client never causes the 429 that locks a
+//! Cloudflare token out for five minutes.
+//!
+//! Cloudflare allows 1200 requests per 5 minutes per token and announces what is left on every
+//! response (`Ratelimit: "default";r=50;t=30`). One [`Pacer`] per client, shared by its clones
+//! and every concurrent walk, counts the requests it lets through against what the server last
+//! announced: while plenty is left it lets requests go at once; when little is left it spreads
+//! the rest evenly over the time to the reset; with nothing left it waits for the reset. A 429
+//! stops every request of the client until its `Retry-After` has passed.
+//!
+//! `governor` (GCRA) was the obvious crate, but its quota is fixed once built, while this
+//! budget is re-read from every response (other clients of the same token spend it too), so
+//! the small state machine below is hand-written; it is a pure function of the instants it is
+//! given, which the tests drive.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::ApiError;
+use crate::quota::Quota;
+
+/// Cloudflare's budget: 1200 requests per 300 s per token.
+const DEFAULT_QUOTA: u32 = 1200;
+const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
+
+/// Below this share of the quota left, the rest is spread over the time to the reset.
+const SPREAD_BELOW: u32 = 10;
+
+/// Two announced reset instants closer than this belong to the same window (the fields count
+/// whole seconds).
+const SAME_WINDOW: Duration = Duration::from_millis(1500);
+
+/// How the client paces its requests under the API's rate limit (on by default).
+///
+/// The budget is what applies until a response announces the real one (`Ratelimit-Policy`);
+/// from then on the server's figures win.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloudflare_security_center::RateLimit;
+///
+/// let shared_token = RateLimit::new(600, Duration::from_secs(300)); // leave half to others
+/// let none = RateLimit::disabled(); // e.g. behind a proxy that paces for you
+/// # let _ = (shared_token, none);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    budget: Option<(u32, Duration)>,
+}
+
+impl Default for RateLimit {
+    /// Cloudflare's budget: 1200 requests per 300 s.
+    fn default() -> Self {
+        Self::new(DEFAULT_QUOTA, DEFAULT_WINDOW)
+    }
+}
+
+impl RateLimit {
+    /// Pacing with a budget of `quota` requests per `window` until the server announces its
+    /// own (both must be non-zero; [`crate::ClientBuilder::build`] checks).
+    pub fn new(quota: u32, window: Duration) -> Self {
+        Self {
+            budget: Some((quota, window)),
+        }
+    }
+
+    /// No pacing: requests go out as they come, and a 429 is only retried per the
+    /// [`crate::RetryPolicy`].
+    pub fn disabled() -> Self {
+        Self { budget: None }
+    }
+
+    /// Requests per window assumed until the server says otherwise; `None` when disabled.
+    pub fn quota(&self) -> Option<u32> {
+        self.budget.map(|(quota, _)| quota)
+    }
+
+    /// The window of that budget; `None` when disabled.
+    pub fn window(&self) -> Option<Duration> {
+        self.budget.map(|(_, window)| window)
+    }
+
+    /// The pacer for this configuration, `None` when disabled.
+    pub(crate) fn pacer(&self) -> Option<Pacer> {
+        self.budget
+            .map(|(quota, window)| Pacer::new(quota.max(1), window.max(Duration::from_millis(1))))
+    }
+}
+
+/// Why a request may not go out.
+pub(crate) enum Refusal {
+    /// A 429 stopped the client for longer than the caller waits: that 429, and the wait left.
+    LockedOut {
+        wait: Duration,
+        answer: Box<ApiError>,
+    },
+    /// The request could only go out after the call's deadline.
+    PastDeadline,
+}
+
+/// One client's pacer; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    state: Mutex<State>,
+}
+
+/// A request let through and not yet answered; dropping it unanswered (a failed or cancelled
+/// attempt) releases it.
+pub(crate) struct Ticket<'a> {
+    pacer: &'a Pacer,
+    window: u64,
+}
+
+impl Pacer {
+    fn new(quota: u32, window: Duration) -> Self {
+        Self {
+            state: Mutex::new(State::new(quota, window)),
+        }
+    }
+
+    /// Waits until a request may go out. Refuses without waiting when the client is locked
+    /// out for longer than `max_lockout_wait`, or when the request could only go after
+    /// `deadline`.
+    pub(crate) async fn admit(
+        &self,
+        deadline: Option<Instant>,
+        max_lockout_wait: Duration,
+    ) -> Result<Ticket<'_>, Refusal> {
+        let now = Instant::now();
+        let slot = self.lock().reserve(now);
+        let ticket = Ticket {
+            pacer: self,
+            window: slot.window,
+        };
+        let wait = slot.at.saturating_duration_since(now);
+        if let Some(answer) = slot.lockout
+            && wait > max_lockout_wait
+        {
+            return Err(Refusal::LockedOut { wait, answer });
+        }
+        if deadline.is_some_and(|end| slot.at >= end) {
+            return Err(Refusal::PastDeadline);
+        }
+        if !wait.is_zero() {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                remaining = slot.remaining,
+                locked_out = slot.locked_out,
+                "pacing under the rate limit"
+            );
+            tokio::time::sleep_until(slot.at).await;
+        }
+        Ok(ticket)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is consistent after any panic-free update; a poisoned lock is still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Ticket<'_> {
+    /// Records what the response said about the rate limit; `lockout` is the 429 answer with
+    /// the wait it asked for, when it was one.
+    pub(crate) fn answered(
+        self,
+        quota: Option<Quota>,
+        lockout: Option<(Option<Duration>, Box<ApiError>)>,
+    ) {
+        let (pacer, window) = (self.pacer, self.window);
+        std::mem::forget(self);
+        pacer
+            .lock()
+            .observe(Instant::now(), window, quota.as_ref(), lockout);
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.pacer.lock().release(self.window);
+    }
+}
+
+/// Where one reservation landed.
+#[derive(Debug)]
+struct Slot {
+    at: Instant,
+    /// The window the request counts in.
+    window: u64,
+    remaining: u32,
+    locked_out: bool,
+    lockout: Option<Box<ApiError>>,
+}
+
+/// The pacer's view of the current window.
+#[derive(Debug)]
+struct State {
+    /// Requests per window: announced by the server, else configured.
+    quota: u32,
+    window: Duration,
+    /// Counts windows, so that a late answer from an earlier one is not read as news about
+    /// the current one.
+    epoch: u64,
+    /// Requests left in the current window, as far as this client knows.
+    remaining: u32,
+    /// When the current window ends; `None` before the first request.
+    reset_at: Option<Instant>,
+    /// Whether `remaining` and `reset_at` come from the server rather than from the budget.
+    informed: bool,
+    /// The earliest instant of the next request while spreading.
+    next_slot: Option<Instant>,
+    /// Requests of the current window let through and not yet answered.
+    in_flight: u32,
+    /// A 429's answer and the instant it allows requests again.
+    lockout: Option<(Instant, Box<ApiError>)>,
+}
+
+impl State {
+    fn new(quota: u32, window: Duration) -> Self {
+        Self {
+            quota,
+            window,
+            epoch: 0,
+            remaining: quota,
+            reset_at: None,
+            informed: false,
+            next_slot: None,
+            in_flight: 0,
+            lockout: None,
+        }
+    }
+
+    /// Waiting a little past an announced reset covers fields rounded to whole seconds.
+    fn margin(&self) -> Duration {
+        (self.window / 100).clamp(Duration::from_millis(100), Duration::from_secs(1))
+    }
+
+    /// Reserves the next request's instant: at once, spread over the rest of the window, or
+    /// after the reset or the lock-out.
+    fn reserve(&mut self, now: Instant) -> Slot {
+        let mut at = now.max(self.next_slot.unwrap_or(now));
+        let mut lockout = None;
+        if let Some((until, answer)) = &self.lockout {
+            if *until > now {
+                at = at.max(*until);
+                lockout = Some(answer.clone());
+            } else {
+                self.lockout = None;
+            }
+        }
+        match self.reset_at {
+            Some(reset) if at < reset && self.remaining > 0 => {}
+            Some(reset) if at < reset => {
+                at = reset + self.margin();
+                self.start_window(at);
+            }
+            _ => self.start_window(at),
+        }
+        let reset = self.reset_at.unwrap_or(at + self.window);
+        if self.remaining <= (self.quota / SPREAD_BELOW).max(1) {
+            let interval = reset.saturating_duration_since(at) / self.remaining;
+            self.next_slot = Some(at + interval);
+        }
+        self.remaining -= 1;
+        self.in_flight += 1;
+        Slot {
+            at,
+            window: self.epoch,
+            remaining: self.remaining,
+            locked_out: lockout.is_some(),
+            lockout,
+        }
+    }
+
+    /// A window of the whole budget, opened by a request at `at`.
+    fn start_window(&mut self, at: Instant) {
+        self.epoch += 1;
+        self.remaining = self.quota;
+        self.reset_at = Some(at + self.window);
+        self.informed = false;
+        self.in_flight = 0;
+    }
+
+    /// A request let through in `window` ended without an answer.
+    fn release(&mut self, window: u64) {
+        if window == self.epoch {
+            self.in_flight = self.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// A request let through in `window` was answered at `now`, announcing `quota` (when it
+    /// did), or asking the client to stop (`lockout`: the 429 and its `Retry-After`).
+    fn observe(
+        &mut self,
+        now: Instant,
+        window: u64,
+        quota: Option<&Quota>,
+        lockout: Option<(Option<Duration>, Box<ApiError>)>,
+    ) {
+        self.release(window);
+        if let Some(quota) = quota
+            && window == self.epoch
+        {
+            if let (Some(limit), Some(length)) = (quota.limit, quota.window)
+                && limit > 0
+                && !length.is_zero()
+            {
+                self.quota = limit;
+                self.window = length;
+            }
+            // Requests still in flight may not be counted in `remaining` yet.
+            let left = quota.remaining.saturating_sub(self.in_flight);
+            let announced = now
+                .checked_add(quota.reset)
+                .unwrap_or_else(|| far_future(now));
+            let same_window = self.reset_at.is_some_and(|reset| {
+                announced < reset + SAME_WINDOW && reset < announced + SAME_WINDOW
+            });
+            if self.informed && same_window {
+                self.remaining = self.remaining.min(left);
+            } else {
+                // The first word on this window, or a window other than the one assumed: the
+                // server's figures replace the budget's.
+                self.reset_at = Some(announced);
+                self.remaining = left;
+                self.informed = true;
+            }
+        }
+        if let Some((asked, answer)) = lockout {
+            // `Retry-After` wins; else the announced reset; else the retry policy's backoff
+            // alone decides.
+            if let Some(wait) = asked.or(quota.map(|quota| quota.reset)) {
+                let until = now.checked_add(wait).unwrap_or_else(|| far_future(now));
+                if self
+                    .lockout
+                    .as_ref()
+                    .is_none_or(|(current, _)| until > *current)
+                {
+                    self.lockout = Some((until, answer));
+                }
+                // The window after a lock-out starts afresh.
+                self.remaining = 0;
+                self.reset_at = Some(until);
+                self.informed = true;
+            }
+        }
+    }
+}
+
+/// An instant further away than any wait: about thirty years.
+fn far_future(now: Instant) -> Instant {
+    let mut span = Duration::from_secs(30 * 365 * 24 * 3600);
+    loop {
+        if let Some(at) = now.checked_add(span) {
+            return at;
+        }
+        span /= 2;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use reqwest::StatusCode;
+    use tokio::time::Instant;
+
+    use super::{State, far_future};
+    use crate::error::ApiError;
+    use crate::quota::Quota;
+
+    /// A server with fixed windows, as Cloudflare's limit behaves: `quota` requests per
+    /// `window`, the first request after a reset opening the next window.
+    struct Server {
+        quota: u32,
+        window: Duration,
+        opened: Option<Instant>,
+        used: u32,
+        rejected: u32,
+    }
+
+    impl Server {
+        fn new(quota: u32, window: Duration) -> Self {
+            Self {
+                quota,
+                window,
+                opened: None,
+                used: 0,
+                rejected: 0,
+            }
+        }
+
+        /// Serves one request at `now`: the quota it announces, rounding the reset up to whole
+        /// seconds as the fields do.
+        fn serve(&mut self, now: Instant) -> Quota {
+            let open = self.opened.filter(|start| now < *start + self.window);
+            let start = match open {
+                Some(start) => start,
+                None => {
+                    self.opened = Some(now);
+                    self.used = 0;
+                    now
+                }
+            };
+            self.used += 1;
+            if self.used > self.quota {
+                self.rejected += 1;
+            }
+            let left = (start + self.window).saturating_duration_since(now);
+            Quota {
+                remaining: self.quota.saturating_sub(self.used),
+                reset: Duration::from_secs(left.as_secs_f64().ceil() as u64),
+                limit: Some(self.quota),
+                window: Some(self.window),
+            }
+        }
+    }
+
+    /// Runs `requests` requests from `walkers` concurrent walkers, each answered `latency`
+    /// after it goes out; returns the instant of the last answer and the server's rejections.
+    fn simulate(
+        walkers: usize,
+        requests: usize,
+        latency: Duration,
+        configured: (u32, Duration),
+        server: &mut Server,
+    ) -> (Duration, u32) {
+        let start = Instant::now();
+        let mut pacer = State::new(configured.0, configured.1);
+        // Each walker's next free instant.
+        let mut free = vec![start; walkers];
+        let mut in_flight: Vec<(Instant, Instant, u64)> = Vec::new(); // (sent, answered, window)
+        let mut end = start;
+        for _ in 0..requests {
+            let walker = (0..walkers).min_by_key(|index| free[*index]).unwrap_or(0);
+            let ready = free[walker];
+            // Answers due by then reach the pacer first, in order.
+            in_flight.sort_by_key(|(_, answered, _)| *answered);
+            while in_flight
+                .first()
+                .is_some_and(|(_, answered, _)| *answered <= ready)
+            {
+                let (sent, answered, epoch) = in_flight.remove(0);
+                let quota = server.serve(sent + latency / 2);
+                pacer.observe(answered, epoch, Some(&quota), None);
+            }
+            let slot = pacer.reserve(ready);
+            let answered = slot.at + latency;
+            in_flight.push((slot.at, answered, slot.window));
+            free[walker] = answered;
+            end = end.max(answered);
+        }
+        in_flight.sort_by_key(|(_, answered, _)| *answered);
+        for (sent, _, _) in in_flight {
+            server.serve(sent + latency / 2);
+        }
+        (end.duration_since(start), server.rejected)
+    }
+
+    /// One walker needing three budgets' worth of requests gets none rejected, and uses at
+    /// least 90 % of the budget's rate.
+    #[test]
+    fn one_walk_stays_within_the_budget_and_uses_most_of_it() {
+        let window = Duration::from_secs(10);
+        let mut server = Server::new(60, window);
+        let (took, rejected) = simulate(
+            1,
+            180,
+            Duration::from_millis(20),
+            (1200, Duration::from_secs(300)),
+            &mut server,
+        );
+        assert_eq!(rejected, 0);
+        let rate = 180.0 / took.as_secs_f64();
+        assert!(rate >= 0.9 * 6.0, "{rate:.2} requests/s against 6");
+    }
+
+    /// Four concurrent walkers on one pacer get none rejected either.
+    #[test]
+    fn concurrent_walks_on_one_pacer_stay_within_the_budget() {
+        for latency in [1, 20, 300] {
+            let mut server = Server::new(60, Duration::from_secs(10));
+            let (_, rejected) = simulate(
+                4,
+                400,
+                Duration::from_millis(latency),
+                (1200, Duration::from_secs(300)),
+                &mut server,
+            );
+            assert_eq!(rejected, 0, "latency {latency} ms");
+        }
+    }
+
+    /// Without any announcement, the configured budget alone keeps a walk within a server
+    /// limit of the same size.
+    #[test]
+    fn the_configured_budget_applies_until_the_server_says_otherwise() {
+        let mut pacer = State::new(5, Duration::from_secs(10));
+        let start = Instant::now();
+        let slots: Vec<Duration> = (0..10)
+            .map(|_| pacer.reserve(start).at.duration_since(start))
+            .collect();
+        // Four at once, the fifth spread, then the next window after the reset.
+        assert!(slots[..4].iter().all(Duration::is_zero), "{slots:?}");
+        assert!(slots[4].is_zero(), "{slots:?}");
+        assert!(slots[5] >= Duration::from_secs(10), "{slots:?}");
+        let in_first_window = slots
+            .iter()
+            .filter(|slot| **slot < Duration::from_secs(10))
+            .count();
+        assert_eq!(in_first_window, 5);
+    }
+
+    /// When little is left, the rest is spread over the time to the reset.
+    #[test]
+    fn a_low_quota_is_spread_over_the_time_to_the_reset() {
+        let mut pacer = State::new(100, Duration::from_secs(60));
+        let start = Instant::now();
+        let quota = Quota {
+            remaining: 4,
+            reset: Duration::from_secs(40),
+            limit: Some(100),
+            window: Some(Duration::from_secs(60)),
+        };
+        pacer.observe(start, 0, Some(&quota), None);
+        let slots: Vec<u64> = (0..4)
+            .map(|_| pacer.reserve(start).at.duration_since(start).as_secs())
+            .collect();
+        assert_eq!(slots, [0, 10, 20, 30]);
+        // The fifth waits for the reset.
+        assert!(pacer.reserve(start).at >= start + Duration::from_secs(40));
+    }
+
+    /// A 429 holds every request back until its `Retry-After` has passed.
+    #[test]
+    fn a_lockout_holds_requests_until_retry_after() {
+        let mut pacer = State::new(1200, Duration::from_secs(300));
+        let start = Instant::now();
+        let first = pacer.reserve(start);
+        let answer = Box::new(ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            errors: Vec::new(),
+            messages: Vec::new(),
+            cf_ray: None,
+            retry_after: Some(Duration::from_secs(300)),
+            content_type: None,
+            body: Bytes::new(),
+        });
+        pacer.observe(
+            start,
+            first.window,
+            None,
+            Some((Some(Duration::from_secs(300)), answer)),
+        );
+        let slot = pacer.reserve(start + Duration::from_secs(1));
+        assert!(slot.lockout.is_some());
+        assert!(slot.at >= start + Duration::from_secs(300));
+        // Past the lock-out, a fresh window.
+        let after = start + Duration::from_secs(400);
+        let slot = pacer.reserve(after);
+        assert!(slot.lockout.is_none());
+        assert_eq!(slot.at, after);
+    }
+
+    /// A wait too long to represent still yields an instant.
+    #[test]
+    fn far_future_never_overflows() {
+        let now = Instant::now();
+        assert!(far_future(now) > now + Duration::from_secs(365 * 24 * 3600));
+    }
+}
