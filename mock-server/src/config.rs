@@ -1,7 +1,8 @@
-//! What one run of the mock serves: data size and seed, port, credentials, faults, the canned script, and how
-//! strictly unexpected requests are treated.
+//! What one run of the mock serves: data size and seed, port, credentials, faults, the rate limit, the canned
+//! script, and how strictly unexpected requests are treated.
 
 use crate::fault::{CannedResponse, Fault};
+use crate::rate_limit::RateLimit;
 
 /// The API token the mock accepts by default (`Authorization: Bearer …`).
 pub const DEFAULT_API_TOKEN: &str = "mock-api-token-Sn3lZJTBX6kkg7OdcBUAxOO963GEIyGQ";
@@ -43,6 +44,7 @@ pub struct Config {
     pub(crate) port: u16,
     pub(crate) credentials: Credentials,
     pub(crate) faults: Vec<Fault>,
+    pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) script: Vec<CannedResponse>,
     pub(crate) record_requests: bool,
     pub(crate) strict: bool,
@@ -50,7 +52,7 @@ pub struct Config {
 
 impl Default for Config {
     /// Seed [`DEFAULT_SEED`], 1,000 entries per scope over 3 insights, an ephemeral port, the default
-    /// credentials, no faults, journal on, strict.
+    /// credentials, no faults, no rate limit, journal on, strict.
     fn default() -> Self {
         Config {
             seed: DEFAULT_SEED,
@@ -60,6 +62,7 @@ impl Default for Config {
             port: 0,
             credentials: Credentials::default(),
             faults: Vec::new(),
+            rate_limit: None,
             script: Vec::new(),
             record_requests: true,
             strict: true,
@@ -115,6 +118,13 @@ impl Config {
     /// Adds a fault to inject.
     pub fn with_fault(mut self, fault: Fault) -> Self {
         self.faults.push(fault);
+        self
+    }
+
+    /// Emulates Cloudflare's rate limit ([`RateLimit`]): every request counts, every response carries the
+    /// `Ratelimit` and `Ratelimit-Policy` fields, and the request over budget and the lock-out after it get 429.
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 

@@ -6,8 +6,9 @@ use serde_json::json;
 
 /// Error codes the mock puts in `errors[].code`.
 ///
-/// Cloudflare documents 10000 (authentication), 971 (rate limit) and 7003 (no route); the others are the mock's own
-/// choice (the spec only says codes are >= 1000), fixed so that tests can assert them.
+/// Cloudflare documents 10000 (authentication), 971 (rate limit) and 7003 (no route); 10100 is the code of the
+/// emulated API rate limit ([`crate::RateLimit`]); the others are the mock's own choice (the spec only says codes are
+/// >= 1000), fixed so that tests can assert them.
 pub mod codes {
     /// Missing or wrong credentials (HTTP 401).
     pub const AUTHENTICATION_ERROR: u32 = 10000;
@@ -19,6 +20,8 @@ pub mod codes {
     pub const SERVER_ERROR: u32 = 10013;
     /// An injected rate limit (HTTP 429).
     pub const RATE_LIMITED: u32 = 971;
+    /// The emulated rate limit's quota is spent: the request over budget and the lock-out after it (HTTP 429).
+    pub const RATE_LIMIT_EXCEEDED: u32 = 10100;
     /// No such route, or an account/zone id the mock does not serve (HTTP 404).
     pub const NO_ROUTE: u32 = 7003;
     /// A method other than GET on a known route (HTTP 405).

@@ -1,6 +1,6 @@
 //! Fault injection: the misbehaviours a client must survive (rate limits, 5XX, broken bodies, proxy pages, slow
-//! answers, bad cursors), selectable per run, plus a script of canned responses for tests that need one exact
-//! answer at one exact request.
+//! answers, connections cut or reset by the network, bad cursors), selectable per run, plus a script of canned
+//! responses for tests that need one exact answer at one exact request.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,13 +18,15 @@ pub const HTML_ERROR_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title
 /// A fault injected into normal serving.
 ///
 /// Count-based faults fire on every `every`-th request that reaches normal serving (1-based: `every: 3` hits
-/// requests 3, 6, 9, ...); requests answered from the canned script are not counted. When several count-based
-/// faults fire on the same request, the first in configuration order that answers wins; `Slow` only delays and
-/// combines with the others.
+/// requests 3, 6, 9, ...); requests answered from the canned script, or refused by the rate-limit emulation
+/// ([`crate::RateLimit`]), are not counted. When several count-based faults fire on the same request, the first in
+/// configuration order that answers wins (`RateLimit`, `ServerError`, `HtmlErrorPage`, `ResetBeforeHead`), else
+/// the first that changes how the normal answer is sent (`TruncatedBody`, `DropMidBody`, `Stall`); `Slow` only
+/// delays and combines with the others.
 ///
 /// Each fault has a textual form, parsed by [`FromStr`] and used by the binary's `--fault` flag:
-/// `rate-limit:K[:SECS]`, `server-error:K[:STATUS]`, `truncate:K`, `html:K`, `slow:K:MILLIS`, `repeat-cursor`,
-/// `empty-cursor`.
+/// `rate-limit:K[:SECS]`, `server-error:K[:STATUS]`, `truncate:K`, `html:K`, `slow:K:MILLIS`, `drop-mid-body:K`,
+/// `reset-before-head:K`, `stall:K:MILLIS`, `repeat-cursor`, `empty-cursor`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -59,6 +61,25 @@ pub enum Fault {
         /// How long to wait.
         delay: Duration,
     },
+    /// The normal answer's head with its full `Content-Length`, about half of its body, then the connection is
+    /// closed: the client reads an early end of file.
+    DropMidBody {
+        /// Period in requests.
+        every: u64,
+    },
+    /// The request is read, then the connection is reset (`SO_LINGER` 0) without a byte of response.
+    ResetBeforeHead {
+        /// Period in requests.
+        every: u64,
+    },
+    /// The normal answer's head with its full `Content-Length`, then nothing for `delay`, then the connection is
+    /// closed (unlike `Slow`, which waits before the head): trips a client's timeout mid-body.
+    Stall {
+        /// Period in requests.
+        every: u64,
+        /// How long to send nothing after the head.
+        delay: Duration,
+    },
     /// A page fetched with a cursor hands back that same cursor as the next one (a pagination loop).
     RepeatedCursor,
     /// The last page carries `"cursor": ""` instead of leaving it out.
@@ -73,7 +94,10 @@ impl Fault {
             | Fault::ServerError { every, .. }
             | Fault::TruncatedBody { every }
             | Fault::HtmlErrorPage { every }
-            | Fault::Slow { every, .. } => *every,
+            | Fault::Slow { every, .. }
+            | Fault::DropMidBody { every }
+            | Fault::ResetBeforeHead { every }
+            | Fault::Stall { every, .. } => *every,
             Fault::RepeatedCursor | Fault::EmptyCursorOnLastPage => return false,
         };
         every != 0 && n.is_multiple_of(every)
@@ -91,6 +115,9 @@ impl fmt::Display for Fault {
             Fault::TruncatedBody { every } => write!(f, "truncate:{every}"),
             Fault::HtmlErrorPage { every } => write!(f, "html:{every}"),
             Fault::Slow { every, delay } => write!(f, "slow:{every}:{}", delay.as_millis()),
+            Fault::DropMidBody { every } => write!(f, "drop-mid-body:{every}"),
+            Fault::ResetBeforeHead { every } => write!(f, "reset-before-head:{every}"),
+            Fault::Stall { every, delay } => write!(f, "stall:{every}:{}", delay.as_millis()),
             Fault::RepeatedCursor => f.write_str("repeat-cursor"),
             Fault::EmptyCursorOnLastPage => f.write_str("empty-cursor"),
         }
@@ -116,15 +143,17 @@ impl FromStr for Fault {
             }
             Ok(k)
         };
-        let arity = |min: usize, max: usize| -> Result<(), String> {
+        let arity = |min: usize, max: usize, form: &str| -> Result<(), String> {
             if parts.len() < min || parts.len() > max {
-                return Err(format!("{s:?}: wrong number of ':'-separated values"));
+                return Err(format!(
+                    "{s:?}: wrong number of ':'-separated values, expected {form}"
+                ));
             }
             Ok(())
         };
         match parts[0] {
             "rate-limit" => {
-                arity(2, 3)?;
+                arity(2, 3, "rate-limit:K[:SECS]")?;
                 let retry_after_secs = if parts.len() == 3 {
                     num(2, "seconds")?
                 } else {
@@ -136,7 +165,7 @@ impl FromStr for Fault {
                 })
             }
             "server-error" => {
-                arity(2, 3)?;
+                arity(2, 3, "server-error:K[:STATUS]")?;
                 let status = if parts.len() == 3 {
                     num(2, "status")?
                 } else {
@@ -151,31 +180,46 @@ impl FromStr for Fault {
                 })
             }
             "truncate" => {
-                arity(2, 2)?;
+                arity(2, 2, "truncate:K")?;
                 Ok(Fault::TruncatedBody { every: every(1)? })
             }
             "html" => {
-                arity(2, 2)?;
+                arity(2, 2, "html:K")?;
                 Ok(Fault::HtmlErrorPage { every: every(1)? })
             }
             "slow" => {
-                arity(3, 3)?;
+                arity(3, 3, "slow:K:MILLIS")?;
                 Ok(Fault::Slow {
                     every: every(1)?,
                     delay: Duration::from_millis(num(2, "milliseconds")?),
                 })
             }
+            "drop-mid-body" => {
+                arity(2, 2, "drop-mid-body:K")?;
+                Ok(Fault::DropMidBody { every: every(1)? })
+            }
+            "reset-before-head" => {
+                arity(2, 2, "reset-before-head:K")?;
+                Ok(Fault::ResetBeforeHead { every: every(1)? })
+            }
+            "stall" => {
+                arity(3, 3, "stall:K:MILLIS")?;
+                Ok(Fault::Stall {
+                    every: every(1)?,
+                    delay: Duration::from_millis(num(2, "milliseconds")?),
+                })
+            }
             "repeat-cursor" => {
-                arity(1, 1)?;
+                arity(1, 1, "repeat-cursor")?;
                 Ok(Fault::RepeatedCursor)
             }
             "empty-cursor" => {
-                arity(1, 1)?;
+                arity(1, 1, "empty-cursor")?;
                 Ok(Fault::EmptyCursorOnLastPage)
             }
             other => Err(format!(
                 "unknown fault {other:?}; expected rate-limit:K[:SECS], server-error:K[:STATUS], truncate:K, html:K, \
-                 slow:K:MILLIS, repeat-cursor or empty-cursor"
+                 slow:K:MILLIS, drop-mid-body:K, reset-before-head:K, stall:K:MILLIS, repeat-cursor or empty-cursor"
             )),
         }
     }
@@ -304,6 +348,12 @@ mod tests {
                 every: 1,
                 delay: Duration::from_millis(20),
             },
+            Fault::DropMidBody { every: 2 },
+            Fault::ResetBeforeHead { every: 7 },
+            Fault::Stall {
+                every: 3,
+                delay: Duration::from_millis(1500),
+            },
             Fault::RepeatedCursor,
             Fault::EmptyCursorOnLastPage,
         ];
@@ -333,6 +383,11 @@ mod tests {
             "truncate:x",
             "nope:1",
             "html:1:2",
+            "drop-mid-body",
+            "drop-mid-body:0",
+            "reset-before-head:1:2",
+            "stall:1",
+            "stall:1:x",
         ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad:?}");
         }

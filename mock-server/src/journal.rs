@@ -1,7 +1,9 @@
 //! The request journal: every request the server received, exactly as it arrived, so tests can assert the request
-//! line, the query format and the headers a client sent, and notice requests it should never have sent.
+//! line, the query format and the headers a client sent, and notice requests it should never have sent; plus counts
+//! of the responses served and of the rate limit's 429s.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One received request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,12 +56,14 @@ impl RecordedRequest {
     }
 }
 
-/// Thread-safe store of recorded requests.
+/// Thread-safe store of recorded requests, with counts of the responses served.
 #[derive(Debug, Default)]
 pub(crate) struct Journal {
     enabled: bool,
     entries: Mutex<Vec<RecordedRequest>>,
     unexpected: Mutex<Vec<RecordedRequest>>,
+    served: AtomicU64,
+    rate_limited: AtomicU64,
 }
 
 impl Journal {
@@ -94,6 +98,24 @@ impl Journal {
 
     pub(crate) fn take_unexpected(&self) -> Vec<RecordedRequest> {
         std::mem::take(&mut *lock(&self.unexpected))
+    }
+
+    /// Counts a response handed to the connection (a head was sent or about to be).
+    pub(crate) fn count_served(&self) {
+        self.served.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a 429 of the rate-limit emulation (also counted as served).
+    pub(crate) fn count_rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
     }
 }
 

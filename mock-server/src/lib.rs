@@ -9,8 +9,8 @@
 //!
 //! with deterministic data generated from a seed ([`Config::with_seed`]), the real API's auth check (401), parameter
 //! validation (400) and unknown-insight answer (404), all in Cloudflare's envelopes; filters, order and opaque cursor
-//! pagination; fault injection ([`Fault`]); a script of canned responses ([`CannedResponse`]); and a journal of every
-//! request received ([`MockServer::requests`]).
+//! pagination; fault injection ([`Fault`]); emulation of Cloudflare's rate limit ([`RateLimit`]); a script of canned
+//! responses ([`CannedResponse`]); and a journal of every request received ([`MockServer::requests`]).
 //!
 //! # Use it in your own tests
 //!
@@ -74,10 +74,24 @@
 //!
 //! [`Config::with_fault`] (or `--fault` on the binary, same text forms): `rate-limit:K[:SECS]` (429 with
 //! `Retry-After`), `server-error:K[:STATUS]` (503 by default), `truncate:K` (200 with half a body), `html:K` (a
-//! proxy's 502 HTML page), `slow:K:MILLIS`, `repeat-cursor` (a page fetched with a cursor returns that same cursor)
-//! and `empty-cursor` (`"cursor": ""` on the last page). `K` counts requests to served routes, canned answers
-//! excluded. [`Config::with_script`] and [`MockServer::push_canned`] queue exact answers (including a 302 via
-//! [`CannedResponse::redirect`] and delays) that are consumed one per request before normal serving.
+//! proxy's 502 HTML page), `slow:K:MILLIS`, `drop-mid-body:K` (the head with the full `Content-Length`, half the
+//! body, then the connection closes), `reset-before-head:K` (the connection is reset without a response),
+//! `stall:K:MILLIS` (the head, then nothing for MILLIS, then the connection closes), `repeat-cursor` (a page fetched
+//! with a cursor returns that same cursor) and `empty-cursor` (`"cursor": ""` on the last page). `K` counts requests
+//! to served routes, canned answers and the rate limit's 429s excluded. [`Config::with_script`] and
+//! [`MockServer::push_canned`] queue exact answers (including a 302 via [`CannedResponse::redirect`] and delays)
+//! that are consumed one per request before normal serving.
+//!
+//! # Rate limit
+//!
+//! [`Config::with_rate_limit`] (or `--rate-limit Q:W[:LOCKOUT]` on the binary, in seconds) emulates Cloudflare's API
+//! rate limit in fixed windows: the first request starts a window of `W` seconds in which `Q` requests are served,
+//! each response carrying `Ratelimit: "default";r=<left>;t=<seconds to the reset>` and `Ratelimit-Policy:
+//! "default";q=<Q>;w=<W>`. The request over budget and every request in the lock-out after it (`LOCKOUT` seconds,
+//! `W` by default) get 429 with `Retry-After`, `Ratelimit: "default";r=0;t=<seconds left>` and the failure envelope
+//! with code 10100 ([`codes::RATE_LIMIT_EXCEEDED`]); the next request after the lock-out starts a new window.
+//! Every request counts, authorised or not; a 429 of the rate limit consumes no canned answer.
+//! [`MockServer::rate_limited_count`] tells how many 429s it served.
 //!
 //! # Choice of HTTP stack
 //!
@@ -101,7 +115,9 @@ mod envelope;
 mod fault;
 mod journal;
 mod query;
+mod rate_limit;
 mod server;
+mod wire;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -122,6 +138,7 @@ pub use envelope::codes;
 pub use fault::{CannedResponse, Fault, HTML_ERROR_PAGE};
 pub use journal::RecordedRequest;
 pub use query::{DEFAULT_PER_PAGE, FieldChanged, Filters, MAX_PER_PAGE, Order};
+pub use rate_limit::RateLimit;
 
 use journal::lock;
 use server::State;
@@ -401,6 +418,18 @@ impl MockServer {
     /// How many canned responses are still waiting.
     pub fn canned_remaining(&self) -> usize {
         lock(&self.state.script).len()
+    }
+
+    /// How many responses the server has sent a head for (or started to), 429s of the rate limit included;
+    /// connections reset by a fault sent none and are not counted.
+    pub fn served_count(&self) -> u64 {
+        self.state.journal.served()
+    }
+
+    /// How many 429s the rate-limit emulation ([`Config::with_rate_limit`]) has served: the requests over budget and
+    /// those in the lock-outs after them.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.state.journal.rate_limited()
     }
 }
 

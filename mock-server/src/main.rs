@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mock_server::{Config, Fault, MockServer, Scope};
+use mock_server::{Config, Fault, MockServer, RateLimit, Scope};
 
 /// Serve Cloudflare's Security Center insight audit-log API on 127.0.0.1 with generated data.
 #[derive(Debug, Parser)]
@@ -25,13 +25,34 @@ struct Args {
     #[arg(long, default_value_t = mock_server::DEFAULT_SEED)]
     seed: u64,
     /// Fault to inject (repeatable): rate-limit:K[:SECS], server-error:K[:STATUS], truncate:K, html:K,
-    /// slow:K:MILLIS, repeat-cursor, empty-cursor.
+    /// slow:K:MILLIS, drop-mid-body:K, reset-before-head:K, stall:K:MILLIS, repeat-cursor, empty-cursor.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<Fault>,
+    /// Emulate Cloudflare's rate limit: Q requests per fixed window of W seconds, then 429 for LOCKOUT seconds
+    /// (default W); every response carries Ratelimit and Ratelimit-Policy.
+    #[arg(long, value_name = "Q:W[:LOCKOUT]", value_parser = parse_rate_limit)]
+    rate_limit: Option<RateLimit>,
 }
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
     s.parse()
+}
+
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    s.parse()
+}
+
+/// Blocks until Ctrl-C; forever if the signal cannot be listened for.
+fn wait_for_ctrl_c() {
+    let interrupted = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .and_then(|rt| rt.block_on(tokio::signal::ctrl_c()));
+    if interrupted.is_err() {
+        loop {
+            std::thread::park();
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -48,6 +69,9 @@ fn main() -> ExitCode {
     }
     for f in &args.faults {
         config = config.with_fault(f.clone());
+    }
+    if let Some(limit) = args.rate_limit {
+        config = config.with_rate_limit(limit);
     }
     let server = match MockServer::start_in_background(config) {
         Ok(s) => s,
@@ -74,8 +98,14 @@ fn main() -> ExitCode {
     for f in &args.faults {
         println!("fault: {f}");
     }
-    // Serve until the process is interrupted.
-    loop {
-        std::thread::park();
+    if let Some(limit) = &args.rate_limit {
+        println!("rate limit: {limit} (requests:window:lock-out seconds)");
     }
+    wait_for_ctrl_c();
+    println!(
+        "mock-server stopping: {} responses served, {} rate-limited (429)",
+        server.served_count(),
+        server.rate_limited_count()
+    );
+    ExitCode::SUCCESS
 }

@@ -1,13 +1,13 @@
-//! The HTTP side: routing, auth, validation, fault injection and page assembly for the four audit-log operations,
-//! on hyper's HTTP/1 server with one task per connection.
+//! The HTTP side: routing, auth, validation, rate limiting, fault injection and page assembly for the four
+//! audit-log operations, on hyper's HTTP/1 server with one task per connection.
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
@@ -25,6 +25,8 @@ use crate::envelope::{ApiError, codes, page_body};
 use crate::fault::{CannedResponse, Fault, HTML_ERROR_PAGE};
 use crate::journal::{Journal, RecordedRequest, lock};
 use crate::query::{self, FieldChanged, Filters, Order, nanos};
+use crate::rate_limit::{Admission, Limiter};
+use crate::wire::{Link, ReplyBody, Socket};
 
 /// The path prefix of every route, like the real API's `/client/v4`.
 pub(crate) const PREFIX: &str = "/client/v4";
@@ -52,6 +54,7 @@ pub(crate) struct State {
     codec: CursorCodec,
     credentials: Credentials,
     faults: Vec<Fault>,
+    limiter: Option<Limiter>,
     seq: AtomicU64,
     counted: AtomicU64,
     cache: Mutex<HashMap<SelectionKey, Arc<[u32]>>>,
@@ -65,11 +68,25 @@ struct Route {
     issue: Option<String>,
 }
 
+/// How an answer leaves the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Delivery {
+    /// Head and whole body.
+    Whole,
+    /// Head, about half of the body, then the connection is closed.
+    CutMidBody,
+    /// Head, then nothing for this long, then the connection is closed.
+    StallAfterHead(Duration),
+    /// No response at all: the connection is reset.
+    Reset,
+}
+
 /// The answer before it becomes a hyper response.
 struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Bytes,
+    delivery: Delivery,
 }
 
 impl Reply {
@@ -78,6 +95,7 @@ impl Reply {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body,
+            delivery: Delivery::Whole,
         }
     }
 
@@ -99,6 +117,7 @@ impl State {
             codec: CursorCodec::new(config.seed),
             credentials: config.credentials.clone(),
             faults: config.faults.clone(),
+            limiter: config.rate_limit.map(Limiter::new),
             seq: AtomicU64::new(0),
             counted: AtomicU64::new(0),
             cache: Mutex::new(HashMap::new()),
@@ -224,11 +243,14 @@ fn authorized(headers: &HeaderMap, creds: &Credentials) -> bool {
             && get("x-auth-email") == Some(creds.email.as_str())
 }
 
-/// Handles one request: journal, script, route, faults, auth, validation, page.
+/// Handles one request: journal, rate limit, script, route, faults, auth, validation, page.
+///
+/// An error makes hyper drop the connection without answering (the reset fault).
 async fn handle(
     state: Arc<State>,
+    link: Arc<Link>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<ReplyBody>, io::Error> {
     let seq = state.seq.fetch_add(1, Ordering::Relaxed);
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
@@ -263,16 +285,54 @@ async fn handle(
         unexpected,
     });
 
-    let reply = respond(
-        &state,
-        req.method(),
-        req.headers(),
-        &path,
-        route,
-        query.as_deref(),
-    )
-    .await;
-    Ok(to_response(reply, seq))
+    // Like Cloudflare's edge, the limiter counts every request, and one it refuses goes no further.
+    let admission = state.limiter.as_ref().map(|l| (l, l.admit(Instant::now())));
+    let reply = match admission {
+        Some((limiter, Admission::Limited { retry_after_secs })) => {
+            state.journal.count_rate_limited();
+            let mut r = Reply::error(&ApiError::new(
+                429,
+                codes::RATE_LIMIT_EXCEEDED,
+                limiter.limit.exceeded_message(),
+            ));
+            r.headers
+                .push(("retry-after".into(), retry_after_secs.to_string()));
+            r
+        }
+        _ => {
+            respond(
+                &state,
+                req.method(),
+                req.headers(),
+                &path,
+                route,
+                query.as_deref(),
+            )
+            .await
+        }
+    };
+    if reply.delivery == Delivery::Reset {
+        link.reset_on_close();
+        return Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "connection reset before the response head",
+        ));
+    }
+    state.journal.count_served();
+    let mut response = to_response(reply, seq, link);
+    if let Some((limiter, admission)) = admission {
+        let h = response.headers_mut();
+        for (name, value) in [
+            ("ratelimit", admission.header()),
+            ("ratelimit-policy", limiter.limit.policy_header()),
+        ] {
+            // A canned answer's own field wins.
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                h.entry(name).or_insert(v);
+            }
+        }
+    }
+    Ok(response)
 }
 
 async fn respond(
@@ -293,6 +353,7 @@ async fn respond(
             status: c.status,
             headers: c.headers,
             body: c.body,
+            delivery: Delivery::Whole,
         };
     }
 
@@ -339,6 +400,13 @@ async fn respond(
                     status: 502,
                     headers: vec![("content-type".into(), "text/html".into())],
                     body: Bytes::from_static(HTML_ERROR_PAGE.as_bytes()),
+                    delivery: Delivery::Whole,
+                };
+            }
+            Fault::ResetBeforeHead { .. } => {
+                return Reply {
+                    delivery: Delivery::Reset,
+                    ..Reply::json(200, Bytes::new())
                 };
             }
             _ => {}
@@ -349,12 +417,17 @@ async fn respond(
         Ok(r) => r,
         Err(e) => Reply::error(&e),
     };
-    if state
-        .faults
-        .iter()
-        .any(|f| matches!(f, Fault::TruncatedBody { .. }) && f.fires(n))
-    {
-        reply.body = reply.body.slice(..reply.body.len() / 2);
+    // The first fault that changes how the answer is sent decides it.
+    for f in state.faults.iter().filter(|f| f.fires(n)) {
+        match f {
+            Fault::TruncatedBody { .. } => {
+                reply.body = reply.body.slice(..reply.body.len() / 2);
+            }
+            Fault::DropMidBody { .. } => reply.delivery = Delivery::CutMidBody,
+            Fault::Stall { delay, .. } => reply.delivery = Delivery::StallAfterHead(*delay),
+            _ => continue,
+        }
+        break;
     }
     reply
 }
@@ -426,9 +499,22 @@ fn serve_page(
     ))
 }
 
-fn to_response(reply: Reply, seq: u64) -> Response<Full<Bytes>> {
+fn to_response(reply: Reply, seq: u64, link: Arc<Link>) -> Response<ReplyBody> {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = Response::new(Full::new(reply.body));
+    let len = reply.body.len() as u64;
+    let body = match reply.delivery {
+        Delivery::Whole | Delivery::Reset => ReplyBody::whole(reply.body),
+        Delivery::CutMidBody => ReplyBody::Cut {
+            part: Some(reply.body.slice(..reply.body.len() / 2)),
+            len,
+            link,
+        },
+        Delivery::StallAfterHead(delay) => ReplyBody::Stall {
+            len,
+            timer: Box::pin(tokio::time::sleep(delay)),
+        },
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     let h = response.headers_mut();
     let ray = format!("{:016x}-MCK", Fnv::new().bytes(&seq.to_le_bytes()).finish());
@@ -457,10 +543,13 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
                     let _ = stream.set_nodelay(true);
                     let state = state.clone();
                     connections.spawn(async move {
-                        let service = service_fn(move |req| handle(state.clone(), req));
+                        let link = Arc::new(Link::default());
+                        let io = TokioIo::new(Socket::new(stream, link.clone()));
+                        let service =
+                            service_fn(move |req| handle(state.clone(), link.clone(), req));
                         let _ = http1::Builder::new()
                             .timer(TokioTimer::new())
-                            .serve_connection(TokioIo::new(stream), service)
+                            .serve_connection(io, service)
                             .await;
                     });
                 }

@@ -1,12 +1,15 @@
-//! Each injected fault does what it says, on the requests it says, and leaves the data intact; the canned script
-//! is consumed in order before normal serving.
+//! Each injected fault does what it says, on the requests it says, and leaves the data intact (the network faults
+//! are checked on the raw bytes of the connection); the canned script is consumed in order before normal serving.
 
+use std::io::{ErrorKind, Read};
 use std::time::Duration;
 
 use mock_server::{CannedResponse, Config, Fault, HTML_ERROR_PAGE, MockServer, Scope, codes};
 use serde_json::json;
 
-use crate::support::{get, get_raw, send, walk};
+use crate::support::{
+    RawReply, get, get_raw, head_end, head_field, raw_get_request, raw_send, send, walk,
+};
 
 fn small() -> Config {
     Config::default().with_entries(100)
@@ -262,4 +265,191 @@ async fn canned_pages_are_served_verbatim() {
         (500, Some("1"), &b"<p>oops</p>"[..])
     );
     assert_eq!(v.header("content-type"), Some("text/html"));
+}
+
+/// A connection dropped mid-body: the head promises the whole page, its first half arrives, then a clean end of
+/// file on a keep-alive connection, so the server closed it.
+#[test]
+fn drop_mid_body_sends_half_the_promised_bytes_then_closes() {
+    // Request 1 is served whole, request 2 is cut.
+    let server =
+        MockServer::start_in_background(small().with_fault(Fault::DropMidBody { every: 2 }))
+            .unwrap();
+    let whole = RawReply::read_to_close(&mut raw_send(
+        server.addr(),
+        &raw_get_request(&server, "per_page=10", true),
+    ));
+    let (head, page) = whole.split();
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert_eq!(
+        head_field(&head, "content-length"),
+        Some(page.len().to_string().as_str())
+    );
+
+    let cut = RawReply::read_to_close(&mut raw_send(
+        server.addr(),
+        &raw_get_request(&server, "per_page=10", false),
+    ));
+    assert!(
+        cut.end.is_ok(),
+        "a plain close, not a reset or a timeout: {:?}",
+        cut.end
+    );
+    let (head, body) = cut.split();
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert_eq!(
+        head_field(&head, "content-length"),
+        Some(page.len().to_string().as_str())
+    );
+    assert_eq!(head_field(&head, "content-type"), Some("application/json"));
+    assert_eq!(body.len(), page.len() / 2);
+    assert!(!body.is_empty() && body.len() < page.len());
+    assert_eq!(body, &page[..body.len()]);
+    assert_eq!(server.served_count(), 2);
+}
+
+/// To an HTTP client the dropped connection is an early end of file while reading the body, after a 200 head.
+#[tokio::test]
+async fn drop_mid_body_is_an_early_end_of_file_to_a_client() {
+    let server = MockServer::start(small().with_fault(Fault::DropMidBody { every: 1 })).await;
+    let url = server.audit_log_url(Scope::Account, None);
+    let response = get(&server, &url)
+        .query(&[("per_page", "50")])
+        .send()
+        .await
+        .expect("the head arrives");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.content_length().is_some_and(|n| n > 0));
+    let error = response.bytes().await.expect_err("the body is cut");
+    let chain = error_chain(&error);
+    assert!(
+        chain.contains("end of file before message length reached"),
+        "{chain}"
+    );
+}
+
+/// A reset before the head: the request is read, then the connection is reset without a single byte of response;
+/// other requests are served as usual.
+#[test]
+fn reset_before_head_sends_no_bytes() {
+    // Request 2 is reset; requests 1 and 3 are served.
+    let server =
+        MockServer::start_in_background(small().with_fault(Fault::ResetBeforeHead { every: 2 }))
+            .unwrap();
+    let first = RawReply::read_to_close(&mut raw_send(
+        server.addr(),
+        &raw_get_request(&server, "", true),
+    ));
+    assert!(first.split().0.starts_with("HTTP/1.1 200 OK"));
+
+    let reset = RawReply::read_to_close(&mut raw_send(
+        server.addr(),
+        &raw_get_request(&server, "", false),
+    ));
+    assert!(
+        reset.bytes.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&reset.bytes)
+    );
+    let kind = reset.end.as_ref().map_err(std::io::Error::kind);
+    assert_eq!(kind, Err(ErrorKind::ConnectionReset));
+
+    let third = RawReply::read_to_close(&mut raw_send(
+        server.addr(),
+        &raw_get_request(&server, "", true),
+    ));
+    assert!(third.split().0.starts_with("HTTP/1.1 200 OK"));
+    assert_eq!(server.requests().len(), 3, "the reset request is journaled");
+    assert_eq!(
+        server.served_count(),
+        2,
+        "the reset request got no response"
+    );
+}
+
+/// A stall: the head with the full Content-Length arrives, then nothing while the connection stays open, then the
+/// server closes it without a byte of body.
+#[test]
+fn stall_sends_the_head_then_nothing_then_closes() {
+    let server = MockServer::start_in_background(small().with_fault(Fault::Stall {
+        every: 1,
+        delay: Duration::from_millis(1500),
+    }))
+    .unwrap();
+    let mut s = raw_send(
+        server.addr(),
+        &raw_get_request(&server, "per_page=10", false),
+    );
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while head_end(&got).is_none() {
+        let n = s.read(&mut buf).expect("the head arrives");
+        assert!(n > 0, "closed before the head");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let at = head_end(&got).unwrap();
+    let head = String::from_utf8_lossy(&got[..at]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    let promised: usize = head_field(&head, "content-length")
+        .and_then(|v| v.parse().ok())
+        .expect("a Content-Length");
+    assert!(promised > 0);
+    assert_eq!(got.len(), at, "no body bytes with the head");
+
+    // Still open, and silent: a read that must not wait finds nothing yet.
+    s.set_nonblocking(true).unwrap();
+    let kind = s.read(&mut buf).map_err(|e| e.kind());
+    assert_eq!(kind, Err(ErrorKind::WouldBlock));
+    s.set_nonblocking(false).unwrap();
+
+    let rest = RawReply::read_to_close(&mut s);
+    assert!(rest.end.is_ok(), "closed, not reset: {:?}", rest.end);
+    assert!(
+        rest.bytes.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&rest.bytes)
+    );
+}
+
+/// The new fault forms parse from their text and print back to it; bad forms say what is wrong.
+#[test]
+fn network_fault_forms_round_trip_and_reject_bad_input() {
+    for (text, fault) in [
+        ("drop-mid-body:3", Fault::DropMidBody { every: 3 }),
+        ("reset-before-head:1", Fault::ResetBeforeHead { every: 1 }),
+        (
+            "stall:2:2500",
+            Fault::Stall {
+                every: 2,
+                delay: Duration::from_millis(2500),
+            },
+        ),
+    ] {
+        assert_eq!(text.parse::<Fault>(), Ok(fault.clone()));
+        assert_eq!(fault.to_string(), text);
+    }
+    for (bad, says) in [
+        ("drop-mid-body", "expected drop-mid-body:K"),
+        ("drop-mid-body:0", "period K must be at least 1"),
+        ("drop-mid-body:1:2", "expected drop-mid-body:K"),
+        ("reset-before-head:x", "period K must be a whole number"),
+        ("stall:1", "expected stall:K:MILLIS"),
+        ("stall:1:soon", "milliseconds must be a whole number"),
+        ("stal:1:2", "unknown fault \"stal\""),
+    ] {
+        let error = bad.parse::<Fault>().expect_err(bad);
+        assert!(error.contains(says), "{bad:?}: {error}");
+    }
+}
+
+/// The error and its sources, joined, to find a cause in.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
 }

@@ -4,5 +4,6 @@ mod data;
 mod faults;
 mod journal;
 mod paging;
+mod rate_limit;
 mod support;
 mod validation;

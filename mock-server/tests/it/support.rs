@@ -131,3 +131,70 @@ pub fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
     let _ = s.read_to_end(&mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// An authenticated HTTP/1.1 GET of the account-wide audit log with this query, as raw bytes; with `close` it asks
+/// the server to close the connection after answering, without it only the server decides when it closes.
+pub fn raw_get_request(server: &MockServer, query: &str, close: bool) -> Vec<u8> {
+    let url = server.audit_log_url(Scope::Account, None);
+    let path = url.trim_start_matches(&format!("http://{}", server.addr()));
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    format!(
+        "GET {path}?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n{connection}\r\n",
+        server.credentials().api_token
+    )
+    .into_bytes()
+}
+
+/// Opens a connection, sends `request`, and returns the stream (reads time out after 30 s rather than hang a test).
+pub fn raw_send(addr: std::net::SocketAddr, request: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("read timeout");
+    s.write_all(request).expect("write");
+    s
+}
+
+/// Everything read from a connection until it ended, and how it ended (`Ok` for a clean end of file).
+pub struct RawReply {
+    pub bytes: Vec<u8>,
+    pub end: std::io::Result<()>,
+}
+
+impl RawReply {
+    /// Reads until the server closes the connection (or resets it).
+    pub fn read_to_close(s: &mut TcpStream) -> RawReply {
+        let mut bytes = Vec::new();
+        let end = s.read_to_end(&mut bytes).map(drop);
+        RawReply { bytes, end }
+    }
+
+    /// The head (status line and fields) and the body bytes after it; panics without a complete head.
+    pub fn split(&self) -> (String, &[u8]) {
+        let at = head_end(&self.bytes).unwrap_or_else(|| {
+            panic!(
+                "no complete head in {:?}",
+                String::from_utf8_lossy(&self.bytes)
+            )
+        });
+        (
+            String::from_utf8_lossy(&self.bytes[..at]).into_owned(),
+            &self.bytes[at..],
+        )
+    }
+}
+
+/// Where the body starts: just after the head's blank line.
+pub fn head_end(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+}
+
+/// The value of a field in a raw head (case-insensitive name).
+pub fn head_field<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+}
