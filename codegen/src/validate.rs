@@ -169,18 +169,21 @@ pub fn check_empty_compositions(file: &str, document: &Value) -> Result<(), Erro
 /// Refuses an `allOf` inside a component schema (in a property, array items, ... at any depth)
 /// that merges that same component, e.g.
 /// `Node: {properties: {parent: {allOf: [{$ref: Node}, {required: [id]}]}}}`, directly or
-/// through the `allOf` of the schemas it merges: typify may merge the component into itself
-/// without end and overflow the stack. An `allOf` that only annotates a reference (a single
-/// member, or members with just `description`, `nullable` and the like) is not a merge, and
-/// recursion through plain `$ref`s stays allowed.
+/// through the `allOf` of the schemas it merges (also an `allOf` nested in an `allOf`): typify
+/// may merge the component into itself without end and overflow the stack. An `allOf` that
+/// only annotates one reference (a single `$ref` member, beside members with just
+/// `description`, `nullable` and the like) is not a merge, and recursion through plain `$ref`s
+/// stays allowed.
 ///
 /// Runs after [`check_refs`], so every local `$ref` resolves.
 pub fn check_self_merges(file: &str, document: &Value) -> Result<(), Error> {
     for component in component_schemas(document) {
         for (pointer, inner) in inner_schemas(document, &component) {
-            let members = all_of_members(inner);
-            let merged = local_refs(&members);
-            if merged.is_empty() || constraining(&members) < 2 {
+            if annotates_one_reference(inner) {
+                continue;
+            }
+            let merged = local_refs(&all_of_members(inner));
+            if merged.is_empty() {
                 continue;
             }
             if merged_closure(document, merged).contains(&component) {
@@ -285,18 +288,23 @@ fn all_of_members(schema: &Value) -> Vec<&Value> {
     members
 }
 
-/// How many distinct `members` constrain values (are not mere annotations).
-fn constraining(members: &[&Value]) -> usize {
-    let mut distinct: Vec<&Value> = Vec::new();
-    for &member in members {
-        let constrains = member
+/// Whether `schema`'s own `allOf` lists exactly one member that constrains values and that
+/// member is a `$ref` (the others, if any, only annotate: `description`, `nullable`, `{}`):
+/// typify reads that as the reference, not as a merge. Members are counted as written, not
+/// flattened and not deduplicated: `allOf: [{allOf: [...]}]` and `allOf: [A, A]` are merges.
+fn annotates_one_reference(schema: &Value) -> bool {
+    let Some(Value::Array(members)) = schema.get("allOf") else {
+        return false;
+    };
+    let mut constraining = members.iter().filter(|member| {
+        member
             .as_object()
-            .is_some_and(|map| map.keys().any(|key| !ANNOTATIONS.contains(&key.as_str())));
-        if constrains && !distinct.contains(&member) {
-            distinct.push(member);
-        }
+            .is_some_and(|map| map.keys().any(|key| !ANNOTATIONS.contains(&key.as_str())))
+    });
+    match (constraining.next(), constraining.next()) {
+        (Some(only), None) => only.get("$ref").is_some(),
+        _ => false,
     }
-    distinct.len()
 }
 
 /// The distinct local `$ref` targets among `members`.

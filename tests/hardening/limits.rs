@@ -306,17 +306,23 @@ fn schemas_containing_themselves_through_composition_are_refused() {
 /// property, in array items) that merges that same schema (e.g.
 /// `A.p: {allOf: [{$ref: A}, {type: object}]}`, or through the `allOf` of a schema it merges).
 /// Each such input, on a normal stack, is now refused with an error naming the `allOf` and the
-/// schema; the inputs are in `fuzz/regressions/codegen_text/self_merge_*` (the two `fuzz`
-/// files are the fuzzer's, the others hand-written variants).
+/// schema; the inputs are in `fuzz/regressions/codegen_text/self_merge_*` (the `fuzz` and
+/// `nested_all_of` files are the fuzzer's, the others hand-written variants). `nested_all_of`
+/// merges the schema through an `allOf` nested in an `allOf`, next to empty members, which the
+/// check first took for an annotated reference.
 #[test]
 fn all_ofs_merging_their_own_schema_are_refused() {
     let messages = generate_regressions("self_merge_");
-    assert_eq!(messages.len(), 7);
+    assert_eq!(messages.len(), 8);
     assert_each_refused_with(&messages, "which contains this allOf");
-    // Sorted: fuzz, fuzz_items, ref_plus_object, ref_plus_same_prop, required_only,
-    // top_allof_self_prop, via_compose.
+    // Sorted: fuzz, fuzz_items, nested_all_of, ref_plus_object, ref_plus_same_prop,
+    // required_only, top_allof_self_prop, via_compose.
     assert_eq!(
         messages[2],
+        Err("deep.yaml: /components/schemas//properties//properties/: allOf merges #/components/schemas/, which contains this allOf; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/)".to_owned())
+    );
+    assert_eq!(
+        messages[3],
         Err("deep.yaml: /components/schemas/A/properties/p: allOf merges #/components/schemas/A, which contains this allOf; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/A)".to_owned())
     );
 }
