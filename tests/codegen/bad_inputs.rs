@@ -17,6 +17,7 @@ fn regenerate_fails(file_name: &str, spec: &str) -> String {
         check: false,
         spec: Some(spec_path.clone()),
         out: Some(sentinel.path.clone()),
+        ..Default::default()
     });
     sentinel.assert_untouched();
     let error = match result {
@@ -57,6 +58,7 @@ fn workspace_spec_copy_generates() {
         check: false,
         spec: Some(spec_path),
         out: Some(sentinel.path.clone()),
+        ..Default::default()
     })
     .unwrap_or_else(|error| panic!("{error:#}"));
     assert_eq!(report.outcome, xtask::files::Outcome::Written);

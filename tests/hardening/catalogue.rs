@@ -302,6 +302,7 @@ fn catalogue_of_malformed_and_unsupported_specs() {
             check: false,
             spec: Some(spec_path.clone()),
             out: Some(sentinel.path.clone()),
+            ..Default::default()
         });
         let actual = match &result {
             Ok(_) => Ok(std::fs::read_to_string(&sentinel.path).expect("the output")),

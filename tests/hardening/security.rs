@@ -279,6 +279,7 @@ fn hostile_spec_generates_inert_code_at_its_output_path_only() {
         check: false,
         spec: Some(spec_path),
         out: Some(sentinel.path.clone()),
+        ..Default::default()
     });
     let mut listing: Vec<String> = std::fs::read_dir(sentinel.dir.path())
         .expect("list the folder")

@@ -6,6 +6,7 @@
 
 pub mod diff;
 pub mod files;
+pub mod generation;
 pub mod mock;
 pub mod pin;
 pub mod regenerate;

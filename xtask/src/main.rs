@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtask::files::Outcome;
+use xtask::generation::{self, Isolation};
 use xtask::regenerate::{self, COMMAND};
 use xtask::{diff, mock};
 
@@ -47,6 +48,17 @@ enum Command {
         /// Exit with code 1 when a change of this class is found.
         #[arg(long, value_enum, default_value_t = diff::FailOn::Never)]
         fail_on: diff::FailOn,
+    },
+    /// Generate in this process and write the source to standard output: the child process
+    /// that `regenerate` runs the generator in, so that a crash cannot take it down.
+    #[command(name = "__generate", hide = true)]
+    Generate {
+        /// The spec.
+        #[arg(long, value_name = "FILE")]
+        spec: PathBuf,
+        /// The overlay.
+        #[arg(long, value_name = "FILE")]
+        overlay: PathBuf,
     },
     /// Build the mock server in release and run it on 127.0.0.1 (e.g. `--port 8787 --entries
     /// 100000`); every argument goes to the server (`cargo xtask mock --help` lists them).
@@ -98,8 +110,23 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Generate { spec, overlay } => {
+            ExitCode::from(generation::serve_child(&spec, &overlay))
+        }
         Command::Regenerate { check, spec, out } => {
-            let options = regenerate::Options { check, spec, out };
+            let isolation = match Isolation::child_of_current_exe() {
+                Ok(isolation) => isolation,
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let options = regenerate::Options {
+                check,
+                spec,
+                out,
+                isolation,
+            };
             match regenerate::run(&options) {
                 Ok(report) => {
                     match &report.outcome {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::files::{Outcome, ensure_file_contents};
+use crate::generation::Isolation;
 use crate::pin::{Pin, RECORD};
 use crate::{display_path, workspace_root};
 
@@ -23,6 +24,9 @@ pub struct Options {
     pub spec: Option<PathBuf>,
     /// Write (or check) this file instead of the client's generated module.
     pub out: Option<PathBuf>,
+    /// Where the generator runs: `cargo xtask regenerate` runs it in a child process, so that a
+    /// crash inside progenitor or typify is an error; the default runs it in this process.
+    pub isolation: Isolation,
 }
 
 /// What a run found or did.
@@ -63,18 +67,10 @@ pub fn client_settings() -> codegen::Settings {
     }
 }
 
-/// Generates the client source for the spec at `spec_path` with the workspace's overlay.
+/// Generates the client source for the spec at `spec_path` with the workspace's overlay, in
+/// this process.
 pub fn generate_source(spec_path: &Path, overlay_path: &Path) -> anyhow::Result<String> {
-    let spec_text = read(spec_path)?;
-    let overlay_text = read(overlay_path)?;
-    let spec_name = display_path(spec_path);
-    let overlay_name = display_path(overlay_path);
-    let source = codegen::generate(
-        codegen::Source::new(&spec_name, &spec_text),
-        Some(codegen::Source::new(&overlay_name, &overlay_text)),
-        &client_settings(),
-    )?;
-    Ok(source)
+    crate::generation::generate_here(spec_path, overlay_path)
 }
 
 /// Runs `cargo xtask regenerate` with `options`.
@@ -109,7 +105,8 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         other => other,
     };
 
-    let source = generate_source(&spec_path, &pin.overlay_path(&spec_dir))?;
+    let source =
+        crate::generation::generate(&options.isolation, &spec_path, &pin.overlay_path(&spec_dir))?;
     let outcome = ensure_file_contents(&output_path, &source, options.check)?;
     Ok(Report {
         output: display_path(&output_path),

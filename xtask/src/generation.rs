@@ -1,0 +1,221 @@
+//! Running the generator where a crash cannot take `cargo xtask regenerate` down with it.
+//!
+//! progenitor and typify panic on some inputs (which `codegen` turns into errors) but also
+//! recurse without end on others: a stack overflow aborts the whole process, and no
+//! `catch_unwind` can stop it. `codegen` refuses every such shape found so far, but new ones
+//! turn up (fuzzing found four). So the command runs the generation in a child process, its own
+//! executable started again with the hidden subcommand [`CHILD_COMMAND`]: the child reads the
+//! spec and the overlay, writes the generated source to its standard output, and any crash of
+//! the child becomes an error that names the spec instead of a SIGSEGV of the command.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use anyhow::Context as _;
+
+use crate::display_path;
+
+/// The hidden subcommand that generates in a child: `xtask __generate --spec FILE --overlay FILE`.
+pub const CHILD_COMMAND: &str = "__generate";
+
+/// Starts the last line of the child's standard error that holds its error message.
+pub const ERROR_MARKER: &str = "xtask-generate-error: ";
+
+/// Environment variable that makes the generation crash on purpose, to test the backstop:
+/// `stack-overflow` recurses without end, `abort` aborts. Read where the generation runs.
+pub const CRASH_FOR_TESTS: &str = "XTASK_GENERATE_CRASH_FOR_TESTS";
+
+/// Where the generator runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// In this process: what the library does by default (tests, other callers). A stack
+    /// overflow in progenitor or typify ends the process.
+    #[default]
+    InProcess,
+    /// In a child process of this executable (which must handle [`CHILD_COMMAND`]): what
+    /// `cargo xtask regenerate` does. A crash of the child is an error naming the spec.
+    ChildProcess(PathBuf),
+}
+
+impl Isolation {
+    /// Runs the generation in a child process of the running executable.
+    pub fn child_of_current_exe() -> anyhow::Result<Self> {
+        let executable = std::env::current_exe()
+            .context("cannot find the xtask executable to run the generator in")?;
+        Ok(Self::ChildProcess(executable))
+    }
+}
+
+/// Generates the client source for the spec at `spec_path` with the overlay at `overlay_path`,
+/// here or in a child process.
+pub fn generate(
+    isolation: &Isolation,
+    spec_path: &Path,
+    overlay_path: &Path,
+) -> anyhow::Result<String> {
+    match isolation {
+        Isolation::InProcess => generate_here(spec_path, overlay_path),
+        Isolation::ChildProcess(executable) => {
+            generate_in_child(executable, spec_path, overlay_path)
+        }
+    }
+}
+
+/// Generates in this process: reads both files and runs `codegen` with the client's settings.
+pub fn generate_here(spec_path: &Path, overlay_path: &Path) -> anyhow::Result<String> {
+    let spec_text = read(spec_path)?;
+    let overlay_text = read(overlay_path)?;
+    let spec_name = display_path(spec_path);
+    let overlay_name = display_path(overlay_path);
+    crash_if_asked();
+    let source = codegen::generate(
+        codegen::Source::new(&spec_name, &spec_text),
+        Some(codegen::Source::new(&overlay_name, &overlay_text)),
+        &crate::regenerate::client_settings(),
+    )?;
+    Ok(source)
+}
+
+/// The child's side: generates and writes the source to standard output, or the error after
+/// [`ERROR_MARKER`] to standard error. Returns the exit code (0 or 1).
+pub fn serve_child(spec_path: &Path, overlay_path: &Path) -> u8 {
+    match generate_here(spec_path, overlay_path) {
+        Ok(source) => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(source.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => 0,
+                Err(error) => {
+                    eprintln!("\n{ERROR_MARKER}cannot hand the generated source over: {error}");
+                    1
+                }
+            }
+        }
+        Err(error) => {
+            // One line, so the parent can take it back whole.
+            let message = format!("{error:#}").replace('\n', " ");
+            eprintln!("\n{ERROR_MARKER}{message}");
+            1
+        }
+    }
+}
+
+/// The parent's side: runs `executable __generate ...` and reads its answer.
+fn generate_in_child(
+    executable: &Path,
+    spec_path: &Path,
+    overlay_path: &Path,
+) -> anyhow::Result<String> {
+    let output = Command::new(executable)
+        .arg(CHILD_COMMAND)
+        .arg("--spec")
+        .arg(spec_path)
+        .arg("--overlay")
+        .arg(overlay_path)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot start {} to run the generator in",
+                executable.display()
+            )
+        })?;
+    answer(&display_path(spec_path), output)
+}
+
+/// Turns the child's output into the generated source or an error.
+fn answer(spec: &str, output: Output) -> anyhow::Result<String> {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (notes, message) = match stderr.rfind(ERROR_MARKER) {
+        Some(at) => (
+            &stderr[..at],
+            Some(stderr[at + ERROR_MARKER.len()..].trim_end()),
+        ),
+        None => (&*stderr, None),
+    };
+    if output.status.success() {
+        // What the generator printed on the way (progenitor panics it caught), as before.
+        eprint!("{notes}");
+        return String::from_utf8(output.stdout)
+            .with_context(|| format!("the generated source for {spec} is not UTF-8"));
+    }
+    if let (Some(message), Some(1)) = (message, output.status.code()) {
+        eprint!("{}", notes.strip_suffix('\n').unwrap_or(notes));
+        return Err(anyhow::anyhow!("{message}"));
+    }
+    let last_words = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let overflow = stderr.contains("has overflowed its stack");
+    let how = match (signal_of(&output.status), output.status.code()) {
+        (Some(signal), _) => format!(
+            "signal {signal}{}{}",
+            signal_name(signal).map_or(String::new(), |name| format!(" {name}")),
+            if overflow { ", stack overflow" } else { "" }
+        ),
+        (None, Some(code)) => format!("exit code {code}"),
+        (None, None) => "no exit code".to_owned(),
+    };
+    let said = if last_words.is_empty() {
+        String::new()
+    } else {
+        format!(" (it said: {last_words})")
+    };
+    Err(anyhow::anyhow!(
+        "generation of {spec} crashed ({how}) in the generator (progenitor/typify){said}; \
+         nothing was written. The spec has a shape the generator cannot handle: find the \
+         schema (remove schemas until it generates), change it in the overlay, and report it \
+         so that the generator refuses it with a clear error"
+    ))
+}
+
+#[cfg(unix)]
+fn signal_of(status: &std::process::ExitStatus) -> Option<i32> {
+    std::os::unix::process::ExitStatusExt::signal(status)
+}
+
+#[cfg(not(unix))]
+fn signal_of(_: &std::process::ExitStatus) -> Option<i32> {
+    None
+}
+
+fn signal_name(signal: i32) -> Option<&'static str> {
+    Some(match signal {
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        _ => return None,
+    })
+}
+
+/// Crashes the way [`CRASH_FOR_TESTS`] asks, if it is set.
+fn crash_if_asked() {
+    match std::env::var(CRASH_FOR_TESTS).as_deref() {
+        Ok("stack-overflow") => {
+            std::hint::black_box(recurse(0));
+        }
+        Ok("abort") => std::process::abort(),
+        _ => {}
+    }
+}
+
+/// Recursion without end, as typify's (each frame keeps a buffer the optimiser cannot drop).
+fn recurse(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth; 32]);
+    if std::hint::black_box(depth) == u64::MAX {
+        return frame[0];
+    }
+    recurse(depth + 1).wrapping_add(frame[1])
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", display_path(path)))
+}

@@ -1,0 +1,136 @@
+//! `cargo xtask regenerate` runs the generator in a child process: a crash there (a stack
+//! overflow in typify, an abort) is an error that names the spec, the output stays untouched,
+//! and otherwise the child's answer is exactly what generating in process gives.
+//!
+//! These tests run the built `xtask` executable, since the backstop is a second process of it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use xtask::generation::CRASH_FOR_TESTS;
+
+const SENTINEL: &str = "// sentinel: a failed run must leave this file as it is\n";
+
+/// A folder with a copy of the workspace spec (changed by `edit`) and a sentinel output file.
+struct Run {
+    dir: tempfile::TempDir,
+    spec: PathBuf,
+    out: PathBuf,
+}
+
+impl Run {
+    fn new(edit: impl FnOnce(String) -> String) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let text = std::fs::read_to_string(xtask::workspace_root().join("spec/openapi.yaml"))
+            .expect("the workspace spec");
+        let spec = dir.path().join("openapi.yaml");
+        std::fs::write(&spec, edit(text)).expect("write the spec");
+        let out = dir.path().join("generated.rs");
+        std::fs::write(&out, SENTINEL).expect("write the sentinel");
+        Self { dir, spec, out }
+    }
+
+    /// Runs `xtask regenerate --spec SPEC --out OUT` with `crash` in the environment (if any);
+    /// the exit code (`None` when a signal ended it) and the standard error.
+    fn regenerate(&self, crash: Option<&str>) -> (Option<i32>, String) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command
+            .args(["regenerate", "--spec"])
+            .arg(&self.spec)
+            .arg("--out")
+            .arg(&self.out)
+            .env_remove(CRASH_FOR_TESTS);
+        if let Some(crash) = crash {
+            command.env(CRASH_FOR_TESTS, crash);
+        }
+        let output = command.output().expect("xtask runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    fn assert_untouched(&self) {
+        let now = std::fs::read_to_string(&self.out).expect("the output still exists");
+        assert_eq!(now, SENTINEL, "a failed run changed the output");
+        let left: Vec<_> = std::fs::read_dir(self.dir.path())
+            .expect("list the folder")
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".regenerate-")
+            })
+            .collect();
+        assert!(left.is_empty(), "a temporary file was left behind");
+    }
+}
+
+fn shown(path: &Path) -> String {
+    xtask::display_path(path)
+}
+
+/// Scenario: typify recurses until the stack overflows (simulated in the child); the command
+/// exits 1 with an error naming the spec and the stack overflow, instead of dying of a signal.
+#[test]
+fn a_stack_overflow_in_the_generator_is_an_error_naming_the_spec() {
+    let run = Run::new(|text| text);
+    let (code, stderr) = run.regenerate(Some("stack-overflow"));
+    assert_eq!(code, Some(1), "{stderr}");
+    let expected = format!(
+        "error: generation of {} crashed (signal 6 SIGABRT, stack overflow) in the generator \
+         (progenitor/typify)",
+        shown(&run.spec)
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(stderr.contains("has overflowed its stack"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    run.assert_untouched();
+}
+
+/// Scenario: the generation aborts; the command exits 1 naming the spec and the signal.
+#[test]
+fn an_abort_in_the_generator_is_an_error_naming_the_spec() {
+    let run = Run::new(|text| text);
+    let (code, stderr) = run.regenerate(Some("abort"));
+    assert_eq!(code, Some(1), "{stderr}");
+    let expected = format!(
+        "error: generation of {} crashed (signal 6 SIGABRT) in the generator",
+        shown(&run.spec)
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    run.assert_untouched();
+}
+
+/// Scenario: a spec the generator refuses; the child's error reaches the command word for word,
+/// as the in-process generation words it.
+#[test]
+fn an_error_in_the_child_reads_as_in_process() {
+    let run = Run::new(|text| text.replacen("openapi: 3.0.3", "openapi: 3.1.0", 1));
+    let (code, stderr) = run.regenerate(None);
+    let in_process = xtask::regenerate::generate_source(
+        &run.spec,
+        &xtask::workspace_root().join("spec/overlay.yaml"),
+    )
+    .expect_err("refused");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.trim_end(), format!("error: {in_process:#}"));
+    run.assert_untouched();
+}
+
+/// Scenario: the workspace spec through the child; the file written is byte for byte the
+/// in-process generation.
+#[test]
+fn generation_in_the_child_writes_what_the_process_generates() {
+    let run = Run::new(|text| text);
+    let (code, stderr) = run.regenerate(None);
+    assert_eq!(code, Some(0), "{stderr}");
+    let written = std::fs::read_to_string(&run.out).expect("the output");
+    let in_process = xtask::regenerate::generate_source(
+        &run.spec,
+        &xtask::workspace_root().join("spec/overlay.yaml"),
+    )
+    .expect("generates");
+    assert!(written == in_process, "the child's output differs");
+}
