@@ -348,3 +348,41 @@ fn hostile_spec_generates_inert_code_at_its_output_path_only() {
     // The texts are kept, as documentation.
     assert!(code.contains("pwned_schema"), "the description was dropped");
 }
+
+/// Scenario: `cargo xtask regenerate --spec` on a copy of the workspace spec whose file name
+/// holds a line feed, a carriage return and a Unicode line separator followed by code; the
+/// generated header shows them as escapes, so the name stays inside its `//` comment and the
+/// file holds no item made of it.
+#[test]
+fn a_spec_file_name_cannot_end_the_header_comment() {
+    let sentinel = crate::support::Sentinel::new();
+    let workspace = std::fs::read_to_string(xtask::workspace_root().join("spec/openapi.yaml"))
+        .expect("read spec/openapi.yaml");
+    let name = "spec\nfn pwned_header() {}\r\n\u{2028}.yaml";
+    let spec_path = sentinel.input(name, &workspace);
+    regenerate::run(&Options {
+        check: false,
+        spec: Some(spec_path),
+        out: Some(sentinel.path.clone()),
+        ..Default::default()
+    })
+    .unwrap_or_else(|error| panic!("{error:#}"));
+    let code = std::fs::read_to_string(&sentinel.path).expect("the output");
+    let header: Vec<&str> = code.lines().take(4).collect();
+    assert!(
+        header.iter().all(|line| line.starts_with("// ")),
+        "{header:#?}"
+    );
+    assert!(
+        header[1].contains("spec\\nfn pwned_header() {}\\r\\n\\u{2028}.yaml (sha256 "),
+        "{}",
+        header[1]
+    );
+    let file: syn::File = syn::parse_str(&code).expect("the output parses as Rust");
+    let mut idents = Vec::new();
+    identifiers(file.to_token_stream(), &mut idents);
+    assert!(
+        !idents.iter().any(|ident| ident == "pwned_header"),
+        "the name became code"
+    );
+}
