@@ -5,6 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::{Error, Source};
 
+mod keys;
+
 /// Whether a text is JSON or YAML.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Syntax {
@@ -33,13 +35,27 @@ impl Syntax {
 pub fn parse(source: Source<'_>) -> Result<Value, Error> {
     let text = source.text.trim_start_matches('\u{feff}');
     match Syntax::detect(text) {
-        Syntax::Json => serde_json::from_str(text).map_err(|error| Error::Syntax {
-            file: source.name.to_owned(),
-            syntax: "JSON",
-            line: error.line(),
-            column: error.column(),
-            message: strip_position(&error.to_string()),
-        }),
+        Syntax::Json => {
+            let value = serde_json::from_str(text).map_err(|error| Error::Syntax {
+                file: source.name.to_owned(),
+                syntax: "JSON",
+                line: error.line(),
+                column: error.column(),
+                message: strip_position(&error.to_string()),
+            })?;
+            // serde_json keeps the last of two equal keys; find them with a second reading.
+            match keys::first_duplicate_json(text) {
+                Some(repeated) => Err(keys::duplicate(
+                    source.name,
+                    Syntax::Json,
+                    text,
+                    &repeated.pointer,
+                    &repeated.key,
+                    Some(repeated.at),
+                )),
+                None => Ok(value),
+            }
+        }
         Syntax::Yaml => {
             let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|error| {
                 let (line, column) = error
@@ -53,7 +69,7 @@ pub fn parse(source: Source<'_>) -> Result<Value, Error> {
                     message: strip_position(&error.to_string()),
                 }
             })?;
-            yaml_to_json(source.name, yaml, &mut String::new())
+            yaml_to_json(source, text, yaml, &mut String::new())
         }
     }
 }
@@ -66,12 +82,16 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// Converts a YAML value (of `text`, for locating errors) to JSON; mapping keys become strings,
+/// and two keys that become the same string are an error naming both.
 fn yaml_to_json(
-    file: &str,
+    source: Source<'_>,
+    text: &str,
     yaml: serde_yaml_ng::Value,
     pointer: &mut String,
 ) -> Result<Value, Error> {
     use serde_yaml_ng::Value as Yaml;
+    let file = source.name;
     let not_json = |pointer: &str, message: String| Error::NotJson {
         file: file.to_owned(),
         pointer: display_pointer(pointer),
@@ -99,7 +119,7 @@ fn yaml_to_json(
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&index.to_string());
-                out.push(yaml_to_json(file, item, pointer)?);
+                out.push(yaml_to_json(source, text, item, pointer)?);
                 pointer.truncate(len);
             }
             Value::Array(out)
@@ -118,10 +138,22 @@ fn yaml_to_json(
                         ));
                     }
                 };
+                if out.contains_key(&key) {
+                    // e.g. `200:` and `'200':`, which YAML keeps apart and JSON cannot.
+                    let second = keys::locate(Syntax::Yaml, text, pointer, &key, 2);
+                    return Err(keys::duplicate(
+                        file,
+                        Syntax::Yaml,
+                        text,
+                        pointer,
+                        &key,
+                        second,
+                    ));
+                }
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&escape_pointer_token(&key));
-                let value = yaml_to_json(file, item, pointer)?;
+                let value = yaml_to_json(source, text, item, pointer)?;
                 pointer.truncate(len);
                 out.insert(key, value);
             }

@@ -28,6 +28,29 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Two keys of one mapping that are the same once read as JSON object keys (`200:` and
+    /// `'200':` in YAML, or a JSON key given twice): one would silently replace the other.
+    #[error(
+        "{file}:{line}:{column}: {pointer}: key {key:?} is given twice in one mapping (first at \
+         line {first_line} column {first_column}); as JSON keys they are the same, so one would \
+         silently replace the other (in YAML, 200 and '200' are the same key)"
+    )]
+    DuplicateKey {
+        /// The file.
+        file: String,
+        /// 1-based line of the second key, 0 when unknown.
+        line: usize,
+        /// 1-based column of the second key, 0 when unknown.
+        column: usize,
+        /// 1-based line of the first key, 0 when unknown.
+        first_line: usize,
+        /// 1-based column of the first key, 0 when unknown.
+        first_column: usize,
+        /// JSON pointer of the key.
+        pointer: String,
+        /// The key as a JSON string.
+        key: String,
+    },
     /// The document does not say it is OpenAPI, or says a version other than 3.0.x.
     #[error("{file}: /openapi: {message}")]
     UnsupportedVersion {

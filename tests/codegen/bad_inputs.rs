@@ -119,6 +119,27 @@ fn dangling_ref_names_its_pointer() {
     );
 }
 
+/// Scenario: a response `200:` beside the spec's `'200':`; YAML keeps them apart, JSON cannot,
+/// and instead of the later one silently replacing the earlier, both are named by line.
+#[test]
+fn yaml_keys_that_become_one_json_key_name_both_lines() {
+    let text = add_response("        200:\n          description: Replaced.\n");
+    let line_of = |needle: &str| {
+        1 + text[..text.find(needle).expect("in the spec")]
+            .lines()
+            .count()
+    };
+    let first = line_of("        '200':\n");
+    let second = line_of("        200:\n");
+    let message = regenerate_fails("openapi.yaml", &text);
+    assert_eq!(
+        message,
+        format!(
+            "SPEC:{second}:9: /paths/~1accounts~1{{account_id}}~1security-center~1insights~1audit-log/get/responses/200: key \"200\" is given twice in one mapping (first at line {first} column 9); as JSON keys they are the same, so one would silently replace the other (in YAML, 200 and '200' are the same key)"
+        )
+    );
+}
+
 /// Two different success schemas (progenitor would assert) name the operation and statuses.
 #[test]
 fn two_success_schemas_name_the_operation() {
