@@ -118,6 +118,7 @@ pub fn generate(
         file: spec.name.to_owned(),
         message: error.to_string(),
     })?;
+    crate::doc_comments::neutralise_doc_comments(&mut file);
     if let Some(module) = &date_time_decoder {
         crate::timestamps::route_date_time_decoding(&mut file, module);
     }

@@ -1119,7 +1119,7 @@ Arguments:
 - `order`: Sort order for results. Use 'asc' for oldest first or 'desc' for newest first.
 - `per_page`: Number of results per page.
 - `since`: Filter entries changed at or after this timestamp (RFC 3339).
-```ignore
+```text
 let response = client.get_security_center_account_audit_log()
     .account_id(account_id)
     .before(before)
@@ -1153,7 +1153,7 @@ Arguments:
 - `order`: Sort order for results. Use 'asc' for oldest first or 'desc' for newest first.
 - `per_page`: Number of results per page.
 - `since`: Filter entries changed at or after this timestamp (RFC 3339).
-```ignore
+```text
 let response = client.get_security_center_issue_audit_log()
     .account_id(account_id)
     .issue_id(issue_id)
@@ -1187,7 +1187,7 @@ Arguments:
 - `order`: Sort order for results. Use 'asc' for oldest first or 'desc' for newest first.
 - `per_page`: Number of results per page.
 - `since`: Filter entries changed at or after this timestamp (RFC 3339).
-```ignore
+```text
 let response = client.get_zone_security_center_audit_log()
     .zone_id(zone_id)
     .before(before)
@@ -1221,7 +1221,7 @@ Arguments:
 - `order`: Sort order for results. Use 'asc' for oldest first or 'desc' for newest first.
 - `per_page`: Number of results per page.
 - `since`: Filter entries changed at or after this timestamp (RFC 3339).
-```ignore
+```text
 let response = client.get_zone_security_center_issue_audit_log()
     .zone_id(zone_id)
     .issue_id(issue_id)

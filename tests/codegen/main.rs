@@ -6,6 +6,7 @@
 
 mod api_shape;
 mod bad_inputs;
+mod doc_code;
 mod fixture_client;
 mod freshness;
 mod snapshots;
