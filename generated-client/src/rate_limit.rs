@@ -32,6 +32,11 @@ const SPREAD_BELOW: u32 = 10;
 /// whole seconds).
 const SAME_WINDOW: Duration = Duration::from_millis(1500);
 
+/// How far before an announced reset the real one may lie: the reset is announced in whole
+/// seconds, rounded one way or the other. A request sent that close to the reset may count in
+/// the next window, so it is counted in both.
+const RESET_UNCERTAINTY: Duration = Duration::from_secs(1);
+
 /// How the client paces its requests under the API's rate limit (on by default).
 ///
 /// The budget is what applies until a response announces the real one (`Ratelimit-Policy`);
@@ -215,6 +220,9 @@ struct State {
     next_slot: Option<Instant>,
     /// Requests of the current window let through and not yet answered.
     in_flight: u32,
+    /// Requests of the current window sent so close to its reset that the server may count
+    /// them in the next one.
+    late: u32,
     /// A 429's answer and the instant it allows requests again.
     lockout: Option<(Instant, Box<ApiError>)>,
 }
@@ -230,6 +238,7 @@ impl State {
             informed: false,
             next_slot: None,
             in_flight: 0,
+            late: 0,
             lockout: None,
         }
     }
@@ -252,15 +261,22 @@ impl State {
                 self.lockout = None;
             }
         }
-        match self.reset_at {
-            Some(reset) if at < reset && self.remaining > 0 => {}
-            Some(reset) if at < reset => {
-                at = reset + self.margin();
-                self.start_window(at);
+        loop {
+            match self.reset_at {
+                Some(reset) if at < reset && self.remaining > 0 => break,
+                // Spent, or too close to the reset to tell which side the server puts it on.
+                Some(reset) if at < reset + self.margin() => at = reset + self.margin(),
+                _ => {}
             }
-            _ => self.start_window(at),
+            self.start_window(at);
+            if self.remaining > 0 {
+                break;
+            }
         }
         let reset = self.reset_at.unwrap_or(at + self.window);
+        if at + RESET_UNCERTAINTY >= reset {
+            self.late += 1;
+        }
         if self.remaining <= (self.quota / SPREAD_BELOW).max(1) {
             let interval = reset.saturating_duration_since(at) / self.remaining;
             self.next_slot = Some(at + interval);
@@ -276,10 +292,14 @@ impl State {
         }
     }
 
-    /// A window of the whole budget, opened by a request at `at`.
+    /// A window of the budget, opened by a request at `at`, less the late requests of the
+    /// window before.
     fn start_window(&mut self, at: Instant) {
         self.epoch += 1;
-        self.remaining = self.quota;
+        self.remaining = self.quota.saturating_sub(self.late);
+        self.late = 0;
+        // No later reservation may land before the window it counts in.
+        self.next_slot = Some(at);
         self.reset_at = Some(at + self.window);
         self.informed = false;
         self.in_flight = 0;
@@ -496,6 +516,26 @@ mod tests {
         }
     }
 
+    /// Short windows, where a reset rounded up to whole seconds is a large share of the
+    /// window: requests sent between the real and the announced reset open the next window,
+    /// and still none is rejected.
+    #[test]
+    fn short_windows_with_rounded_resets_stay_within_the_budget() {
+        for walkers in [1, 2, 4] {
+            for latency in [1, 7, 20, 90] {
+                let mut server = Server::new(20, Duration::from_secs(2));
+                let (_, rejected) = simulate(
+                    walkers,
+                    120,
+                    Duration::from_millis(latency),
+                    (1200, Duration::from_secs(300)),
+                    &mut server,
+                );
+                assert_eq!(rejected, 0, "{walkers} walkers, latency {latency} ms");
+            }
+        }
+    }
+
     /// Without any announcement, the configured budget alone keeps a walk within a server
     /// limit of the same size.
     #[test]
@@ -534,6 +574,29 @@ mod tests {
         assert_eq!(slots, [0, 10, 20, 30]);
         // The fifth waits for the reset.
         assert!(pacer.reserve(start).at >= start + Duration::from_secs(40));
+    }
+
+    /// Once one request had to wait for the reset, no later one lands before it, even where
+    /// the spreading of the old window would have put it earlier.
+    #[test]
+    fn no_reservation_lands_before_the_window_it_counts_in() {
+        let mut pacer = State::new(20, Duration::from_secs(60));
+        let start = Instant::now();
+        let quota = Quota {
+            remaining: 2,
+            reset: Duration::from_secs(10),
+            limit: Some(20),
+            window: Some(Duration::from_secs(60)),
+        };
+        pacer.observe(start, 0, Some(&quota), None);
+        let spread: Vec<Instant> = (0..2).map(|_| pacer.reserve(start).at).collect();
+        assert_eq!(spread[1].duration_since(start), Duration::from_secs(5));
+        let after_reset = pacer.reserve(start).at;
+        assert!(after_reset >= start + Duration::from_secs(10));
+        for _ in 0..5 {
+            let slot = pacer.reserve(start);
+            assert!(slot.at >= after_reset, "{slot:?}");
+        }
     }
 
     /// A 429 holds every request back until its `Retry-After` has passed.

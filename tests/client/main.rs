@@ -5,5 +5,7 @@ mod support;
 
 mod auth;
 mod errors;
+mod network;
 mod pagination;
+mod rate_limit;
 mod requests;
