@@ -5,6 +5,7 @@
 //! The tests call the library (`xtask::diff`) that the command runs.
 
 mod errors;
+mod markdown;
 mod realistic;
 mod rules;
 mod support;

@@ -372,7 +372,7 @@ fn a_path_change_is_breaking() {
     let change = only_change(&report, "operation-path-changed", Class::Breaking);
     assert_eq!(
         change.message,
-        "moved from GET /items/{id} to GET /things/{id}"
+        "moved from GET `/items/{id}` to GET `/things/{id}`"
     );
 }
 

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::{
     BOUNDS, Body, Direction, Member, Model, Node, Nodes, Operation, Owner, Parameter,
 };
+use super::render::code;
 
 /// How a change affects people who depend on the generated client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -270,7 +271,7 @@ fn find(old: &Model, new: &Model, context: &Context) -> Vec<Found> {
                 "operation",
                 verdict(
                     "operation-removed",
-                    format!("removed ({} {})", operation.method, operation.path),
+                    format!("removed ({} {})", operation.method, code(&operation.path)),
                     Class::Breaking,
                     "its client method disappears (compile break) and the server no longer serves it",
                 ),
@@ -284,7 +285,7 @@ fn find(old: &Model, new: &Model, context: &Context) -> Vec<Found> {
                 "operation",
                 verdict(
                     "operation-added",
-                    format!("added ({} {})", operation.method, operation.path),
+                    format!("added ({} {})", operation.method, code(&operation.path)),
                     Class::NonBreaking,
                     "a new client method; existing code is unaffected",
                 ),
@@ -295,11 +296,11 @@ fn find(old: &Model, new: &Model, context: &Context) -> Vec<Found> {
     for name in old.schemas.difference(&new.schemas) {
         out.push(Found {
             operation: None,
-            operation_location: format!("schema `{name}`"),
+            operation_location: format!("schema {}", code(name)),
             owner: None,
             ..from_verdict(compile_break(
                 "schema-removed",
-                format!("component schema `{name}` removed"),
+                format!("component schema {} removed", code(name)),
                 "its public Rust type disappears; code naming it stops compiling",
             ))
         });
@@ -307,11 +308,11 @@ fn find(old: &Model, new: &Model, context: &Context) -> Vec<Found> {
     for name in new.schemas.difference(&old.schemas) {
         out.push(Found {
             operation: None,
-            operation_location: format!("schema `{name}`"),
+            operation_location: format!("schema {}", code(name)),
             owner: None,
             ..from_verdict(verdict(
                 "schema-added",
-                format!("component schema `{name}` added"),
+                format!("component schema {} added", code(name)),
                 Class::NonBreaking,
                 "a new public Rust type",
             ))
@@ -352,21 +353,21 @@ fn security_schemes(old: &Model, new: &Model, out: &mut Vec<Found>) {
             ),
             Some(after) if after != scheme => verdict(
                 "security-scheme-changed",
-                format!("changed from {scheme} to {after}"),
+                format!("changed from {} to {}", code(scheme), code(after)),
                 Class::Breaking,
                 "credentials sent the old way are rejected",
             ),
             Some(_) => continue,
         };
         out.push(Found {
-            operation_location: format!("security scheme `{name}`"),
+            operation_location: format!("security scheme {}", code(name)),
             ..from_verdict(found)
         });
     }
     for name in new.security_schemes.keys() {
         if !old.security_schemes.contains_key(name) {
             out.push(Found {
-                operation_location: format!("security scheme `{name}`"),
+                operation_location: format!("security scheme {}", code(name)),
                 ..from_verdict(verdict(
                     "security-scheme-added",
                     "added",
@@ -396,7 +397,10 @@ fn compare_operation(
                 "operation-path-changed",
                 format!(
                     "moved from {} {} to {} {}",
-                    old.method, old.path, new.method, new.path
+                    old.method,
+                    code(&old.path),
+                    new.method,
+                    code(&new.path)
                 ),
                 Class::Breaking,
                 "clients generated from the old spec call an endpoint the server no longer serves",
@@ -625,8 +629,8 @@ fn security(old: &Operation, new: &Operation, push: &mut dyn FnMut(&str, Verdict
                 verdict(
                     "security-requirement-relaxed",
                     format!(
-                        "alternative `{}` removed; a weaker one remains",
-                        show(alternative)
+                        "alternative {} removed; a weaker one remains",
+                        code(&show(alternative))
                     ),
                     Class::NonBreaking,
                     "the same credentials are still accepted",
@@ -634,7 +638,7 @@ fn security(old: &Operation, new: &Operation, push: &mut dyn FnMut(&str, Verdict
             } else {
                 verdict(
                     "security-requirement-removed",
-                    format!("alternative `{}` removed", show(alternative)),
+                    format!("alternative {} removed", code(&show(alternative))),
                     Class::Breaking,
                     "requests authenticated only this way are rejected",
                 )
@@ -646,7 +650,7 @@ fn security(old: &Operation, new: &Operation, push: &mut dyn FnMut(&str, Verdict
             "security",
             verdict(
                 "security-requirement-added",
-                format!("alternative `{}` added", show(alternative)),
+                format!("alternative {} added", code(&show(alternative))),
                 Class::NonBreaking,
                 "a new way to authenticate; existing credentials keep working unless an alternative was also removed",
             ),
@@ -655,7 +659,7 @@ fn security(old: &Operation, new: &Operation, push: &mut dyn FnMut(&str, Verdict
 }
 
 fn parameter_location(key: &(String, String)) -> String {
-    format!("{} parameter `{}`", key.0, key.1)
+    format!("{} parameter {}", key.0, code(&key.1))
 }
 
 fn compare_parameter(
@@ -729,7 +733,7 @@ fn compare_content(
                 location,
                 verdict(
                     "media-type-removed",
-                    format!("media type `{media}` removed"),
+                    format!("media type {} removed", code(media)),
                     Class::Breaking,
                     match direction {
                         Direction::Request => "the server no longer accepts bodies of this type",
@@ -748,7 +752,7 @@ fn compare_content(
                 location,
                 verdict(
                     "media-type-added",
-                    format!("media type `{media}` added"),
+                    format!("media type {} added", code(media)),
                     Class::NonBreaking,
                     "an additional representation",
                 ),
@@ -758,7 +762,7 @@ fn compare_content(
                 let location = if new.content.len() == 1 {
                     location.to_owned()
                 } else {
-                    format!("{location} ({media})")
+                    format!("{location} ({})", code(media))
                 };
                 compare_nodes(id, &location, before, nodes, direction, context, out);
             }
@@ -780,7 +784,7 @@ fn compare_nodes(
         if path.is_empty() {
             location.to_owned()
         } else {
-            format!("{location} field `{path}`")
+            format!("{location} field {}", code(path))
         }
     };
     let place = |path: &str, owner: &Option<Owner>, verdict: Verdict| -> Found {
@@ -788,7 +792,7 @@ fn compare_nodes(
             let inside = if owner.path.is_empty() {
                 "the schema itself".to_owned()
             } else {
-                format!("property `{}`", owner.path)
+                format!("property {}", code(&owner.path))
             };
             (owner.schema.clone(), inside)
         });
@@ -1031,9 +1035,9 @@ fn facets(before: &Node, after: &Node, direction: Direction) -> Vec<Verdict> {
         found.push(compile_break(
             "schema-reference-changed",
             format!(
-                "refers to `{}` instead of `{}`",
-                after.type_name.as_deref().unwrap_or_default(),
-                before.type_name.as_deref().unwrap_or_default()
+                "refers to {} instead of {}",
+                code(after.type_name.as_deref().unwrap_or_default()),
+                code(before.type_name.as_deref().unwrap_or_default())
             ),
             "the Rust type of the value changes",
         ));
@@ -1053,8 +1057,8 @@ fn facets(before: &Node, after: &Node, direction: Direction) -> Vec<Verdict> {
         let rust_changes = rust_scalar(before) != rust_scalar(after);
         let message = format!(
             "format changed from {} to {}",
-            show(&before.format),
-            show(&after.format)
+            code_or_none(&before.format),
+            code_or_none(&after.format)
         );
         found.push(match (rust_changes, request) {
             (true, true) => verdict(
@@ -1101,9 +1105,13 @@ fn facets(before: &Node, after: &Node, direction: Direction) -> Vec<Verdict> {
     bounds(before, after, request, &mut found);
     if before.pattern != after.pattern {
         let message = match (&before.pattern, &after.pattern) {
-            (None, Some(new)) => format!("pattern `{new}` added"),
-            (Some(old), None) => format!("pattern `{old}` removed"),
-            (old, new) => format!("pattern changed from `{}` to `{}`", show(old), show(new)),
+            (None, Some(new)) => format!("pattern {} added", code(new)),
+            (Some(old), None) => format!("pattern {} removed", code(old)),
+            (old, new) => format!(
+                "pattern changed from {} to {}",
+                code_or_none(old),
+                code_or_none(new)
+            ),
         };
         let loosened = after.pattern.is_none();
         found.push(string_constraint("pattern", message, loosened, request));
@@ -1117,8 +1125,8 @@ fn facets(before: &Node, after: &Node, direction: Direction) -> Vec<Verdict> {
             },
             format!(
                 "default changed from {} to {}",
-                show(&before.default),
-                show(&after.default)
+                code_or_none(&before.default),
+                code_or_none(&after.default)
             ),
             if request {
                 Class::NonBreaking
@@ -1162,14 +1170,14 @@ fn enums(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) {
                 found.push(if request {
                     verdict(
                         "request-enum-value-added",
-                        format!("enum value `{value}` added"),
+                        format!("enum value {} added", code(value)),
                         Class::NonBreaking,
                         "the server accepts a new value (a new variant; a `match` without a wildcard arm must handle it)",
                     )
                 } else {
                     verdict(
                         "response-enum-value-added",
-                        format!("enum value `{value}` added"),
+                        format!("enum value {} added", code(value)),
                         Class::NonBreaking,
                         "response enums keep values they do not know (`Unknown`), so clients built from the old spec still parse it; a `match` without a wildcard arm must handle the new variant",
                     )
@@ -1179,14 +1187,14 @@ fn enums(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) {
                 found.push(if request {
                     verdict(
                         "request-enum-value-removed",
-                        format!("enum value `{value}` removed"),
+                        format!("enum value {} removed", code(value)),
                         Class::Breaking,
                         "the server rejects the value, and its variant disappears (compile break)",
                     )
                 } else {
                     compile_break(
                         "response-enum-value-removed",
-                        format!("enum value `{value}` removed"),
+                        format!("enum value {} removed", code(value)),
                         "its variant disappears, so code naming it stops compiling",
                     )
                 });
@@ -1388,6 +1396,11 @@ fn integer_type(minimum: Option<f64>) -> &'static str {
 
 fn show(value: &Option<String>) -> String {
     value.clone().unwrap_or_else(|| "none".to_owned())
+}
+
+/// The value as inline code, or `none` when there is none.
+fn code_or_none(value: &Option<String>) -> String {
+    value.as_deref().map_or_else(|| "none".to_owned(), code)
 }
 
 fn number(value: f64) -> String {
