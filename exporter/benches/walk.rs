@@ -15,7 +15,7 @@ use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::Instant;
 
-use cloudflare_security_center::{Client, Credentials, Scope};
+use cloudflare_security_center::{Client, Credentials, RateLimit, Scope};
 use insight_audit_log::output::{EntryWriter, Format};
 use mock_server::{ACCOUNT_ID, Config, MockServer};
 use serde::Deserialize;
@@ -485,9 +485,11 @@ fn walker(args: &[String]) -> ExitCode {
 
 fn client(base_url: &str, token: &str) -> Result<Client, String> {
     let credentials = Credentials::api_token(token).map_err(|e| e.to_string())?;
+    // The mock announces no rate limit here, and these walks measure the client, not the pacer.
     Client::builder()
         .with_credentials(credentials)
         .with_base_url(base_url)
+        .with_rate_limit(RateLimit::disabled())
         .build()
         .map_err(|e| e.to_string())
 }
@@ -532,12 +534,18 @@ async fn exporter(
     let sink = std::fs::File::create("/dev/null").map_err(|e| e.to_string())?;
     let started = Instant::now();
     let mut writer = EntryWriter::begin(Format::Ndjson, sink).map_err(|e| e.to_string())?;
+    let patience = insight_audit_log::run::Patience {
+        max_wait: std::time::Duration::ZERO,
+        max_waits: 0,
+    };
     let outcome = insight_audit_log::run::export(
         request,
         None,
         Some(n),
+        patience,
         &mut writer,
         &indicatif::ProgressBar::hidden(),
+        &mut |_: &str| {},
         std::future::pending(),
     )
     .await;

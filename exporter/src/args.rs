@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Parser, ValueEnum};
@@ -63,6 +64,14 @@ pub struct Cli {
     /// Read the API token from this file (first line, surrounding white space ignored) instead of the environment.
     #[arg(long, value_name = "PATH")]
     pub api_token_file: Option<PathBuf>,
+    /// Wait out a rate limit (HTTP 429) that asks for at most this long, then go on where the walk stopped
+    /// (e.g. 90s, 5m, 1h; 0 never waits). The default covers Cloudflare's five-minute lock-out.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub max_wait: Duration,
+    /// Retries of each request after a transient failure (a dropped connection, a timeout, a 5XX), with backoff
+    /// from 0.5 s to 8 s.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub retries: u32,
 }
 
 /// `--order` values.
@@ -127,6 +136,11 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|error| {
             format!("not an RFC 3339 date-time such as 2024-01-31T00:00:00Z ({error})")
         })
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|error| format!("not a duration such as 90s, 5m or 1h30m ({error})"))
 }
 
 fn parse_cursor(text: &str) -> Result<String, String> {

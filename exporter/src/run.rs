@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use cloudflare_security_center::{
     AuditLogRequest, Client, ClientBuilder, Credentials, ENV_API_KEY, ENV_API_TOKEN, ENV_BASE_URL,
-    ENV_EMAIL, Error,
+    ENV_EMAIL, Error, RetryPolicy,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tempfile::NamedTempFile;
@@ -56,18 +56,32 @@ pub struct Outcome {
     pub resume: Option<String>,
 }
 
+/// How long a walk waits for the API's rate limit before it gives up.
+#[derive(Clone, Copy, Debug)]
+pub struct Patience {
+    /// The longest `Retry-After` (or lock-out) that is waited out.
+    pub max_wait: Duration,
+    /// How many rate-limit waits in a row, without a page written between them, are accepted.
+    pub max_waits: u32,
+}
+
 /// Walks `request` page by page into `writer`, stopping after `max_items` entries, on the first error, or when
 /// `interrupt` completes; `start` is the cursor the request starts from (for [`Outcome::resume`]).
+///
+/// A rate limit that asks for at most `patience.max_wait` is waited out, the progress line counting down (and
+/// `notice` told once), and the walk goes on from the last page written.
+#[allow(clippy::too_many_arguments)]
 pub async fn export<W: Write>(
     request: AuditLogRequest,
     start: Option<String>,
     max_items: Option<u64>,
+    patience: Patience,
     writer: &mut EntryWriter<W>,
     progress: &ProgressBar,
+    notice: &mut dyn FnMut(&str),
     interrupt: impl Future<Output = ()>,
 ) -> Outcome {
     let began = Instant::now();
-    let mut pages = request.pages();
     let mut outcome = Outcome {
         stop: Stop::Done,
         pages: 0,
@@ -75,47 +89,117 @@ pub async fn export<W: Write>(
         resume: start,
     };
     let mut interrupt = std::pin::pin!(interrupt);
-    loop {
-        let next = tokio::select! {
-            biased;
-            () = &mut interrupt => {
-                outcome.stop = Stop::Interrupted;
-                break;
-            }
-            next = pages.next() => next,
-        };
-        let page = match next {
-            None => break,
-            Some(Err(error)) => {
-                outcome.stop = Stop::Client(error);
-                break;
-            }
-            Some(Ok(page)) => page,
-        };
-        let room = max_items.map_or(u64::MAX, |max| max.saturating_sub(outcome.entries));
-        let entries = page.entries();
-        let take = entries
-            .len()
-            .min(usize::try_from(room).unwrap_or(usize::MAX));
-        if let Err(error) = progress.suspend(|| writer.write_page(&entries[..take])) {
-            outcome.stop = Stop::Output(error);
-            break;
+    let mut waits_in_a_row = 0;
+    'walk: loop {
+        // A new walk from the last page written: after a rate-limit wait, nothing is skipped or repeated.
+        let mut walk = request.clone();
+        if let Some(cursor) = &outcome.resume {
+            walk = walk.cursor(cursor.clone());
         }
-        outcome.pages += 1;
-        outcome.entries += take as u64;
-        outcome.resume = page.next_cursor().map(str::to_owned);
-        let seconds = began.elapsed().as_secs_f64().max(1e-9);
-        progress.set_message(format!(
-            "{} pages, {} entries, {:.0} entries/s",
-            outcome.pages,
-            outcome.entries,
-            outcome.entries as f64 / seconds
-        ));
-        if take < entries.len() || max_items.is_some_and(|max| outcome.entries >= max) {
-            break;
+        if let Some(max) = max_items {
+            walk = walk.with_max_items(max.saturating_sub(outcome.entries).max(1));
+        }
+        let mut pages = walk.pages();
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = &mut interrupt => {
+                    outcome.stop = Stop::Interrupted;
+                    break 'walk;
+                }
+                next = pages.next() => next,
+            };
+            let page = match next {
+                None => break 'walk,
+                Some(Err(Error::RateLimited {
+                    retry_after: Some(wait),
+                    ..
+                })) if wait <= patience.max_wait && waits_in_a_row < patience.max_waits => {
+                    waits_in_a_row += 1;
+                    drop(pages);
+                    let line = format!("rate limited by the API; waiting {}", duration_text(wait));
+                    progress.suspend(|| notice(&line));
+                    if !wait_out(wait, progress, &mut interrupt).await {
+                        outcome.stop = Stop::Interrupted;
+                        break 'walk;
+                    }
+                    continue 'walk;
+                }
+                Some(Err(error)) => {
+                    outcome.stop = Stop::Client(error);
+                    break 'walk;
+                }
+                Some(Ok(page)) => page,
+            };
+            waits_in_a_row = 0;
+            let room = max_items.map_or(u64::MAX, |max| max.saturating_sub(outcome.entries));
+            let entries = page.entries();
+            let take = entries
+                .len()
+                .min(usize::try_from(room).unwrap_or(usize::MAX));
+            if let Err(error) = progress.suspend(|| writer.write_page(&entries[..take])) {
+                outcome.stop = Stop::Output(error);
+                break 'walk;
+            }
+            outcome.pages += 1;
+            outcome.entries += take as u64;
+            outcome.resume = page.next_cursor().map(str::to_owned);
+            let seconds = began.elapsed().as_secs_f64().max(1e-9);
+            let mut message = format!(
+                "{} pages, {} entries, {:.0} entries/s",
+                outcome.pages,
+                outcome.entries,
+                outcome.entries as f64 / seconds
+            );
+            if let Some(quota) = page.quota() {
+                message.push_str(&format!(
+                    "; rate limit: {} requests left, reset in {}",
+                    quota.remaining,
+                    duration_text(quota.reset)
+                ));
+            }
+            progress.set_message(message);
+            if take < entries.len() || max_items.is_some_and(|max| outcome.entries >= max) {
+                break 'walk;
+            }
+            if outcome.resume.is_none() {
+                break 'walk;
+            }
         }
     }
     outcome
+}
+
+/// Waits `wait`, counting down on the progress line; false when interrupted first.
+async fn wait_out(
+    wait: Duration,
+    progress: &ProgressBar,
+    interrupt: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> bool {
+    let until = tokio::time::Instant::now() + wait;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        progress.set_message(format!(
+            "rate limited by the API; waiting {}",
+            duration_text(left)
+        ));
+        tokio::select! {
+            biased;
+            () = interrupt.as_mut() => return false,
+            () = tokio::time::sleep(left) => return true,
+            _ = tick.tick() => {}
+        }
+    }
+}
+
+/// A duration in whole seconds, as `4m 47s`.
+fn duration_text(duration: Duration) -> String {
+    let seconds = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    humantime::format_duration(Duration::from_secs(seconds)).to_string()
 }
 
 /// Where the entries go: stdout, or a temporary file renamed onto `--output` at the end.
@@ -210,12 +294,18 @@ pub async fn run<O: Write, E: Write>(
         }
     };
     let progress = progress_bar(terminals.stderr);
-    let outcome = export(
+    let patience = Patience {
+        max_wait: cli.max_wait,
+        max_waits: cli.retries.max(1),
+    };
+    let mut outcome = export(
         request,
         cli.cursor.clone(),
         cli.max_items,
+        patience,
         &mut writer,
         &progress,
+        &mut say,
         interrupt,
     )
     .await;
@@ -225,10 +315,16 @@ pub async fn run<O: Write, E: Write>(
     // kept, as a valid document, unless writing itself failed.
     let closed = writer.finish();
     let mut stop = outcome.stop;
+    // Where the entries written ended up, when not where asked.
+    let mut kept_in: Option<PathBuf> = None;
     match closed {
         Ok(Destination::File { temp, path }) if !matches!(stop, Stop::Output(_)) => {
-            if let Err(error) = temp.persist(&path) {
-                stop = Stop::Output(error.error);
+            match place(temp, &path) {
+                Ok(()) => {}
+                Err((error, partial)) => {
+                    stop = Stop::Output(error);
+                    kept_in = partial;
+                }
             }
         }
         Ok(_) => {}
@@ -237,6 +333,12 @@ pub async fn run<O: Write, E: Write>(
                 stop = Stop::Output(error);
             }
         }
+    }
+    if matches!(stop, Stop::Output(_)) && cli.output.is_some() && kept_in.is_none() {
+        // The temporary file is gone with every page in it: resuming starts where this run started.
+        outcome.resume = cli.cursor.clone();
+        outcome.pages = 0;
+        outcome.entries = 0;
     }
 
     let code = match &stop {
@@ -275,20 +377,85 @@ pub async fn run<O: Write, E: Write>(
             exit::OUTPUT
         }
     };
-    let kept = match (&cli.output, &stop) {
-        (Some(path), Stop::Output(_)) => format!("nothing was written to {}", path.display()),
-        (Some(path), _) => format!("{} entries kept in {}", outcome.entries, path.display()),
-        (None, _) => format!("{} entries written", outcome.entries),
+    let kept = match (&cli.output, &stop, &kept_in) {
+        (Some(_), Stop::Output(_), Some(partial)) => format!(
+            "{} entries kept in {} (the pages before the failure)",
+            outcome.entries,
+            partial.display()
+        ),
+        (Some(path), Stop::Output(_), None) => format!("nothing was written to {}", path.display()),
+        (Some(path), _, _) => format!("{} entries kept in {}", outcome.entries, path.display()),
+        (None, _, _) => format!("{} entries written", outcome.entries),
     };
     say(&format!("stopped after {} pages; {kept}", outcome.pages));
+    let fix = match &stop {
+        Stop::Client(error) => what_to_fix(error, &cli),
+        _ => None,
+    };
+    if let Some(fix) = &fix {
+        say(fix);
+    }
     match &outcome.resume {
+        Some(cursor) if fix.is_some() => say(&format!("then resume with: --cursor {cursor}")),
         Some(cursor) => say(&format!("resume with: --cursor {cursor}")),
+        None if outcome.pages == 0 && fix.is_some() => {
+            say("no page was written; fix that, then run the command again");
+        }
         None if outcome.pages == 0 => {
             say("no page was written; run the same command again to start over");
         }
         None => say("the last page was written; nothing is left to resume"),
     }
     code
+}
+
+/// For a failure that running the same command again cannot cure (400, 401, 403, 404), what to change.
+fn what_to_fix(error: &Error, cli: &Cli) -> Option<String> {
+    let status = match error {
+        Error::Api(api) => api.status.as_u16(),
+        _ => return None,
+    };
+    let scope = if cli.zone.is_some() {
+        "zone"
+    } else {
+        "account"
+    };
+    let text = match status {
+        400 => "the API refused a parameter: check --since, --before, --field-changed, --changed-by, --per-page \
+                and --cursor"
+            .to_owned(),
+        401 => format!(
+            "the credentials were refused: check {ENV_API_TOKEN} (or {ENV_API_KEY} with {ENV_EMAIL}, or \
+             --api-token-file); they may be mistyped, expired or revoked"
+        ),
+        403 => format!(
+            "the credentials may not read this {scope}'s Security Center: give the token read access to \
+             Security Center insights of this {scope}, or use another {scope}"
+        ),
+        404 => match &cli.issue {
+            Some(_) => format!("no such {scope} or insight: check --{scope} and --issue"),
+            None => format!("no such {scope}: check --{scope}"),
+        },
+        _ => return None,
+    };
+    Some(format!("to fix: {text}"))
+}
+
+/// Makes the finished temporary file durable and renames it onto `path`. When the rename fails, the entries are
+/// kept beside it as `path.partial` if possible; the error comes back with where they are.
+fn place(temp: NamedTempFile, path: &Path) -> Result<(), (io::Error, Option<PathBuf>)> {
+    temp.as_file().sync_all().map_err(|error| (error, None))?;
+    let refused = match temp.persist(path) {
+        Ok(_) => return Ok(()),
+        Err(refused) => refused,
+    };
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    match refused.file.persist(&partial) {
+        Ok(_) => Err((refused.error, Some(partial))),
+        Err(_) => Err((refused.error, None)),
+    }
 }
 
 fn build_request(client: &Client, cli: &Cli) -> AuditLogRequest {
@@ -338,8 +505,13 @@ fn build_client(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Clien
                 )
             })?,
     };
+    // Rate limits are waited out here, with the wait on the progress line, rather than silently in the client.
+    let retry = RetryPolicy::default()
+        .with_max_retries(cli.retries)
+        .with_max_retry_after(Duration::ZERO);
     let mut builder = ClientBuilder::new()
         .with_credentials(credentials)
+        .with_retry(retry)
         .with_user_agent_suffix(concat!("insight-audit-log/", env!("CARGO_PKG_VERSION")));
     let base_url = cli
         .base_url

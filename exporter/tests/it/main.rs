@@ -4,6 +4,7 @@
 mod credentials;
 mod faults;
 mod formats;
+mod network;
 mod paging;
 mod support;
 mod usage;
