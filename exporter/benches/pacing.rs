@@ -1,0 +1,167 @@
+//! How close the client's pacing gets to the API's rate limit without ever tripping it: walks against the mock's
+//! emulation of Cloudflare's limit, scaled down from 1200 requests per 300 s to 60 per 10 s (`--rate-limit 60:10`),
+//! with 20 ms per response.
+//!
+//! `cargo bench -p insight-audit-log --bench pacing` runs it (about 70 s per round). Cases:
+//! - one walk needing three budgets of requests (180 pages of 5);
+//! - four concurrent walks on one client needing three budgets together;
+//! - a walk of 50 pages of 1000, within one budget: its time against 50 × 20 ms, what the pacer costs when the
+//!   budget is not the bound.
+//!
+//! It reports requests/s against the budget (60 / 10 s = 6/s) and the 429s the mock served; nothing is asserted.
+//! `BENCH_REPS` sets the rounds (default 1).
+
+use std::time::{Duration, Instant};
+
+use cloudflare_security_center::{Client, Credentials, RateLimit as Pacing, Scope};
+use mock_server::{ACCOUNT_ID, Config, Fault, MockServer, RateLimit};
+
+const QUOTA: u32 = 60;
+const WINDOW: Duration = Duration::from_secs(10);
+const LATENCY: Duration = Duration::from_millis(20);
+
+/// One case's figures.
+struct Figures {
+    requests: u64,
+    seconds: f64,
+    rejected: u64,
+}
+
+async fn limited_server(entries: usize, insights: usize) -> MockServer {
+    MockServer::start(
+        Config::default()
+            .with_entries(entries)
+            .with_zone_entries(0)
+            .with_insights_per_scope(insights)
+            .with_request_journal(false)
+            .with_strict(false)
+            .with_rate_limit(RateLimit::new(QUOTA, WINDOW))
+            .with_fault(Fault::Slow {
+                every: 1,
+                delay: LATENCY,
+            }),
+    )
+    .await
+}
+
+fn client(server: &MockServer, pacing: bool) -> Client {
+    let rate_limit = if pacing {
+        Pacing::default()
+    } else {
+        Pacing::disabled()
+    };
+    let token = server.credentials().api_token.clone();
+    Client::builder()
+        .with_credentials(Credentials::api_token(token).expect("a token"))
+        .with_base_url(server.base_url())
+        .with_rate_limit(rate_limit)
+        .build()
+        .expect("a client")
+}
+
+/// Walks `walks` insights at once on one client, `per_page` entries a page; returns the pages and the time.
+async fn walk(server: &MockServer, walks: usize, per_page: u32, pacing: bool) -> (u64, f64) {
+    let client = client(server, pacing);
+    let issues: Vec<String> = server
+        .issue_ids(mock_server::Scope::Account)
+        .into_iter()
+        .take(walks)
+        .collect();
+    let started = Instant::now();
+    let tasks: Vec<_> = issues
+        .into_iter()
+        .map(|issue| {
+            let mut pages = client
+                .issue_audit_log(Scope::account(ACCOUNT_ID), issue)
+                .per_page(per_page)
+                .pages();
+            tokio::spawn(async move {
+                let mut count = 0u64;
+                while let Some(page) = pages.next().await {
+                    page.expect("a page");
+                    count += 1;
+                }
+                count
+            })
+        })
+        .collect();
+    let mut pages = 0;
+    for task in tasks {
+        pages += task.await.expect("the walk ran");
+    }
+    (pages, started.elapsed().as_secs_f64())
+}
+
+async fn case(
+    entries: usize,
+    insights: usize,
+    walks: usize,
+    per_page: u32,
+    pacing: bool,
+) -> Figures {
+    let server = limited_server(entries, insights).await;
+    let (requests, seconds) = walk(&server, walks, per_page, pacing).await;
+    Figures {
+        requests,
+        seconds,
+        rejected: server.rate_limited_count(),
+    }
+}
+
+fn report(name: &str, figures: &Figures) {
+    let rate = figures.requests as f64 / figures.seconds;
+    let budget = f64::from(QUOTA) / WINDOW.as_secs_f64();
+    println!(
+        "{name:<44} {:>4} requests in {:>6.2} s = {:>5.2}/s, {:.2} of the budget's {budget:.0}/s, {} 429s",
+        figures.requests,
+        figures.seconds,
+        rate,
+        rate / budget,
+        figures.rejected
+    );
+}
+
+fn main() {
+    let rounds: usize = std::env::var("BENCH_REPS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    println!(
+        "budget {QUOTA} requests per {} s, {} ms per response",
+        WINDOW.as_secs(),
+        LATENCY.as_millis()
+    );
+    for round in 1..=rounds {
+        println!("round {round}");
+        runtime.block_on(async {
+            // 900 entries at 5 a page: 180 requests, three budgets.
+            report("one walk, 180 pages of 5", &case(900, 1, 1, 5, true).await);
+            // Four insights of 225 entries at 5 a page: 45 requests each.
+            report(
+                "four concurrent walks, 4 x 45 pages of 5",
+                &case(900, 4, 4, 5, true).await,
+            );
+            for pacing in [true, false] {
+                let within = case(50_000, 1, 1, 1000, pacing).await;
+                let name = if pacing {
+                    "one walk, 50 pages of 1000"
+                } else {
+                    "the same, pacing off"
+                };
+                report(name, &within);
+                let ideal = within.requests as f64 * LATENCY.as_secs_f64();
+                println!(
+                    "{:<44} {:.2} s against {:.2} s of latency alone: {:.2}x",
+                    "  time against pages x 20 ms",
+                    within.seconds,
+                    ideal,
+                    within.seconds / ideal
+                );
+            }
+        });
+    }
+}
