@@ -83,10 +83,43 @@
 //!
 //! Secrets never appear in `Debug` output or errors, and their header values are marked
 //! sensitive. Redirects are not followed, so credentials never reach another host. Retries
-//! (2 by default) cover connection failures, timeouts and 408/429/500/502/503/504, with backoff
-//! `min(0.5 s × 2^n, 8 s)` minus up to 25 % jitter; a `Retry-After` above the cap ends the call
-//! at once with [`Error::RateLimited`]. Only GET and HEAD are retried unless
+//! (2 by default) cover every transport failure (a connection refused or reset, a body cut
+//! short, an HTTP/2 stream reset, a timeout) and the statuses 408, 429, 500, 502-504, 520-527
+//! and 530 ([`RetryPolicy`] has the table), with backoff `min(0.5 s × 2^n, 8 s)` minus up to
+//! 25 % jitter; a `Retry-After` above the cap ends the call at once with
+//! [`Error::RateLimited`]. Only GET and HEAD are retried unless
 //! [`RetryPolicy::with_non_idempotent_retries`] says otherwise.
+//!
+//! # The rate limit
+//!
+//! Cloudflare allows 1200 requests per 5 minutes per token and locks the token out for five
+//! minutes once that is exceeded. The client paces itself so that it does not cause that: one
+//! pacer per client, shared by its clones and every concurrent walk, reads the `Ratelimit` and
+//! `Ratelimit-Policy` fields of each response, lets requests go at once while plenty is left,
+//! spreads the last tenth of the budget over the time to the reset, and waits for the reset
+//! when nothing is left. Until a response announces the budget, 1200 per 300 s is assumed. A
+//! 429 holds back every request of the client until its `Retry-After` has passed. Waits count
+//! against [`ClientBuilder::with_deadline`]; each one is a `tracing` debug event
+//! ("pacing under the rate limit"). [`Page::quota`] tells what the last response announced.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), cloudflare_security_center::Error> {
+//! use std::time::Duration;
+//! use cloudflare_security_center::{Client, RateLimit, Scope};
+//!
+//! let client = Client::builder()
+//!     .with_credentials(cloudflare_security_center::Credentials::from_env()?.expect("set"))
+//!     // The budget to assume until the API announces its own (here: an account on a
+//!     // smaller plan); `RateLimit::disabled()` turns pacing off.
+//!     .with_rate_limit(RateLimit::new(300, Duration::from_secs(300)))
+//!     .build()?;
+//! let page = client.audit_log(Scope::account("023e105f4ecef8ad9ca31a8372d0c353")).send().await?;
+//! if let Some(quota) = page.quota() {
+//!     println!("{} requests left, reset in {:?}", quota.remaining, quota.reset);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Errors
 //!

@@ -46,9 +46,9 @@ const RESET_UNCERTAINTY: Duration = Duration::from_secs(1);
 /// use std::time::Duration;
 /// use cloudflare_security_center::RateLimit;
 ///
-/// let shared_token = RateLimit::new(600, Duration::from_secs(300)); // leave half to others
+/// let assumed = RateLimit::new(300, Duration::from_secs(300)); // until the API says otherwise
 /// let none = RateLimit::disabled(); // e.g. behind a proxy that paces for you
-/// # let _ = (shared_token, none);
+/// # let _ = (assumed, none);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {

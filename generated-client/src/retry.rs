@@ -2,20 +2,8 @@
 //!
 //! Defaults follow the official Cloudflare SDKs (2 retries, exponential backoff from 0.5 s to
 //! 8 s with jitter) but honour the server's `Retry-After` only up to a cap, returning a typed
-//! rate-limit error at once above it instead of blocking for minutes.
-//!
-//! What is retried, in one table (the crate documentation and `docs/` repeat it):
-//!
-//! | failure | retried |
-//! | --- | --- |
-//! | connection refused or failed, TLS handshake cut, DNS failure | yes |
-//! | connection reset or closed before the response head | yes |
-//! | end of file or reset in the middle of the body | yes |
-//! | HTTP/2 stream reset (`REFUSED_STREAM`, `INTERNAL_ERROR`, `CANCEL`), `GOAWAY` | yes |
-//! | attempt timeout (connecting, waiting, or reading the body) | yes |
-//! | 408, 429, 500, 502, 503, 504, and Cloudflare's 520-527 and 530 | yes |
-//! | any other status (400, 401, 403, 404, 501, 505, ...) | no |
-//! | a complete body that does not decode, a refused certificate | no |
+//! rate-limit error at once above it instead of blocking for minutes. [`RetryPolicy`]'s
+//! documentation holds the one table of what is retried.
 //!
 //! Transport failures are classified on the whole error chain (the I/O error kinds, hyper's
 //! and h2's own errors), not on one reqwest predicate: reqwest reports a body cut short as a
@@ -29,6 +17,24 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// When and how a failed attempt is tried again.
+///
+/// What is retried ([`crate::Error::is_retryable`] says the same of the error that ends a
+/// call):
+///
+/// | failure | retried |
+/// | --- | --- |
+/// | connection refused or failed, DNS failure, TLS handshake cut off | yes |
+/// | connection reset or closed before the response head | yes |
+/// | end of file or reset in the middle of the body | yes |
+/// | HTTP/2 stream reset (`REFUSED_STREAM`, `INTERNAL_ERROR`, `CANCEL`), `GOAWAY` | yes |
+/// | attempt timeout (connecting, waiting, or reading the body) | yes |
+/// | 408, 429, 500, 502, 503, 504, and Cloudflare's 520-527 and 530 | yes |
+/// | any other status (400, 401, 403, 404, 501, 505, ...) | no |
+/// | a complete body that does not decode, a refused certificate | no |
+///
+/// A 429 (or 503) is retried after its `Retry-After` if that is within
+/// [`with_max_retry_after`](Self::with_max_retry_after), else the call ends at once with
+/// [`crate::Error::RateLimited`]; every other retry waits the backoff.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
     max_retries: u32,
