@@ -55,6 +55,10 @@ pub struct Cli {
     /// Output format [default: table when stdout is a terminal, ndjson otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
+    /// CSV cells exactly as received, even those a spreadsheet would run as a formula (starting with =, +, -, @, a
+    /// tab or a carriage return); by default such cells get a leading `'`.
+    #[arg(long)]
+    pub csv_raw: bool,
     /// Write to this file (atomically: a temporary file in the same folder, renamed into place) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -1,5 +1,9 @@
 //! Exit codes, one per class of failure, so scripts can tell "fix the command" from "try again later" from
-//! "resume"; and the one-line rendering of errors (never a `Debug` dump).
+//! "resume"; and the one-line rendering of errors (never a `Debug` dump), with the server's text made inert for a
+//! terminal.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use cloudflare_security_center::Error;
 
@@ -37,6 +41,53 @@ pub fn for_client_error(error: &Error) -> u8 {
         Error::Interrupted { .. } => INTERRUPTED,
         _ => OTHER,
     }
+}
+
+/// `text` safe to print on a terminal: control characters (escape sequences that could clear the screen or write
+/// the clipboard, line breaks that could forge a message) and bidirectional overrides are shown as `\u{..}`
+/// escapes. Error messages and cursors come from the server: this is applied to every line the exporter prints.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for character in text.chars() {
+        if is_unsafe(character) {
+            let _ = write!(shown, "\\u{{{:x}}}", u32::from(character));
+        } else {
+            shown.push(character);
+        }
+    }
+    Cow::Owned(shown)
+}
+
+/// Control characters, and the format characters that reorder text on screen.
+fn is_unsafe(character: char) -> bool {
+    character.is_control()
+        || matches!(character, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `word` as one shell word to paste into a command line: as it is when that is safe, else single-quoted; a word
+/// with control characters is written as a `$'...'` word with `\xHH` escapes (bash, zsh, ksh, POSIX sh since 2024).
+pub fn shell_word(word: &str) -> Cow<'_, str> {
+    if !word.chars().any(is_unsafe)
+        && let Ok(quoted) = shlex::try_quote(word)
+    {
+        return quoted;
+    }
+    let mut quoted = String::from("$'");
+    for byte in word.bytes() {
+        match byte {
+            b'\'' => quoted.push_str("\\'"),
+            b'\\' => quoted.push_str("\\\\"),
+            0x20..=0x7e => quoted.push(char::from(byte)),
+            _ => {
+                let _ = write!(quoted, "\\x{byte:02x}");
+            }
+        }
+    }
+    quoted.push('\'');
+    Cow::Owned(quoted)
 }
 
 /// An error and its causes on one line: `message: cause: cause`, skipping causes the message already quotes, with

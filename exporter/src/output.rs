@@ -4,6 +4,7 @@
 //! Every format carries the same nine fields in the same order, `null` (CSV: an empty field; table: `-`) when the
 //! API left a value out, so downstream tools see one fixed schema whatever the scope.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -49,20 +50,21 @@ fn time_text(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(digits, true)
 }
 
-/// One entry in output shape: every field present, borrowed from the decoded entry.
+/// One entry in output shape: every field present, borrowed from the decoded entry; `T` is how the server's text
+/// fields are carried (as received, or rewritten for a spreadsheet or a terminal).
 #[derive(Serialize)]
-struct Record<'a> {
+struct Record<'a, T = &'a str> {
     #[serde(serialize_with = "uuid_text")]
     id: Option<&'a Uuid>,
     #[serde(serialize_with = "serialize_time")]
     changed_at: Option<&'a DateTime<Utc>>,
-    changed_by: Option<&'a str>,
-    field_changed: Option<&'a str>,
-    previous_value: Option<&'a str>,
-    current_value: Option<&'a str>,
-    issue_id: Option<&'a str>,
+    changed_by: Option<T>,
+    field_changed: Option<T>,
+    previous_value: Option<T>,
+    current_value: Option<T>,
+    issue_id: Option<T>,
     zone_id: Option<i64>,
-    rationale: Option<&'a str>,
+    rationale: Option<T>,
 }
 
 impl<'a> Record<'a> {
@@ -78,6 +80,55 @@ impl<'a> Record<'a> {
             zone_id: entry.zone_id,
             rationale: entry.rationale.as_deref(),
         }
+    }
+
+    /// The same record with every text field passed through `cell`.
+    fn map_text<T>(self, cell: impl Fn(&'a str) -> T) -> Record<'a, T> {
+        Record {
+            id: self.id,
+            changed_at: self.changed_at,
+            changed_by: self.changed_by.map(&cell),
+            field_changed: self.field_changed.map(&cell),
+            previous_value: self.previous_value.map(&cell),
+            current_value: self.current_value.map(&cell),
+            issue_id: self.issue_id.map(&cell),
+            zone_id: self.zone_id,
+            rationale: self.rationale.map(&cell),
+        }
+    }
+}
+
+/// How CSV cells of server text are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvCells {
+    /// Prefix `'` to cells a spreadsheet would run as a formula: those starting with `=`, `+`, `-`, `@`, a tab or a
+    /// carriage return (OWASP's advice against CSV injection). On unless `--csv-raw`.
+    pub neutralise_formulas: bool,
+    /// Show control characters as spaces, as the table does (for CSV written to a terminal).
+    pub for_terminal: bool,
+}
+
+impl Default for CsvCells {
+    /// Formulas neutralised, control characters kept (files and pipes get the exact data).
+    fn default() -> Self {
+        Self {
+            neutralise_formulas: true,
+            for_terminal: false,
+        }
+    }
+}
+
+impl CsvCells {
+    /// One cell: as received when nothing applies, else a rewritten copy.
+    fn cell<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut cell = Cow::Borrowed(text);
+        if self.for_terminal && text.chars().any(char::is_control) {
+            cell = Cow::Owned(table_text(text));
+        }
+        if self.neutralise_formulas && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            cell = Cow::Owned(format!("'{cell}"));
+        }
+        cell
     }
 }
 
@@ -107,6 +158,7 @@ const TABLE_WIDTHS: [usize; 6] = [24, 32, 19, 28, 15, 15];
 /// Writes entries in one format to `W`, one page per call, each page in a single `write_all` and flush.
 pub struct EntryWriter<W: Write> {
     format: Format,
+    csv_cells: CsvCells,
     out: W,
     buffer: Vec<u8>,
     written: u64,
@@ -114,10 +166,17 @@ pub struct EntryWriter<W: Write> {
 }
 
 impl<W: Write> EntryWriter<W> {
-    /// Starts the output: the CSV header row, the table header, or the JSON array's opening bracket.
+    /// Starts the output: the CSV header row, the table header, or the JSON array's opening bracket; CSV cells
+    /// are written as [`CsvCells::default`] says.
     pub fn begin(format: Format, out: W) -> io::Result<Self> {
+        Self::begin_with(format, CsvCells::default(), out)
+    }
+
+    /// [`EntryWriter::begin`], with CSV cells written as `csv_cells` says.
+    pub fn begin_with(format: Format, csv_cells: CsvCells, out: W) -> io::Result<Self> {
         let mut writer = EntryWriter {
             format,
+            csv_cells,
             out,
             buffer: Vec::with_capacity(256 * 1024),
             written: 0,
@@ -151,8 +210,10 @@ impl<W: Write> EntryWriter<W> {
     pub fn write_page(&mut self, entries: &[AuditLogEntry]) -> io::Result<()> {
         if self.format == Format::Csv {
             let mut csv = self.csv_writer();
+            let cells = self.csv_cells;
             for entry in entries {
-                csv.serialize(Record::new(entry)).map_err(csv_error)?;
+                let record = Record::new(entry).map_text(|text| cells.cell(text));
+                csv.serialize(record).map_err(csv_error)?;
             }
             self.buffer = csv.into_inner().map_err(|error| error.into_error())?;
             self.written += entries.len() as u64;

@@ -18,7 +18,7 @@ use tempfile::NamedTempFile;
 
 use crate::args::Cli;
 use crate::exit;
-use crate::output::{EntryWriter, Format};
+use crate::output::{CsvCells, EntryWriter, Format};
 
 /// Which of the standard streams are terminals (they decide the default format and whether progress is shown).
 #[derive(Clone, Copy, Debug, Default)]
@@ -244,7 +244,7 @@ pub async fn run<O: Write, E: Write>(
     interrupt: impl Future<Output = ()>,
 ) -> u8 {
     let mut say = |line: &str| {
-        let _ = writeln!(stderr, "insight-audit-log: {line}");
+        let _ = writeln!(stderr, "insight-audit-log: {}", exit::printable(line));
     };
     let client = match build_client(&cli, env) {
         Ok(client) => client,
@@ -282,7 +282,11 @@ pub async fn run<O: Write, E: Write>(
             }
         },
     };
-    let mut writer = match EntryWriter::begin(format, destination) {
+    let csv_cells = CsvCells {
+        neutralise_formulas: !cli.csv_raw,
+        for_terminal: cli.output.is_none() && terminals.stdout,
+    };
+    let mut writer = match EntryWriter::begin_with(format, csv_cells, destination) {
         Ok(writer) => writer,
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => return exit::OK,
         Err(error) => {
@@ -396,8 +400,14 @@ pub async fn run<O: Write, E: Write>(
         say(fix);
     }
     match &outcome.resume {
-        Some(cursor) if fix.is_some() => say(&format!("then resume with: --cursor {cursor}")),
-        Some(cursor) => say(&format!("resume with: --cursor {cursor}")),
+        Some(cursor) if fix.is_some() => say(&format!(
+            "then resume with: --cursor {}",
+            exit::shell_word(cursor)
+        )),
+        Some(cursor) => say(&format!(
+            "resume with: --cursor {}",
+            exit::shell_word(cursor)
+        )),
         None if outcome.pages == 0 && fix.is_some() => {
             say("no page was written; fix that, then run the command again");
         }

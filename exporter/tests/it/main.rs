@@ -6,5 +6,6 @@ mod faults;
 mod formats;
 mod network;
 mod paging;
+mod safety;
 mod support;
 mod usage;

@@ -40,12 +40,15 @@ pub struct Run {
 }
 
 impl Run {
-    /// The cursor after `resume with: --cursor `, if printed.
+    /// The cursor after `resume with: --cursor `, if printed (unquoted as a shell would).
     pub fn resume_cursor(&self) -> Option<String> {
-        self.stderr
+        let word = self
+            .stderr
             .lines()
-            .find_map(|line| line.split_once("resume with: --cursor "))
-            .map(|(_, cursor)| cursor.trim().to_owned())
+            .find_map(|line| line.split_once("resume with: --cursor "))?
+            .1;
+        let mut words = shlex::split(word)?;
+        (words.len() == 1).then(|| words.remove(0))
     }
 }
 

