@@ -119,6 +119,7 @@ pub fn generate(
         message: error.to_string(),
     })?;
     crate::doc_comments::neutralise_doc_comments(&mut file);
+    crate::redirects::refuse_redirects(&mut file);
     if let Some(module) = &date_time_decoder {
         crate::timestamps::route_date_time_decoding(&mut file, module);
     }

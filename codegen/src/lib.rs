@@ -9,7 +9,8 @@
 //! 3. [`validate`]: check what progenitor would otherwise panic or fail obscurely on, then read
 //!    the value as an `openapiv3::OpenAPI` with the failing JSON pointer on error;
 //! 4. [`generate`](mod@generate): run progenitor (builder style), make spec text in doc comments
-//!    inert ([`doc_comments`]: no code block becomes a doctest), optionally route `date-time`
+//!    inert ([`doc_comments`]: no code block becomes a doctest), keep the generated client from
+//!    following redirects (they would carry credentials elsewhere), optionally route `date-time`
 //!    decoding through a faster parser ([`timestamps`]), and format the tokens with prettyplease.
 //!
 //! [OpenAPI Overlay 1.0]: https://spec.openapis.org/overlay/v1.0.0.html
@@ -19,6 +20,7 @@ pub mod document;
 mod error;
 pub mod generate;
 pub mod overlay;
+mod redirects;
 pub mod timestamps;
 pub mod validate;
 

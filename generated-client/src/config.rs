@@ -4,7 +4,9 @@
 //! redirects; this builder checks the URL (https, or loopback for tests), never follows
 //! redirects (they would carry credentials to another host), and sets the timeouts.
 
+use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -19,8 +21,11 @@ pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
 /// Environment variable overriding the base URL (the same as the official SDKs).
 pub const ENV_BASE_URL: &str = "CLOUDFLARE_BASE_URL";
 
+/// Adjusts the `reqwest::ClientBuilder` the client is built from.
+type HttpConfig = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
+
 /// Configures and builds a [`Client`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
     credentials: Option<Credentials>,
@@ -31,8 +36,26 @@ pub struct ClientBuilder {
     attempt_timeout: Duration,
     deadline: Option<Duration>,
     user_agent_suffix: Option<String>,
-    http_client: Option<reqwest::Client>,
+    http_config: Option<HttpConfig>,
     allow_insecure_http: bool,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("base_url", &self.base_url.as_deref().map(describe_url))
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("deadline", &self.deadline)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("http_config", &self.http_config.as_ref().map(|_| "custom"))
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -46,7 +69,7 @@ impl Default for ClientBuilder {
             attempt_timeout: Duration::from_secs(60),
             deadline: None,
             user_agent_suffix: None,
-            http_client: None,
+            http_config: None,
             allow_insecure_http: false,
         }
     }
@@ -127,13 +150,28 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests through this `reqwest::Client` instead of one built here.
+    /// Adjusts the HTTP client before it is built: a proxy, extra root certificates, HTTP/1
+    /// only, ... `configure` receives a `reqwest::ClientBuilder` with the connect timeout set.
     ///
-    /// The builder's connect timeout and its no-redirect policy are then the caller's business
-    /// (configure them on the given client); the attempt timeout, deadline, retries,
-    /// credentials and User-Agent still apply, since they are set per request.
-    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+    /// Redirects stay off whatever `configure` does: the redirect policy is set after it, so
+    /// credentials never follow a redirect to another host. The attempt timeout, deadline,
+    /// retries, credentials and User-Agent apply per request.
+    ///
+    /// ```
+    /// use cloudflare_security_center::{Client, Credentials};
+    ///
+    /// let client = Client::builder()
+    ///     .with_credentials(Credentials::api_token("token")?)
+    ///     .with_http_client(|http| http.http1_only().tcp_nodelay(true))
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), cloudflare_security_center::Error>(())
+    /// ```
+    pub fn with_http_client(
+        mut self,
+        configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.http_config = Some(Arc::new(configure));
         self
     }
 
@@ -163,14 +201,14 @@ impl ClientBuilder {
                  RateLimit::disabled() to turn pacing off",
             ));
         }
-        let http = match self.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|error| Error::invalid_config("http_client", error.to_string()))?,
-        };
+        let mut http = reqwest::Client::builder().connect_timeout(self.connect_timeout);
+        if let Some(configure) = &self.http_config {
+            http = configure(http);
+        }
+        let http = http
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| Error::invalid_config("http_client", error.to_string()))?;
         let runtime = Runtime::new(Settings {
             credentials,
             retry: self.retry,
@@ -211,17 +249,22 @@ fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, Error> {
 
 /// Accepts https, or http on loopback (or anywhere when allowed); returns it without the
 /// trailing slash the generated paths would double.
+///
+/// Messages name the problem and at most the scheme, host and port: a base URL may carry a
+/// password or a key in its user information or query, which must not reach logs.
 fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error> {
     let invalid = |reason: String| Error::invalid_config("base_url", reason);
-    let url = Url::parse(text.trim()).map_err(|error| invalid(format!("`{text}`: {error}")))?;
+    let url =
+        Url::parse(text.trim()).map_err(|error| invalid(format!("not a valid URL: {error}")))?;
+    let origin = describe_url(url.as_str());
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "must not contain a user name or password".to_owned(),
-        ));
+        return Err(invalid(format!(
+            "{origin} must not contain a user name or password"
+        )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid(format!(
-            "`{url}` must not have a query or fragment"
+            "{origin} must not have a query or fragment"
         )));
     }
     match url.scheme() {
@@ -229,13 +272,26 @@ fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error
         "http" if allow_insecure_http || is_loopback(&url) => {}
         "http" => {
             return Err(invalid(format!(
-                "`{url}` is plain http to a non-loopback host; use https, or opt in with \
+                "{origin} is plain http to a non-loopback host; use https, or opt in with \
                  with_insecure_http(true)"
             )));
         }
         other => return Err(invalid(format!("scheme `{other}` is not http(s)"))),
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A URL as it may be shown: scheme, host and port only, never user information, path,
+/// query or fragment; `a URL` when it does not parse.
+fn describe_url(text: &str) -> String {
+    match Url::parse(text.trim()) {
+        Ok(url) => match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("`{}://{host}:{port}`", url.scheme()),
+            (Some(host), None) => format!("`{}://{host}`", url.scheme()),
+            (None, _) => format!("a `{}:` URL", url.scheme()),
+        },
+        Err(_) => "the URL".to_owned(),
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -250,6 +306,26 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::check_base_url;
+
+    /// No message about a refused base URL quotes its user information, path or query, where
+    /// secrets live.
+    #[test]
+    fn base_url_errors_never_echo_secrets() {
+        for url in [
+            "https://u:SECRET@host:99999",
+            "https://u:SECRET@api.example.com/client/v4",
+            "https://proxy/?key=SECRET",
+            "https://proxy/#SECRET",
+            "http://example.com/SECRET?token=SECRET",
+            "ftp://SECRET@example.com",
+            "SECRET",
+        ] {
+            let error = check_base_url(url, false).expect_err(url);
+            let text = format!("{error} {error:?}");
+            assert!(!text.contains("SECRET"), "{url}: {text}");
+            assert!(text.contains("base_url"), "{url}: {text}");
+        }
+    }
 
     #[test]
     fn base_url_must_be_https_unless_loopback_or_allowed() {

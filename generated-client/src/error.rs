@@ -15,7 +15,10 @@ use crate::types::SecurityCenterMessagesItem;
 pub type ApiMessage = SecurityCenterMessagesItem;
 
 /// Why a call failed.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` shows every field but raw bodies, which appear as their length (as in
+/// [`ApiError`]): a body can be megabytes and can quote anything the server saw.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A request was refused before anything was sent: a bad id, an out-of-range `per_page`, ...
@@ -101,6 +104,68 @@ pub enum Error {
         /// The cursor the last empty page handed back (a walk can resume from it).
         cursor: String,
     },
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidRequest { parameter, reason } => formatter
+                .debug_struct("InvalidRequest")
+                .field("parameter", parameter)
+                .field("reason", reason)
+                .finish(),
+            Self::InvalidConfig { setting, reason } => formatter
+                .debug_struct("InvalidConfig")
+                .field("setting", setting)
+                .field("reason", reason)
+                .finish(),
+            Self::Transport { attempts, source } => formatter
+                .debug_struct("Transport")
+                .field("attempts", attempts)
+                .field("source", source)
+                .finish(),
+            Self::Timeout { deadline, attempts } => formatter
+                .debug_struct("Timeout")
+                .field("deadline", deadline)
+                .field("attempts", attempts)
+                .finish(),
+            Self::Api(api) => formatter.debug_tuple("Api").field(api).finish(),
+            Self::RateLimited { retry_after, api } => formatter
+                .debug_struct("RateLimited")
+                .field("retry_after", retry_after)
+                .field("api", api)
+                .finish(),
+            Self::Decode {
+                status,
+                path,
+                message,
+                body,
+            } => formatter
+                .debug_struct("Decode")
+                .field("status", status)
+                .field("path", path)
+                .field("message", message)
+                .field("body_len", &body.len())
+                .finish(),
+            Self::Interrupted { reason } => formatter
+                .debug_struct("Interrupted")
+                .field("reason", reason)
+                .finish(),
+            Self::PaginationLoop { page, cursor } => formatter
+                .debug_struct("PaginationLoop")
+                .field("page", page)
+                .field("cursor", cursor)
+                .finish(),
+            Self::PaginationStalled {
+                empty_pages,
+                cursor,
+            } => formatter
+                .debug_struct("PaginationStalled")
+                .field("empty_pages", empty_pages)
+                .field("cursor", cursor)
+                .finish(),
+        }
+    }
 }
 
 impl Error {
@@ -217,7 +282,7 @@ impl fmt::Display for ApiError {
 }
 
 /// One line of at most `limit` characters, control characters replaced.
-fn excerpt(text: &str, limit: usize) -> String {
+pub(crate) fn excerpt(text: &str, limit: usize) -> String {
     let flat: String = text
         .chars()
         .map(|character| {

@@ -30,6 +30,9 @@ use crate::{Credentials, Error, generated};
 /// well under 1 MiB).
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
+/// The longest decoder message kept in an error (it quotes the refused value).
+const MAX_DECODE_MESSAGE: usize = 200;
+
 /// The header naming the Cloudflare data centre and request, quoted in errors.
 const CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
 
@@ -251,9 +254,11 @@ async fn send_once(
         path = request.url().path(),
         "sending request"
     );
+    let sent_to = request.url().clone();
     let outcome = match http.execute(request).await {
         Ok(response) => read_body(response).await.map(|(mut head, body)| {
             head.quota = Quota::from_headers(&head.headers, SystemTime::now());
+            head.redirected = head.url != sent_to;
             (head, body)
         }),
         Err(error) => Err(error),
@@ -295,6 +300,7 @@ fn retry_delay(
 ) -> Option<Duration> {
     let delay = match outcome {
         Err(error) if is_transient(error) => policy.backoff(attempt - 1),
+        Ok((head, _)) if head.redirected => return None,
         Ok((head, _)) if is_retryable_status(head.status) => {
             match retry_after(&head.headers, SystemTime::now()) {
                 Some(asked) if asked > policy.max_retry_after() => return None,
@@ -330,12 +336,21 @@ fn conclude(
                 slot.quota = head.quota;
                 // Only the final attempt's body decides: an oversized body of an attempt that
                 // was retried is forgotten with it.
-                slot.failure = head.oversize.then(|| Error::Decode {
-                    status: head.status,
-                    path: ".".to_owned(),
-                    message: format!("the body exceeds the limit of {MAX_BODY_BYTES} bytes"),
-                    body: Bytes::new(),
-                });
+                slot.failure = if head.redirected {
+                    Some(Error::invalid_config(
+                        "http_client",
+                        "it followed a redirect, which carries credentials to whatever host the \
+                         redirect names; build clients with ClientBuilder (redirects off), or \
+                         pass one built with redirect::Policy::none()",
+                    ))
+                } else {
+                    head.oversize.then(|| Error::Decode {
+                        status: head.status,
+                        path: ".".to_owned(),
+                        message: format!("the body exceeds the limit of {MAX_BODY_BYTES} bytes"),
+                        body: Bytes::new(),
+                    })
+                };
             });
             Ok(rebuild(head, body))
         }
@@ -359,6 +374,8 @@ struct Head {
     quota: Option<Quota>,
     /// The body exceeded [`MAX_BODY_BYTES`] and was dropped.
     oversize: bool,
+    /// The HTTP client followed a redirect: the answer comes from another URL.
+    redirected: bool,
 }
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`].
@@ -370,6 +387,7 @@ async fn read_body(mut response: Response) -> reqwest::Result<(Head, Bytes)> {
         url: response.url().clone(),
         quota: None,
         oversize: false,
+        redirected: false,
     };
     let expected = response.content_length().unwrap_or(0) as usize;
     let mut body = BytesMut::new();
@@ -566,6 +584,8 @@ fn decode_error<T: DeserializeOwned>(
         Err(located) => (located.path().to_string(), located.into_inner().to_string()),
         Ok(_) => (".".to_owned(), error.to_string()),
     };
+    // The decoder quotes the value it refused, which can be as long as the body.
+    let message = crate::error::excerpt(&message, MAX_DECODE_MESSAGE);
     Error::Decode {
         status,
         path,

@@ -9,3 +9,4 @@ mod network;
 mod pagination;
 mod rate_limit;
 mod requests;
+mod security;
