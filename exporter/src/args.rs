@@ -65,6 +65,9 @@ pub struct Cli {
     /// API base URL [default: $CLOUDFLARE_BASE_URL, else `https://api.cloudflare.com/client/v4`].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Also trust the CA certificates in this PEM file (e.g. a TLS-inspecting proxy's), beside the system's roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     /// Read the API token from this file (first line, surrounding white space ignored) instead of the environment.
     #[arg(long, value_name = "PATH")]
     pub api_token_file: Option<PathBuf>,

@@ -27,6 +27,9 @@ pub const INTERRUPTED: u8 = 6;
 pub const BAD_RESPONSE: u8 = 7;
 /// The output could not be written (file, folder or stdout).
 pub const OUTPUT: u8 = 8;
+/// The server's TLS certificate was refused (untrusted, for another name, expired): not retried. Check the base
+/// URL, or trust the right CA with `--ca-cert`.
+pub const CERTIFICATE: u8 = 9;
 
 /// The exit code for a client error.
 pub fn for_client_error(error: &Error) -> u8 {
@@ -36,6 +39,7 @@ pub fn for_client_error(error: &Error) -> u8 {
         Error::Api(api) if api.status.as_u16() == 429 => RATE_LIMITED,
         Error::Api(api) if api.status.is_server_error() => TRANSPORT,
         Error::Api(_) => API,
+        Error::Certificate { .. } => CERTIFICATE,
         Error::Transport { .. } | Error::Timeout { .. } => TRANSPORT,
         Error::Decode { .. } | Error::PaginationLoop { .. } => BAD_RESPONSE,
         Error::Interrupted { .. } => INTERRUPTED,

@@ -423,6 +423,13 @@ pub async fn run<O: Write, E: Write>(
 fn what_to_fix(error: &Error, cli: &Cli) -> Option<String> {
     let status = match error {
         Error::Api(api) => api.status.as_u16(),
+        Error::Certificate { .. } => {
+            return Some(
+                "to fix: check that the base URL names the API's host; behind a TLS-inspecting proxy, trust its CA \
+                 with --ca-cert FILE"
+                    .to_owned(),
+            );
+        }
         _ => return None,
     };
     let scope = if cli.zone.is_some() {
@@ -530,7 +537,25 @@ fn build_client(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Clien
     if let Some(url) = base_url {
         builder = builder.with_base_url(url);
     }
-    builder.build().map_err(|error| exit::one_line(&error))
+    if let Some(path) = &cli.ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|error| format!("--ca-cert {}: {}", path.display(), exit::one_line(&error)))?;
+        builder = builder.with_root_certificate(pem);
+    }
+    builder.build().map_err(|error| match &cli.ca_cert {
+        Some(path)
+            if matches!(
+                error,
+                Error::InvalidConfig {
+                    setting: "root_certificate",
+                    ..
+                }
+            ) =>
+        {
+            format!("--ca-cert {}: {}", path.display(), exit::one_line(&error))
+        }
+        _ => exit::one_line(&error),
+    })
 }
 
 fn read_token_file(path: &Path) -> Result<Credentials, String> {

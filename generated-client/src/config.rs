@@ -37,6 +37,8 @@ pub struct ClientBuilder {
     deadline: Option<Duration>,
     user_agent_suffix: Option<String>,
     http_config: Option<HttpConfig>,
+    /// PEM text of extra roots, read when the client is built.
+    root_certificates: Vec<Vec<u8>>,
     allow_insecure_http: bool,
 }
 
@@ -53,6 +55,7 @@ impl fmt::Debug for ClientBuilder {
             .field("deadline", &self.deadline)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("http_config", &self.http_config.as_ref().map(|_| "custom"))
+            .field("root_certificates", &self.root_certificates.len())
             .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
@@ -70,6 +73,7 @@ impl Default for ClientBuilder {
             deadline: None,
             user_agent_suffix: None,
             http_config: None,
+            root_certificates: Vec::new(),
             allow_insecure_http: false,
         }
     }
@@ -150,6 +154,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Also trusts the CA certificates in `pem` (one or more PEM blocks), beside the platform's
+    /// roots: what a TLS-inspecting corporate proxy needs (`HTTPS_PROXY` is honoured already).
+    /// Text that holds no certificate fails [`build`](Self::build).
+    pub fn with_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
     /// Adjusts the HTTP client before it is built: a proxy, extra root certificates, HTTP/1
     /// only, ... `configure` receives a `reqwest::ClientBuilder` with the connect timeout set.
     ///
@@ -202,6 +214,9 @@ impl ClientBuilder {
             ));
         }
         let mut http = reqwest::Client::builder().connect_timeout(self.connect_timeout);
+        for pem in &self.root_certificates {
+            http = http.tls_certs_merge(root_certificates(pem)?);
+        }
         if let Some(configure) = &self.http_config {
             http = configure(http);
         }
@@ -222,6 +237,20 @@ impl ClientBuilder {
             &base_url, http, runtime,
         )))
     }
+}
+
+/// The certificates of one PEM text; none is an error.
+fn root_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error> {
+    let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|error| {
+        Error::invalid_config("root_certificate", format!("not PEM certificates: {error}"))
+    })?;
+    if certificates.is_empty() {
+        return Err(Error::invalid_config(
+            "root_certificate",
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) found",
+        ));
+    }
+    Ok(certificates)
 }
 
 fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, Error> {
@@ -306,6 +335,19 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::check_base_url;
+
+    /// Text without a PEM certificate is refused when the client is built, naming the setting.
+    #[test]
+    fn a_root_certificate_must_be_pem() {
+        for pem in [&b""[..], b"not a certificate", b"-----BEGIN CERTIFICATE-----\n!!\n"] {
+            let error = crate::Client::builder()
+                .with_credentials(crate::Credentials::api_token("token").expect("valid"))
+                .with_root_certificate(pem)
+                .build()
+                .expect_err("no certificate");
+            assert!(error.to_string().contains("root_certificate"), "{error}");
+        }
+    }
 
     /// No message about a refused base URL quotes its user information, path or query, where
     /// secrets live.

@@ -46,6 +46,16 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The server's TLS certificate was refused: not issued by a trusted root (see
+    /// [`crate::ClientBuilder::with_root_certificate`]), for another name, expired, ... Not
+    /// retried: every attempt would meet the same certificate.
+    #[error("the TLS certificate of {host} was refused: {reason}")]
+    Certificate {
+        /// The host whose certificate it was.
+        host: String,
+        /// What was wrong with it, as the TLS library says.
+        reason: String,
+    },
     /// An attempt, or the overall deadline, ran out of time.
     #[error("{}", timeout_message(*.deadline, *.attempts))]
     Timeout {
@@ -124,6 +134,11 @@ impl fmt::Debug for Error {
                 .field("attempts", attempts)
                 .field("source", source)
                 .finish(),
+            Self::Certificate { host, reason } => formatter
+                .debug_struct("Certificate")
+                .field("host", host)
+                .field("reason", reason)
+                .finish(),
             Self::Timeout { deadline, attempts } => formatter
                 .debug_struct("Timeout")
                 .field("deadline", deadline)
@@ -179,6 +194,7 @@ impl Error {
             Self::Api(api) => crate::retry::is_retryable_status(api.status),
             Self::InvalidRequest { .. }
             | Self::InvalidConfig { .. }
+            | Self::Certificate { .. }
             | Self::Decode { .. }
             | Self::PaginationLoop { .. }
             | Self::PaginationStalled { .. } => false,

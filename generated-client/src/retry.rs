@@ -129,6 +129,9 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 /// Not: a request that could not be built, a refused certificate, a complete body that does
 /// not decode.
 pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
+    if certificate_problem(error).is_some() {
+        return false;
+    }
     if error.is_timeout() || error.is_connect() {
         return true;
     }
@@ -143,6 +146,29 @@ pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
         cause = current.source();
     }
     false
+}
+
+/// Why the server's TLS certificate was refused (untrusted issuer, wrong name, expired, ...),
+/// when that is what failed: not a transport failure, since every retry meets the same
+/// certificate.
+pub(crate) fn certificate_problem(error: &reqwest::Error) -> Option<String> {
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        // An I/O error's `source` skips the error it wraps, so that one is read here.
+        let wrapped = current
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::get_ref)
+            .map(|inner| inner as &(dyn StdError + 'static));
+        for candidate in [Some(current), wrapped].into_iter().flatten() {
+            if let Some(tls @ rustls::Error::InvalidCertificate(_)) =
+                candidate.downcast_ref::<rustls::Error>()
+            {
+                return Some(tls.to_string());
+            }
+        }
+        cause = current.source();
+    }
+    None
 }
 
 /// One link of an error chain that marks a transport failure.

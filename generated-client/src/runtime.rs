@@ -22,7 +22,9 @@ use tokio::time::Instant;
 use crate::error::{ApiError, ApiMessage};
 use crate::quota::Quota;
 use crate::rate_limit::{Pacer, Refusal, Ticket};
-use crate::retry::{RetryPolicy, is_retryable_status, is_transient, retry_after};
+use crate::retry::{
+    RetryPolicy, certificate_problem, is_retryable_status, is_transient, retry_after,
+};
 use crate::timer_anchor::TimerAnchor;
 use crate::{Credentials, Error, generated};
 
@@ -502,6 +504,14 @@ where
 
 fn transport(error: reqwest::Error, exchange: &Exchange) -> Error {
     let attempts = exchange.attempts.max(1);
+    if let Some(reason) = certificate_problem(&error) {
+        let host = error
+            .url()
+            .and_then(|url| url.host_str())
+            .unwrap_or("the server")
+            .to_owned();
+        return Error::Certificate { host, reason };
+    }
     if error.is_timeout() {
         Error::Timeout {
             deadline: exchange.deadline_passed,
