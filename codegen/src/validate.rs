@@ -179,7 +179,7 @@ pub fn check_empty_compositions(file: &str, document: &Value) -> Result<(), Erro
 pub fn check_self_merges(file: &str, document: &Value) -> Result<(), Error> {
     for component in component_schemas(document) {
         for (pointer, inner) in inner_schemas(document, &component) {
-            if annotates_one_reference(inner) {
+            if annotates_one_reference(document, inner) {
                 continue;
             }
             let merged = local_refs(&all_of_members(inner));
@@ -288,23 +288,48 @@ fn all_of_members(schema: &Value) -> Vec<&Value> {
     members
 }
 
-/// Whether `schema`'s own `allOf` lists exactly one member that constrains values and that
-/// member is a `$ref` (the others, if any, only annotate: `description`, `nullable`, `{}`):
-/// typify reads that as the reference, not as a merge. Members are counted as written, not
-/// flattened and not deduplicated: `allOf: [{allOf: [...]}]` and `allOf: [A, A]` are merges.
-fn annotates_one_reference(schema: &Value) -> bool {
+/// Whether `schema`'s own `allOf` only annotates one reference, which typify reads as the
+/// reference rather than as a merge: either the `allOf` is that single `$ref`, or its one member
+/// that constrains values is a `$ref` (the others only annotate: `description`, `nullable`,
+/// `{}`) to a schema that is not a merge itself. (typify merges an annotated reference to an
+/// `allOf` schema, and so merges a schema holding such a reference into itself.) Members are
+/// counted as written, not flattened and not deduplicated: `allOf: [{allOf: [...]}]` and
+/// `allOf: [A, A]` are merges.
+fn annotates_one_reference(document: &Value, schema: &Value) -> bool {
     let Some(Value::Array(members)) = schema.get("allOf") else {
         return false;
     };
+    if let [only] = members.as_slice() {
+        return only.get("$ref").is_some();
+    }
     let mut constraining = members.iter().filter(|member| {
         member
             .as_object()
             .is_some_and(|map| map.keys().any(|key| !ANNOTATIONS.contains(&key.as_str())))
     });
     match (constraining.next(), constraining.next()) {
-        (Some(only), None) => only.get("$ref").is_some(),
+        (Some(only), None) => match only.get("$ref") {
+            Some(Value::String(target)) => !is_merge(document, target),
+            _ => false,
+        },
         _ => false,
     }
+}
+
+/// Whether the schema `target` refers to (through any aliases) has an `allOf` of its own.
+fn is_merge(document: &Value, target: &str) -> bool {
+    let mut current = target.to_owned();
+    // `check_refs` has refused alias cycles; the bound only keeps this total.
+    for _ in 0..64 {
+        let Some(schema) = document.pointer(current.trim_start_matches('#')) else {
+            return false;
+        };
+        match schema.get("$ref") {
+            Some(Value::String(next)) => current = next.clone(),
+            _ => return schema.get("allOf").is_some(),
+        }
+    }
+    true
 }
 
 /// The distinct local `$ref` targets among `members`.

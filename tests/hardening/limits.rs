@@ -306,29 +306,37 @@ fn schemas_containing_themselves_through_composition_are_refused() {
 /// property, in array items) that merges that same schema (e.g.
 /// `A.p: {allOf: [{$ref: A}, {type: object}]}`, or through the `allOf` of a schema it merges).
 /// Each such input, on a normal stack, is now refused with an error naming the `allOf` and the
-/// schema; the inputs are in `fuzz/regressions/codegen_text/self_merge_*` (the `fuzz` and
-/// `nested_all_of` files are the fuzzer's, the others hand-written variants). `nested_all_of`
-/// merges the schema through an `allOf` nested in an `allOf`, next to empty members, which the
-/// check first took for an annotated reference.
+/// schema; the inputs are in `fuzz/regressions/codegen_text/self_merge_*` (the `fuzz`,
+/// `nested_all_of` and `annotated_ref_to_merge_fuzz` files are the fuzzer's, the others
+/// hand-written variants). `nested_all_of` merges the schema through an `allOf` nested in an
+/// `allOf`, next to empty members, and `annotated_ref_to_merge*` annotate a reference to a
+/// schema that is an `allOf` itself: the check first took both for annotated references.
 #[test]
 fn all_ofs_merging_their_own_schema_are_refused() {
     let messages = generate_regressions("self_merge_");
-    assert_eq!(messages.len(), 8);
+    assert_eq!(messages.len(), 10);
     assert_each_refused_with(&messages, "which contains this allOf");
-    // Sorted: fuzz, fuzz_items, nested_all_of, ref_plus_object, ref_plus_same_prop,
-    // required_only, top_allof_self_prop, via_compose.
+    // Sorted: annotated_ref_to_merge, annotated_ref_to_merge_fuzz, fuzz, fuzz_items,
+    // nested_all_of, ref_plus_object, ref_plus_same_prop, required_only, top_allof_self_prop,
+    // via_compose.
     assert_eq!(
-        messages[2],
+        messages[0],
+        Err("deep.yaml: /components/schemas/A/allOf/0/properties/p: allOf merges #/components/schemas/A, which contains this allOf; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/A)".to_owned())
+    );
+    assert_eq!(
+        messages[4],
         Err("deep.yaml: /components/schemas//properties//properties/: allOf merges #/components/schemas/, which contains this allOf; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/)".to_owned())
     );
     assert_eq!(
-        messages[3],
+        messages[5],
         Err("deep.yaml: /components/schemas/A/properties/p: allOf merges #/components/schemas/A, which contains this allOf; the generator would merge it into itself without end (refer to it with a plain $ref, or move the extra constraints into #/components/schemas/A)".to_owned())
     );
 }
 
 /// Recursion that typify handles stays allowed: a plain `$ref` property, an `allOf` that only
-/// annotates the reference, array items holding the schema, and merges of other schemas.
+/// annotates the reference, array items holding the schema, merges of other schemas, and an
+/// `allOf` of the reference alone inside a schema that is an `allOf` (or an annotated one in
+/// `additionalProperties` of a schema that is not).
 #[test]
 fn recursion_without_self_merge_still_generates() {
     let specs = [
@@ -336,6 +344,8 @@ fn recursion_without_self_merge_still_generates() {
         "A: {type: object, properties: {p: {description: parent, allOf: [{$ref: '#/components/schemas/A'}]}}}",
         "A: {type: object, properties: {p: {allOf: [{$ref: '#/components/schemas/A'}, {nullable: true}]}}}",
         "A: {type: object, properties: {p: {type: array, items: {$ref: '#/components/schemas/A'}}}}",
+        "A: {allOf: [{type: object, properties: {p: {allOf: [{$ref: '#/components/schemas/A'}]}}}]}",
+        "A: {type: object, additionalProperties: {allOf: [{$ref: '#/components/schemas/A'}, {}]}}",
         "B: {type: object, properties: {id: {type: string}}}\n    A: {allOf: [{$ref: '#/components/schemas/B'}, {type: object, properties: {children: {type: array, items: {$ref: '#/components/schemas/A'}}}}]}",
     ];
     let results = on_normal_stack(move || {
