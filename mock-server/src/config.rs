@@ -1,5 +1,5 @@
-//! What one run of the mock serves: data size and seed, port, credentials, faults, the rate limit, the canned
-//! script, and how strictly unexpected requests are treated.
+//! What one run of the mock serves: how many accounts and zones, data size, growth and seed, port, credentials,
+//! faults, the rate limit, the canned script, and how strictly unexpected requests are treated.
 
 use crate::fault::{CannedResponse, Fault};
 use crate::rate_limit::RateLimit;
@@ -12,6 +12,12 @@ pub const DEFAULT_API_KEY: &str = "144c9defac04969c7bfad8efaa8ea194";
 pub const DEFAULT_EMAIL: &str = "user@example.com";
 /// The seed used when none is given.
 pub const DEFAULT_SEED: u64 = 0x5EC0_C3E7;
+
+/// The most accounts, and the most zones, one server serves ([`Config::with_accounts`], [`Config::with_zones`]).
+pub const MAX_SCOPES: usize = 10_000;
+
+/// The fastest growth ([`Config::with_growth`]): entries per second per scope.
+pub const MAX_GROWTH_RATE: f64 = 1000.0;
 
 /// The credentials the mock accepts: the token alone, or the key and email together.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +44,9 @@ impl Default for Credentials {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) seed: u64,
+    pub(crate) accounts: usize,
+    pub(crate) zones: usize,
+    pub(crate) growth: f64,
     pub(crate) account_entries: usize,
     pub(crate) zone_entries: usize,
     pub(crate) insights_per_scope: usize,
@@ -51,11 +60,14 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// Seed [`DEFAULT_SEED`], 1,000 entries per scope over 3 insights, an ephemeral port, the default
-    /// credentials, no faults, no rate limit, journal on, strict.
+    /// Seed [`DEFAULT_SEED`], one account and one zone with 1,000 entries each over 3 insights, no growth, an
+    /// ephemeral port, the default credentials, no faults, no rate limit, journal on, strict.
     fn default() -> Self {
         Config {
             seed: DEFAULT_SEED,
+            accounts: 1,
+            zones: 1,
+            growth: 0.0,
             account_entries: 1000,
             zone_entries: 1000,
             insights_per_scope: 3,
@@ -77,6 +89,34 @@ impl Config {
         self
     }
 
+    /// How many accounts to serve (clamped to 1..=[`MAX_SCOPES`]; default 1): [`crate::ACCOUNT_ID`] first, then ids
+    /// drawn from the seed ([`crate::MockServer::account_ids`]). Each has its own insights and entries, as many as
+    /// [`Config::with_account_entries`] says. Only the first is generated at start, the others on first use.
+    pub fn with_accounts(mut self, n: usize) -> Self {
+        self.accounts = n.clamp(1, MAX_SCOPES);
+        self
+    }
+
+    /// How many zones to serve (clamped to 1..=[`MAX_SCOPES`]; default 1): [`crate::ZONE_ID`] first, then ids drawn
+    /// from the seed ([`crate::MockServer::zone_ids`]); like [`Config::with_accounts`].
+    pub fn with_zones(mut self, n: usize) -> Self {
+        self.zones = n.clamp(1, MAX_SCOPES);
+        self
+    }
+
+    /// Makes every scope's log grow while the server runs: `rate` new entries per second per scope (e.g. 2.0 or
+    /// 0.5), spread over its insights, entry `k` stamped `start + k / rate` and there for any request from then
+    /// on. 0 (the default) turns growth off; a negative or non-finite rate is 0, a rate above
+    /// [`MAX_GROWTH_RATE`] is that. Memory grows by about 320 bytes per entry.
+    pub fn with_growth(mut self, rate: f64) -> Self {
+        self.growth = if rate.is_finite() && rate > 0.0 {
+            rate.min(MAX_GROWTH_RATE)
+        } else {
+            0.0
+        };
+        self
+    }
+
     /// Number of entries in each scope (account and zone).
     pub fn with_entries(mut self, n: usize) -> Self {
         self.account_entries = n;
@@ -84,13 +124,13 @@ impl Config {
         self
     }
 
-    /// Number of entries in the account scope only.
+    /// Number of entries in each account only.
     pub fn with_account_entries(mut self, n: usize) -> Self {
         self.account_entries = n;
         self
     }
 
-    /// Number of entries in the zone scope only (e.g. 0 for a benchmark that walks only the account).
+    /// Number of entries in each zone only (e.g. 0 for a benchmark that walks only the account).
     pub fn with_zone_entries(mut self, n: usize) -> Self {
         self.zone_entries = n;
         self

@@ -1,16 +1,19 @@
 //! Opaque pagination cursors: a position in one walk, bound to that walk's filters and sealed with a check value,
 //! so a tampered cursor, or one replayed with different filters, is a 400 and never a wrong page.
 //!
-//! Layout before encoding: version (1 byte), walk fingerprint (8), next position (8), check (8); encoded with
-//! standard base64 *with* `+`, `/` and `=`, so a client that forgets to percent-encode the cursor is caught.
+//! The position is the key of the last entry served (its place in the total order by `changed_at` and `id`), not
+//! a count: entries added to the log later, at its end or (late ones) inside it, never shift a walk, which goes on
+//! strictly past that key. Layout before encoding: version (1 byte), walk fingerprint (8), key (16), check (8);
+//! encoded with standard base64 *with* `+`, `/` and `=`, so a client that forgets to percent-encode the cursor is
+//! caught.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::envelope::ApiError;
 
-const VERSION: u8 = 1;
-const LEN: usize = 25;
+const VERSION: u8 = 2;
+const LEN: usize = 33;
 
 /// FNV-1a, 64-bit: stable across Rust versions (unlike `DefaultHasher`), which keeps cursors reproducible.
 #[derive(Clone, Copy, Debug)]
@@ -62,19 +65,19 @@ impl CursorCodec {
             .finish()
     }
 
-    /// A cursor pointing at `position` in the walk identified by `fingerprint`.
-    pub(crate) fn encode(&self, fingerprint: u64, position: u64) -> String {
+    /// A cursor that goes on past the entry with this key in the walk identified by `fingerprint`.
+    pub(crate) fn encode(&self, fingerprint: u64, key: u128) -> String {
         let mut raw = [0u8; LEN];
         raw[0] = VERSION;
         raw[1..9].copy_from_slice(&fingerprint.to_le_bytes());
-        raw[9..17].copy_from_slice(&position.to_le_bytes());
-        let check = self.check(&raw[..17]);
-        raw[17..].copy_from_slice(&check.to_le_bytes());
+        raw[9..25].copy_from_slice(&key.to_le_bytes());
+        let check = self.check(&raw[..25]);
+        raw[25..].copy_from_slice(&check.to_le_bytes());
         STANDARD.encode(raw)
     }
 
-    /// The position a cursor points at, if it is intact and belongs to the walk `fingerprint`.
-    pub(crate) fn decode(&self, cursor: &str, fingerprint: u64) -> Result<u64, ApiError> {
+    /// The key a cursor goes on past, if it is intact and belongs to the walk `fingerprint`.
+    pub(crate) fn decode(&self, cursor: &str, fingerprint: u64) -> Result<u128, ApiError> {
         let malformed = || ApiError::invalid(format!("cursor is malformed: {cursor:?}"));
         let raw = STANDARD.decode(cursor).map_err(|_| malformed())?;
         if raw.len() != LEN || raw[0] != VERSION {
@@ -85,7 +88,7 @@ impl CursorCodec {
             b.copy_from_slice(&raw[r]);
             u64::from_le_bytes(b)
         };
-        if word(17..25) != self.check(&raw[..17]) {
+        if word(25..33) != self.check(&raw[..25]) {
             return Err(malformed());
         }
         if word(1..9) != fingerprint {
@@ -93,7 +96,9 @@ impl CursorCodec {
                 "cursor does not belong to this query: filters and order must stay the same across pages",
             ));
         }
-        Ok(word(9..17))
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&raw[9..25]);
+        Ok(u128::from_le_bytes(key))
     }
 }
 
@@ -105,8 +110,9 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_tampering() {
         let codec = CursorCodec::new(42);
-        let c = codec.encode(7, 1234);
-        assert_eq!(codec.decode(&c, 7), Ok(1234));
+        let key = 0x0190_cafe_7abc_8def_0123_4567_89ab_cdefu128;
+        let c = codec.encode(7, key);
+        assert_eq!(codec.decode(&c, 7), Ok(key));
         assert!(codec.decode(&c, 8).is_err());
         assert!(codec.decode(&c[..c.len() - 4], 7).is_err());
         assert!(codec.decode("", 7).is_err());

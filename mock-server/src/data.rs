@@ -1,11 +1,13 @@
-//! Deterministic audit-log data: generated once from a seed, serialised once, then served many times.
+//! Deterministic audit-log data: generated from a seed, serialised once, then served many times.
 //!
-//! Every entry is written to JSON exactly once, into one contiguous buffer, so a page is a concatenation of byte
-//! slices and never a fresh serialisation. A compact metadata row per entry is kept beside the bytes for
-//! filtering. Nothing here reads the wall clock: the same seed always yields byte-identical data.
+//! Every generated entry is written to JSON exactly once, into one contiguous buffer, so a page is a concatenation
+//! of byte slices and never a fresh serialisation; an entry appended later (growth, or a test's
+//! [`crate::MockServer::append_entries`]) is serialised once too, into a buffer of its own. A compact metadata row
+//! per entry is kept beside the bytes for filtering and ordering. Nothing here reads the wall clock: times are
+//! given by the caller, and the same seed always yields byte-identical generated data.
 
-use std::fmt::Write as _;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::fmt::{self, Write as _};
 
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -13,13 +15,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::query::FieldChanged;
 
-/// The account id served by the mock (32 lowercase hex digits, the example id of the API docs).
+/// The first account id served by the mock (32 lowercase hex digits, the example id of the API docs).
 pub const ACCOUNT_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 
-/// The zone id served by the mock (32 lowercase hex digits).
+/// The first zone id served by the mock (32 lowercase hex digits).
 pub const ZONE_ID: &str = "9a7806061c88ada191ed06f989cc3dac";
 
-/// The integer `zone_id` carried by every zone-scoped entry (the spec types it as `int64`).
+/// The integer `zone_id` carried by every entry of the first zone (the spec types it as `int64`); the zone at
+/// index `k` ([`crate::MockServer::zone_ids`]) carries `ZONE_NUMERIC_ID + k`.
 pub const ZONE_NUMERIC_ID: i64 = 2_837_910_416;
 
 /// The actors that appear in `changed_by`: `"system"` and a few users.
@@ -50,12 +53,15 @@ const RATIONALES: &[&str] = &[
 /// 2024-01-01T00:00:00Z in Unix milliseconds: the earliest possible first entry.
 const EPOCH_MS: i64 = 1_704_067_200_000;
 
+/// The largest `changed_at` a UUIDv7 can carry: 2^48 - 1 milliseconds after the Unix epoch (year 10889).
+pub(crate) const MAX_MS: i64 = (1 << 48) - 1;
+
 /// Which of the two API scopes an entry belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
-    /// `/accounts/{account_id}/...`, id [`ACCOUNT_ID`].
+    /// `/accounts/{account_id}/...`; the first account served is [`ACCOUNT_ID`].
     Account,
-    /// `/zones/{zone_id}/...`, id [`ZONE_ID`]; entries carry `zone_id` = [`ZONE_NUMERIC_ID`].
+    /// `/zones/{zone_id}/...`; the first zone served is [`ZONE_ID`]; entries carry an integer `zone_id`.
     Zone,
 }
 
@@ -63,7 +69,7 @@ impl Scope {
     /// Both scopes, account first.
     pub const ALL: [Scope; 2] = [Scope::Account, Scope::Zone];
 
-    /// The 32-hex id the mock serves for this scope.
+    /// The 32-hex id of the first served scope of this kind ([`ACCOUNT_ID`] or [`ZONE_ID`]).
     pub fn id(self) -> &'static str {
         match self {
             Scope::Account => ACCOUNT_ID,
@@ -78,12 +84,65 @@ impl Scope {
             Scope::Zone => "zones",
         }
     }
+}
 
-    pub(crate) fn index(self) -> usize {
-        match self {
-            Scope::Account => 0,
-            Scope::Zone => 1,
+/// One account or zone, by kind and id: what the per-scope accessors of [`crate::MockServer`] take.
+///
+/// A bare [`Scope`] converts into the first served scope of its kind (`Scope::Account` is [`ACCOUNT_ID`]), so
+/// `server.issue_ids(Scope::Account)` and `server.issue_ids(ScopeId::account(ACCOUNT_ID))` are the same call.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScopeId {
+    kind: Scope,
+    id: String,
+}
+
+impl ScopeId {
+    /// A scope of this kind with this id (served or not: accessors answer empty for ids the server does not serve).
+    pub fn new(kind: Scope, id: impl Into<String>) -> Self {
+        ScopeId {
+            kind,
+            id: id.into(),
         }
+    }
+
+    /// The account with this id.
+    pub fn account(id: impl Into<String>) -> Self {
+        ScopeId::new(Scope::Account, id)
+    }
+
+    /// The zone with this id.
+    pub fn zone(id: impl Into<String>) -> Self {
+        ScopeId::new(Scope::Zone, id)
+    }
+
+    /// Account or zone.
+    pub fn kind(&self) -> Scope {
+        self.kind
+    }
+
+    /// The 32-hex id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl From<Scope> for ScopeId {
+    /// The first served scope of this kind.
+    fn from(kind: Scope) -> Self {
+        ScopeId::new(kind, kind.id())
+    }
+}
+
+impl From<&ScopeId> for ScopeId {
+    fn from(scope: &ScopeId) -> Self {
+        scope.clone()
+    }
+}
+
+impl fmt::Display for ScopeId {
+    /// The scope's part of a path: `accounts/{id}` or `zones/{id}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind.path_segment(), self.id)
     }
 }
 
@@ -114,38 +173,99 @@ pub struct AuditLogEntry {
     pub zone_id: Option<i64>,
 }
 
-/// What the server needs to filter an entry without parsing its JSON.
+/// Why [`crate::MockServer::append_entries`] or [`crate::MockServer::append_entries_at`] appended nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The server serves no account or zone with this id.
+    UnknownScope(ScopeId),
+    /// The time is before 1970 or later than a UUIDv7 can carry (2^48 milliseconds, in the year 10889).
+    TimeOutOfRange(DateTime<Utc>),
+    /// The scope has room for fewer entries than asked for (entry indices are 32-bit).
+    TooMany {
+        /// Entries asked for.
+        requested: usize,
+        /// Entries that still fit.
+        room: usize,
+    },
+}
+
+impl fmt::Display for AppendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppendError::UnknownScope(scope) => write!(f, "no served scope {scope}"),
+            AppendError::TimeOutOfRange(t) => write!(
+                f,
+                "changed_at {} is outside what an entry can carry (1970 to the year 10889)",
+                t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+            ),
+            AppendError::TooMany { requested, room } => write!(
+                f,
+                "cannot append {requested} entries: the scope has room for {room} more"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AppendError {}
+
+/// What the server needs to filter and order an entry without parsing its JSON.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Meta {
-    pub(crate) changed_at_ms: i64,
+    /// The id's first 64 bits: 48 bits of `changed_at` in milliseconds, the version nibble, 12 random bits.
+    hi: u64,
+    /// The id's last 64 bits: the variant bits and 62 random bits.
+    lo: u64,
     pub(crate) field: FieldChanged,
     pub(crate) actor: u8,
+    pub(crate) issue: u16,
 }
 
-/// The generated data of one scope.
-#[derive(Debug)]
-pub(crate) struct ScopeData {
-    pub(crate) issue_ids: Vec<String>,
-    bytes: Bytes,
-    /// `offsets[i]..offsets[i + 1]` is entry `i`'s JSON; `len() == entries + 1`.
-    offsets: Vec<usize>,
-    pub(crate) meta: Vec<Meta>,
-    /// Ascending entry indices of each insight.
-    pub(crate) per_issue: Vec<Arc<[u32]>>,
-    /// All entry indices, ascending.
-    pub(crate) all: Arc<[u32]>,
-}
-
-impl ScopeData {
-    /// Entry `i`'s serialised JSON object.
-    pub(crate) fn entry_bytes(&self, i: u32) -> &[u8] {
-        let i = i as usize;
-        &self.bytes[self.offsets[i]..self.offsets[i + 1]]
+impl Meta {
+    /// The entry's place in the total order by (`changed_at`, `id`): its id as a number, since a UUIDv7 starts
+    /// with its timestamp and the hex digits of the id sort like the number.
+    pub(crate) fn key(&self) -> u128 {
+        (u128::from(self.hi) << 64) | u128::from(self.lo)
     }
 
-    /// Entry `i`, parsed back from the bytes that are served.
-    pub(crate) fn entry(&self, i: u32) -> AuditLogEntry {
-        serde_json::from_slice(self.entry_bytes(i)).expect("served bytes are valid entries")
+    pub(crate) fn changed_at_ms(&self) -> i64 {
+        (self.hi >> 16) as i64
+    }
+}
+
+/// The fixed facts of one served scope, known at start without generating its entries.
+#[derive(Clone, Debug)]
+pub(crate) struct ScopeInfo {
+    pub(crate) scope: ScopeId,
+    /// Position among the served scopes of its kind (0 is [`ACCOUNT_ID`] / [`ZONE_ID`]).
+    pub(crate) index: usize,
+    pub(crate) issue_ids: Vec<String>,
+    /// The integer `zone_id` its entries carry (zones only).
+    pub(crate) zone_numeric_id: Option<i64>,
+    /// How many entries are generated for it from the seed.
+    pub(crate) entries: usize,
+    seed: u64,
+}
+
+impl ScopeInfo {
+    /// The scope at `index` among those of `kind`, with `entries` entries over `insights` insights.
+    pub(crate) fn new(
+        kind: Scope,
+        id: String,
+        index: usize,
+        seed: u64,
+        entries: usize,
+        insights: usize,
+    ) -> Self {
+        let (_, issue_ids) = Generator::new(kind, seed, index, insights);
+        ScopeInfo {
+            scope: ScopeId::new(kind, id),
+            index,
+            issue_ids,
+            zone_numeric_id: (kind == Scope::Zone).then(|| ZONE_NUMERIC_ID + index as i64),
+            entries: entries.min(u32::MAX as usize - 1),
+            seed,
+        }
     }
 
     /// The index of an insight by id.
@@ -155,13 +275,147 @@ impl ScopeData {
             .position(|x| x == id)
             .map(|p| p as u16)
     }
+}
+
+/// The ids of the scopes of one kind: [`ACCOUNT_ID`] or [`ZONE_ID`] first, then 32-hex ids drawn from the seed.
+pub(crate) fn scope_ids(kind: Scope, seed: u64, count: usize) -> Vec<String> {
+    let salt = match kind {
+        Scope::Account => 0x1D5A_CC00_0000_0003,
+        Scope::Zone => 0x1D52_011E_0000_0004,
+    };
+    let mut rng = Rng(seed ^ salt);
+    let mut taken: HashSet<String> = [ACCOUNT_ID, ZONE_ID].map(str::to_owned).into();
+    let mut ids = vec![kind.id().to_owned()];
+    while ids.len() < count {
+        let id = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+        if taken.insert(id.clone()) {
+            ids.push(id);
+        }
+    }
+    ids.truncate(count.max(1));
+    ids
+}
+
+/// The entries of one scope: generated ones in one buffer, appended ones beside them, and their order.
+#[derive(Debug)]
+pub(crate) struct ScopeData {
+    bytes: Bytes,
+    /// `offsets[i]..offsets[i + 1]` is generated entry `i`'s JSON; `len() == generated + 1`.
+    offsets: Vec<usize>,
+    /// How many entries were generated (the others were appended).
+    generated: usize,
+    /// The JSON of appended entries: entry `generated + k` is `appended[k]`.
+    appended: Vec<Box<[u8]>>,
+    /// Per entry, by entry index (the order entries were made in).
+    meta: Vec<Meta>,
+    /// Every entry index, in the order of [`Meta::key`].
+    order: Vec<u32>,
+    /// Each insight's entry indices, in the order of [`Meta::key`].
+    per_issue: Vec<Vec<u32>>,
+    /// Changes whenever an entry lands anywhere but at the end of the order, so that cached selections, which
+    /// can only be extended at their end, know to start over.
+    epoch: u64,
+    generator: Generator,
+}
+
+impl ScopeData {
+    /// Entry `i`'s serialised JSON object.
+    pub(crate) fn entry_bytes(&self, i: u32) -> &[u8] {
+        let i = i as usize;
+        if i < self.generated {
+            &self.bytes[self.offsets[i]..self.offsets[i + 1]]
+        } else {
+            &self.appended[i - self.generated]
+        }
+    }
+
+    /// Entry `i`, parsed back from the bytes that are served.
+    pub(crate) fn entry(&self, i: u32) -> AuditLogEntry {
+        serde_json::from_slice(self.entry_bytes(i)).expect("served bytes are valid entries")
+    }
+
+    pub(crate) fn meta(&self, i: u32) -> &Meta {
+        &self.meta[i as usize]
+    }
+
+    /// The entries of the scope, or of one insight, in key order.
+    pub(crate) fn list(&self, issue: Option<u16>) -> &[u32] {
+        match issue {
+            None => &self.order,
+            Some(i) => self.per_issue.get(i as usize).map_or(&[], Vec::as_slice),
+        }
+    }
 
     pub(crate) fn len(&self) -> usize {
         self.meta.len()
     }
+
+    /// How many more entries fit (entry indices are 32-bit).
+    pub(crate) fn room(&self) -> usize {
+        (u32::MAX as usize - 1).saturating_sub(self.meta.len())
+    }
+
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Makes one more entry with this `changed_at` (in `0..=MAX_MS`), for a random insight, with an id greater than
+    /// that of every entry already there with the same `changed_at`, and puts it in its place in the order.
+    pub(crate) fn append(&mut self, ms: i64, info: &ScopeInfo) -> AuditLogEntry {
+        let index = self.meta.len() as u32;
+        let drawn = self.generator.draw(&info.issue_ids);
+        let (mut hi, mut lo) = self.generator.uuid_v7(ms);
+        let same_ms_end = self
+            .order
+            .partition_point(|&i| self.meta[i as usize].changed_at_ms() <= ms);
+        if let Some(last) = same_ms_end
+            .checked_sub(1)
+            .map(|p| self.meta[self.order[p] as usize])
+            && last.changed_at_ms() == ms
+            && ((u128::from(hi) << 64) | u128::from(lo)) <= last.key()
+        {
+            // Like a server's monotonic counter: the random bits of the id continue from the last one's.
+            let step = 1 + u128::from(self.generator.rng.below(1 << 16));
+            if let Some((h, l)) = with_counter(last.hi, counter(last.hi, last.lo) + step) {
+                (hi, lo) = (h, l);
+            }
+        }
+        let (entry, meta) = drawn.finish(hi, lo, info);
+        let mut json = Vec::with_capacity(320);
+        serde_json::to_writer(&mut json, &entry).expect("writing to a Vec cannot fail");
+        self.appended.push(json.into_boxed_slice());
+        self.meta.push(meta);
+        let at = self
+            .order
+            .partition_point(|&i| self.meta[i as usize].key() < meta.key());
+        if at == self.order.len() {
+            self.order.push(index);
+        } else {
+            self.order.insert(at, index);
+            self.epoch += 1;
+        }
+        let mine = &mut self.per_issue[meta.issue as usize];
+        let at = mine.partition_point(|&i| self.meta[i as usize].key() < meta.key());
+        mine.insert(at, index);
+        entry
+    }
+}
+
+/// The 74 random bits of an id (12 after the version nibble, 62 after the variant bits), as one counter.
+fn counter(hi: u64, lo: u64) -> u128 {
+    (u128::from(hi & 0xFFF) << 62) | u128::from(lo & ((1 << 62) - 1))
+}
+
+/// The id with `hi`'s timestamp and this counter in its random bits; `None` if the counter overflows them.
+fn with_counter(hi: u64, c: u128) -> Option<(u64, u64)> {
+    (c < 1 << 74).then_some((
+        (hi & !0xFFF) | (c >> 62) as u64,
+        (0b10 << 62) | (c as u64 & ((1 << 62) - 1)),
+    ))
 }
 
 /// SplitMix64: tiny, fast, and stable forever (unlike a library RNG whose stream may change between versions).
+#[derive(Debug)]
 struct Rng(u64);
 
 impl Rng {
@@ -195,50 +449,89 @@ pub(crate) fn format_ms(ms: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// A UUIDv7 string whose timestamp is `ms` and whose other bits come from `rng`.
-fn uuid_v7(ms: i64, rng: &mut Rng) -> String {
-    let ms = (ms as u64) & 0xFFFF_FFFF_FFFF;
-    let a = rng.next_u64();
-    let b = rng.next_u64();
+/// A UUIDv7 as two 64-bit halves, written the usual way.
+fn format_uuid(hi: u64, lo: u64) -> String {
     let mut s = String::with_capacity(36);
     let _ = write!(
         s,
         "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        ms >> 16,
-        ms & 0xFFFF,
-        0x7000 | (a & 0x0FFF),
-        0x8000 | (b & 0x3FFF),
-        (b >> 16) & 0xFFFF_FFFF_FFFF,
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF,
     );
     s
 }
 
-/// Generates `entries` entries for `scope`, spread over `insights` insights, from `seed`.
-pub(crate) fn generate(scope: Scope, seed: u64, entries: usize, insights: usize) -> ScopeData {
-    let salt = match scope {
-        Scope::Account => 0xACC0_0000_0000_0001,
-        Scope::Zone => 0x2011_E000_0000_0002,
-    };
-    let mut rng = Rng(seed ^ salt);
-    let insights = insights.clamp(1, u16::MAX as usize);
-    let entries = entries.min(u32::MAX as usize - 1);
+/// The fields of an entry drawn before its id (which may still be adjusted to keep ids in order).
+struct Drawn {
+    issue: usize,
+    field: FieldChanged,
+    previous: Option<&'static str>,
+    current: Option<&'static str>,
+    actor: usize,
+    rationale: Option<&'static str>,
+}
 
-    let issue_ids: Vec<String> = (0..insights)
-        .map(|_| format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64()))
-        .collect();
-    // Per insight: (current status, current classification).
-    let mut state: Vec<(Option<&str>, Option<&str>)> = vec![(None, None); insights];
+impl Drawn {
+    fn finish(self, hi: u64, lo: u64, info: &ScopeInfo) -> (AuditLogEntry, Meta) {
+        let entry = AuditLogEntry {
+            id: format_uuid(hi, lo),
+            changed_at: format_ms((hi >> 16) as i64),
+            changed_by: ACTORS[self.actor].to_owned(),
+            current_value: self.current.map(str::to_owned),
+            field_changed: self.field.as_str().to_owned(),
+            issue_id: info.issue_ids[self.issue].clone(),
+            previous_value: self.previous.map(str::to_owned),
+            rationale: self.rationale.map(str::to_owned),
+            zone_id: info.zone_numeric_id,
+        };
+        let meta = Meta {
+            hi,
+            lo,
+            field: self.field,
+            actor: self.actor as u8,
+            issue: self.issue as u16,
+        };
+        (entry, meta)
+    }
+}
 
-    let mut buf = Vec::with_capacity(entries.saturating_mul(300));
-    let mut offsets = Vec::with_capacity(entries + 1);
-    let mut meta = Vec::with_capacity(entries);
-    let mut per_issue: Vec<Vec<u32>> = vec![Vec::new(); insights];
-    let mut ms = EPOCH_MS + rng.below(30 * 86_400_000) as i64;
+/// The random stream of one scope and each insight's current status and classification, so that every entry,
+/// generated at start or appended later, continues its insight's history.
+#[derive(Debug)]
+struct Generator {
+    rng: Rng,
+    /// Per insight: (current status, current classification).
+    state: Vec<(Option<&'static str>, Option<&'static str>)>,
+}
 
-    for i in 0..entries {
-        ms += 1 + rng.below(120_000) as i64;
-        let issue = rng.below(insights as u64) as usize;
-        let (status, class) = &mut state[issue];
+impl Generator {
+    /// The generator of the scope at `index` among those of `kind`, and its insight ids (the stream's first draws).
+    fn new(kind: Scope, seed: u64, index: usize, insights: usize) -> (Generator, Vec<String>) {
+        let salt = match kind {
+            Scope::Account => 0xACC0_0000_0000_0001,
+            Scope::Zone => 0x2011_E000_0000_0002,
+        };
+        // Index 0 keeps the stream the mock always had for its single account and zone.
+        let mut rng = Rng(seed ^ salt ^ (index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let insights = insights.clamp(1, u16::MAX as usize);
+        let issue_ids = (0..insights)
+            .map(|_| format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64()))
+            .collect();
+        let generator = Generator {
+            rng,
+            state: vec![(None, None); insights],
+        };
+        (generator, issue_ids)
+    }
+
+    /// Draws the next entry's insight and fields.
+    fn draw(&mut self, issue_ids: &[String]) -> Drawn {
+        let rng = &mut self.rng;
+        let issue = rng.below(issue_ids.len() as u64) as usize;
+        let (status, class) = &mut self.state[issue];
         let field = if rng.chance(60) {
             FieldChanged::Status
         } else {
@@ -292,35 +585,60 @@ pub(crate) fn generate(scope: Scope, seed: u64, entries: usize, insights: usize)
         } else {
             Some(rng.pick(RATIONALES))
         };
-        let entry = AuditLogEntry {
-            id: uuid_v7(ms, &mut rng),
-            changed_at: format_ms(ms),
-            changed_by: ACTORS[actor].to_owned(),
-            current_value: current.map(str::to_owned),
-            field_changed: field.as_str().to_owned(),
-            issue_id: issue_ids[issue].clone(),
-            previous_value: previous.map(str::to_owned),
-            rationale: rationale.map(str::to_owned),
-            zone_id: (scope == Scope::Zone).then_some(ZONE_NUMERIC_ID),
-        };
+        Drawn {
+            issue,
+            field,
+            previous,
+            current,
+            actor,
+            rationale,
+        }
+    }
+
+    /// A UUIDv7, as two halves, whose timestamp is `ms` and whose other bits are random.
+    fn uuid_v7(&mut self, ms: i64) -> (u64, u64) {
+        let ms = (ms as u64) & 0xFFFF_FFFF_FFFF;
+        let a = self.rng.next_u64();
+        let b = self.rng.next_u64();
+        let hi = (ms << 16) | 0x7000 | (a & 0x0FFF);
+        let lo = ((0x8000 | (b & 0x3FFF)) << 48) | ((b >> 16) & 0xFFFF_FFFF_FFFF);
+        (hi, lo)
+    }
+}
+
+/// Generates the entries of a scope from the seed: `changed_at` strictly increases from early 2024.
+pub(crate) fn generate(info: &ScopeInfo) -> ScopeData {
+    let (mut generator, _) =
+        Generator::new(info.scope.kind, info.seed, info.index, info.issue_ids.len());
+    let entries = info.entries;
+    let mut buf = Vec::with_capacity(entries.saturating_mul(300));
+    let mut offsets = Vec::with_capacity(entries + 1);
+    let mut meta = Vec::with_capacity(entries);
+    let mut per_issue: Vec<Vec<u32>> = vec![Vec::new(); info.issue_ids.len()];
+    let mut ms = EPOCH_MS + generator.rng.below(30 * 86_400_000) as i64;
+
+    for i in 0..entries {
+        ms += 1 + generator.rng.below(120_000) as i64;
+        let drawn = generator.draw(&info.issue_ids);
+        let (hi, lo) = generator.uuid_v7(ms);
+        let (entry, m) = drawn.finish(hi, lo, info);
         offsets.push(buf.len());
         serde_json::to_writer(&mut buf, &entry).expect("writing to a Vec cannot fail");
-        meta.push(Meta {
-            changed_at_ms: ms,
-            field,
-            actor: actor as u8,
-        });
-        per_issue[issue].push(i as u32);
+        per_issue[m.issue as usize].push(i as u32);
+        meta.push(m);
     }
     offsets.push(buf.len());
 
     ScopeData {
-        issue_ids,
         bytes: Bytes::from(buf),
         offsets,
+        generated: entries,
+        appended: Vec::new(),
         meta,
-        per_issue: per_issue.into_iter().map(Arc::from).collect(),
-        all: (0..entries as u32).collect::<Vec<_>>().into(),
+        order: (0..entries as u32).collect(),
+        per_issue,
+        epoch: 0,
+        generator,
     }
 }
 
@@ -328,16 +646,28 @@ pub(crate) fn generate(scope: Scope, seed: u64, entries: usize, insights: usize)
 mod tests {
     use super::*;
 
+    fn zone(entries: usize) -> ScopeInfo {
+        ScopeInfo::new(Scope::Zone, ZONE_ID.to_owned(), 0, 7, entries, 3)
+    }
+
+    fn keys(data: &ScopeData) -> Vec<u128> {
+        data.list(None)
+            .iter()
+            .map(|&i| data.meta(i).key())
+            .collect()
+    }
+
     /// The id's 48-bit timestamp is the entry's `changed_at`, and ids increase with time.
     #[test]
     fn uuid_timestamp_matches_changed_at_and_ids_increase() {
-        let data = generate(Scope::Zone, 7, 500, 3);
+        let data = generate(&zone(500));
         let mut previous: Option<AuditLogEntry> = None;
         for i in 0..data.len() as u32 {
             let e = data.entry(i);
             let hex: String = e.id.chars().filter(|c| *c != '-').take(12).collect();
             let ms = i64::from_str_radix(&hex, 16).unwrap();
             assert_eq!(format_ms(ms), e.changed_at);
+            assert_eq!(ms, data.meta(i).changed_at_ms());
             assert_eq!(&e.id[14..15], "7", "version nibble");
             assert!(
                 matches!(&e.id[19..20], "8" | "9" | "a" | "b"),
@@ -350,5 +680,81 @@ mod tests {
             }
             previous = Some(e);
         }
+    }
+
+    /// Entries appended with one timestamp get ids in the order they were appended, after any entry already there
+    /// with that timestamp; a late entry takes its place inside the order and moves the epoch; ids stay unique.
+    #[test]
+    fn appended_entries_keep_the_order_by_time_and_id() {
+        let info = zone(50);
+        let mut data = generate(&info);
+        let last_ms = data.meta(49).changed_at_ms();
+        let tail: Vec<AuditLogEntry> = (0..20).map(|_| data.append(last_ms, &info)).collect();
+        assert!(tail.windows(2).all(|w| w[0].id < w[1].id));
+        assert!(tail[0].id > data.entry(49).id);
+        assert!(
+            tail.iter()
+                .all(|e| e.changed_at == data.entry(49).changed_at)
+        );
+        assert_eq!(data.epoch(), 0, "appended at the end");
+        assert_eq!(data.list(None)[50..], (50..70).collect::<Vec<u32>>()[..]);
+
+        let late_ms = data.meta(10).changed_at_ms() + 1;
+        let late = data.append(late_ms, &info);
+        assert_eq!(data.epoch(), 1, "inserted inside the order");
+        let k = keys(&data);
+        assert!(k.windows(2).all(|w| w[0] < w[1]), "strict key order");
+        let at = data.list(None).iter().position(|&i| i == 70).unwrap();
+        assert_eq!(at, 11);
+        assert_eq!(data.entry(70), late);
+        for issue in 0..3 {
+            let list = data.list(Some(issue));
+            assert!(
+                list.windows(2)
+                    .all(|w| data.meta(w[0]).key() < data.meta(w[1]).key())
+            );
+            assert!(list.iter().all(|&i| data.meta(i).issue == issue));
+        }
+        let per_issue: usize = (0..3).map(|i| data.list(Some(i)).len()).sum();
+        assert_eq!(per_issue, data.len());
+    }
+
+    /// The id counter keeps the version and variant bits and refuses to overflow into the timestamp.
+    #[test]
+    fn id_counter_keeps_version_and_variant_bits() {
+        let hi = (1_704_067_200_000u64 << 16) | 0x7ABC;
+        let lo = (0b10 << 62) | 12345;
+        let c = counter(hi, lo);
+        let (h, l) = with_counter(hi, c + 1).unwrap();
+        assert_eq!((h, l), (hi, lo + 1));
+        let (h, l) = with_counter(hi, (1 << 62) | 5).unwrap();
+        assert_eq!(
+            format_uuid(h, l),
+            format_uuid((hi & !0xFFF) | 1, (0b10 << 62) | 5)
+        );
+        assert_eq!(h >> 12, hi >> 12, "timestamp and version kept");
+        assert_eq!(l >> 62, 0b10, "variant kept");
+        assert!(with_counter(hi, 1 << 74).is_none());
+    }
+
+    /// Scope ids are the documented first ids, then distinct 32-hex ids that depend on the seed.
+    #[test]
+    fn scope_ids_start_with_the_documented_ids_and_are_distinct() {
+        let accounts = scope_ids(Scope::Account, 1, 300);
+        let zones = scope_ids(Scope::Zone, 1, 300);
+        assert_eq!(
+            (accounts[0].as_str(), zones[0].as_str()),
+            (ACCOUNT_ID, ZONE_ID)
+        );
+        let all: HashSet<&String> = accounts.iter().chain(&zones).collect();
+        assert_eq!(all.len(), 600);
+        assert!(all.iter().all(|id| {
+            id.len() == 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }));
+        assert_ne!(scope_ids(Scope::Account, 2, 2)[1], accounts[1]);
+        assert_eq!(scope_ids(Scope::Account, 1, 2)[1], accounts[1]);
     }
 }

@@ -52,14 +52,30 @@
 //!
 //! # Data
 //!
-//! One account ([`ACCOUNT_ID`]) and one zone ([`ZONE_ID`]), each with its own entries spread uniformly over
-//! [`Config::with_insights_per_scope`] insights (ids of 32 lowercase hex digits, [`MockServer::issue_ids`]).
-//! Within a scope `changed_at` strictly increases (millisecond precision, `Z`), and `id` is a UUIDv7 whose
-//! timestamp is `changed_at`, so ids increase with it. `field_changed` is `status` or `user_classification`,
-//! `current_value`/`previous_value` follow each insight's history (`null` before a first value and when a
-//! classification is cleared), `rationale` is `null` about 40% of the time, `changed_by` is `system` or one of a
-//! few users ([`ACTORS`]), and zone entries (only they) carry the integer `zone_id` [`ZONE_NUMERIC_ID`].
+//! One account ([`ACCOUNT_ID`]) and one zone ([`ZONE_ID`]) by default; [`Config::with_accounts`] and
+//! [`Config::with_zones`] (`--accounts N`, `--zones N`) serve more, with further 32-hex ids drawn from the seed
+//! ([`MockServer::account_ids`], [`MockServer::zone_ids`]); any other id is a 404. Each scope has its own entries
+//! spread uniformly over [`Config::with_insights_per_scope`] insights of its own (ids of 32 lowercase hex digits,
+//! [`MockServer::issue_ids`]); the per-scope accessors take a [`ScopeId`], or a bare [`Scope`] for the first of its
+//! kind. Generated entries' `changed_at` strictly increases (millisecond precision, `Z`) from early 2024, and `id`
+//! is a UUIDv7 whose timestamp is `changed_at`, so the order by (`changed_at`, `id`) is the order by `id`.
+//! `field_changed` is `status` or `user_classification`, `current_value`/`previous_value` follow each insight's
+//! history (`null` before a first value and when a classification is cleared), `rationale` is `null` about 40% of
+//! the time, `changed_by` is `system` or one of a few users ([`ACTORS`]), and zone entries (only they) carry an
+//! integer `zone_id` ([`ZONE_NUMERIC_ID`] for the first zone, [`MockServer::zone_numeric_id`]).
 //! [`MockServer::entries`] returns the served bytes parsed back as [`AuditLogEntry`] values.
+//!
+//! # A growing log
+//!
+//! With [`Config::with_growth`] (`--grow RATE`) every scope gains `RATE` entries per second while the server runs,
+//! over its insights, stamped with the time they are added; [`MockServer::append_entries`] adds some now and
+//! [`MockServer::append_entries_at`] at a given time (several with one timestamp, or a late one in the past). An
+//! entry added with the same `changed_at` as others gets a greater id than they have, as a server's monotonic
+//! counter would. Every listing sees added entries at once, in their place in the order by (`changed_at`, `id`):
+//! an ascending walk with `since` finds them at its end. A cursor holds the key of the last entry it follows, not a
+//! count, so cursors given out before the log grew stay valid, and a walk goes on strictly past that key: it sees
+//! every entry added after its position exactly once, and none added before it (a late entry behind the walk is
+//! missed, as it would be by the API). [`MockServer::expected_entries`] includes added entries.
 //!
 //! # Validation
 //!
@@ -101,10 +117,12 @@
 //!
 //! # Performance
 //!
-//! Each entry is serialised to JSON once, at start, into one buffer; a page is its entries' byte slices copied
-//! behind a fixed envelope head. The filtered selection of a walk is computed once and cached per (scope, insight,
-//! filters); order only changes the direction it is read in. Pages therefore cost a memcpy, and the server is not
-//! the bottleneck of a client benchmark. The data takes about 300 bytes per entry; use
+//! Each entry is serialised to JSON once, when it is made, into one buffer; a page is its entries' byte slices
+//! copied behind a fixed envelope head. The filtered selection of a walk is computed once and cached per (scope,
+//! insight, filters), extended when entries are added at the end of the log; order only changes the direction it
+//! is read in. Pages therefore cost a memcpy, and the server is not the bottleneck of a client benchmark. The data
+//! takes about 320 bytes per entry; the first account and zone are generated at start, the others on first use
+//! (a request or an accessor), so a server with hundreds of scopes only holds those a test touches. Use
 //! [`Config::with_zone_entries`] / [`Config::with_account_entries`] to size only the scope a benchmark walks, and
 //! [`Config::with_request_journal`]`(false)` on long walks.
 
@@ -123,16 +141,18 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use config::{
     Config, Credentials, DEFAULT_API_KEY, DEFAULT_API_TOKEN, DEFAULT_EMAIL, DEFAULT_SEED,
+    MAX_GROWTH_RATE, MAX_SCOPES,
 };
 pub use data::{
-    ACCOUNT_ID, ACTORS, AuditLogEntry, CLASSIFICATION_VALUES, STATUS_VALUES, Scope, ZONE_ID,
-    ZONE_NUMERIC_ID,
+    ACCOUNT_ID, ACTORS, AppendError, AuditLogEntry, CLASSIFICATION_VALUES, STATUS_VALUES, Scope,
+    ScopeId, ZONE_ID, ZONE_NUMERIC_ID,
 };
 pub use envelope::codes;
 pub use fault::{CannedResponse, Fault, HTML_ERROR_PAGE};
@@ -282,14 +302,16 @@ impl MockServer {
         format!("http://{}{}", self.addr, server::PREFIX)
     }
 
-    /// The full URL of an audit-log operation: the insight's when `issue` is given (percent-encoded as one path
-    /// segment), the scope-wide one otherwise.
-    pub fn audit_log_url(&self, scope: Scope, issue: Option<&str>) -> String {
+    /// The full URL of an audit-log operation of a scope (a [`ScopeId`], or a [`Scope`] for the first of its
+    /// kind): the insight's when `issue` is given (percent-encoded as one path segment), the scope-wide one
+    /// otherwise.
+    pub fn audit_log_url(&self, scope: impl Into<ScopeId>, issue: Option<&str>) -> String {
+        let scope = scope.into();
         let base = format!(
             "{}/{}/{}/security-center/insights",
             self.base_url(),
-            scope.path_segment(),
-            scope.id()
+            scope.kind().path_segment(),
+            utf8_percent_encode(scope.id(), NON_ALPHANUMERIC)
         );
         match issue {
             Some(i) => format!(
@@ -300,14 +322,47 @@ impl MockServer {
         }
     }
 
-    /// The account id served ([`ACCOUNT_ID`]).
+    /// The first account id served ([`ACCOUNT_ID`]).
     pub fn account_id(&self) -> &'static str {
         ACCOUNT_ID
     }
 
-    /// The zone id served ([`ZONE_ID`]).
+    /// The first zone id served ([`ZONE_ID`]).
     pub fn zone_id(&self) -> &'static str {
         ZONE_ID
+    }
+
+    /// Every account id served, [`ACCOUNT_ID`] first ([`Config::with_accounts`]).
+    pub fn account_ids(&self) -> Vec<String> {
+        self.ids(Scope::Account)
+    }
+
+    /// Every zone id served, [`ZONE_ID`] first ([`Config::with_zones`]).
+    pub fn zone_ids(&self) -> Vec<String> {
+        self.ids(Scope::Zone)
+    }
+
+    fn ids(&self, kind: Scope) -> Vec<String> {
+        self.state
+            .of_kind(kind)
+            .iter()
+            .map(|s| s.info.scope.id().to_owned())
+            .collect()
+    }
+
+    /// Every scope served: the accounts, then the zones.
+    pub fn scopes(&self) -> Vec<ScopeId> {
+        self.state
+            .scopes
+            .iter()
+            .map(|s| s.info.scope.clone())
+            .collect()
+    }
+
+    /// The integer `zone_id` the entries of a served zone carry; `None` for an id not served.
+    pub fn zone_numeric_id(&self, zone_id: &str) -> Option<i64> {
+        let index = self.state.find(Scope::Zone, zone_id)?;
+        self.state.scopes[index].info.zone_numeric_id
     }
 
     /// The seed the data was generated from.
@@ -320,24 +375,38 @@ impl MockServer {
         &self.credentials
     }
 
-    /// The insight ids of a scope, in a fixed order (derived from the seed).
-    pub fn issue_ids(&self, scope: Scope) -> Vec<String> {
-        self.state.scope(scope).issue_ids.clone()
+    /// The index of a served scope.
+    fn find(&self, scope: &ScopeId) -> Option<usize> {
+        self.state.find(scope.kind(), scope.id())
     }
 
-    /// How many entries a scope (or one of its insights) holds; 0 for an unknown insight.
-    pub fn entry_count(&self, scope: Scope, issue: Option<&str>) -> usize {
-        let data = self.state.scope(scope);
-        match issue {
-            None => data.len(),
-            Some(id) => data
-                .issue_index(id)
-                .map_or(0, |i| data.per_issue[i as usize].len()),
-        }
+    /// The insight ids of a scope, in a fixed order (derived from the seed); empty for a scope not served.
+    pub fn issue_ids(&self, scope: impl Into<ScopeId>) -> Vec<String> {
+        self.find(&scope.into())
+            .map(|i| self.state.scopes[i].info.issue_ids.clone())
+            .unwrap_or_default()
     }
 
-    /// Every entry of a scope (or of one insight), oldest first, exactly as served; empty for an unknown insight.
-    pub fn entries(&self, scope: Scope, issue: Option<&str>) -> Vec<AuditLogEntry> {
+    /// How many entries a scope (or one of its insights) holds now; 0 for a scope or insight not served.
+    pub fn entry_count(&self, scope: impl Into<ScopeId>, issue: Option<&str>) -> usize {
+        let Some(index) = self.find(&scope.into()) else {
+            return 0;
+        };
+        let info = &self.state.scopes[index].info;
+        let issue = match issue {
+            None => None,
+            Some(id) => match info.issue_index(id) {
+                Some(i) => Some(i),
+                None => return 0,
+            },
+        };
+        let data = self.state.read(index);
+        data.list(issue).len()
+    }
+
+    /// Every entry of a scope (or of one insight) now, oldest first, exactly as served; empty for a scope or
+    /// insight not served.
+    pub fn entries(&self, scope: impl Into<ScopeId>, issue: Option<&str>) -> Vec<AuditLogEntry> {
         self.expected_entries(
             scope,
             issue,
@@ -349,34 +418,77 @@ impl MockServer {
     }
 
     /// Like [`MockServer::entries`], as JSON values (handy to build a [`CannedResponse::page`] with changes).
-    pub fn entries_json(&self, scope: Scope, issue: Option<&str>) -> Vec<Value> {
+    pub fn entries_json(&self, scope: impl Into<ScopeId>, issue: Option<&str>) -> Vec<Value> {
         self.entries(scope, issue)
             .iter()
             .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
             .collect()
     }
 
-    /// The entries a full walk with these filters yields, in the order it yields them; empty for an unknown insight.
+    /// The entries a full walk with these filters yields now, in the order it yields them; empty for a scope or
+    /// insight not served.
     pub fn expected_entries(
         &self,
-        scope: Scope,
+        scope: impl Into<ScopeId>,
         issue: Option<&str>,
         filters: &Filters,
     ) -> Vec<AuditLogEntry> {
-        let data = self.state.scope(scope);
+        let Some(index) = self.find(&scope.into()) else {
+            return Vec::new();
+        };
+        let info = &self.state.scopes[index].info;
         let issue = match issue {
             None => None,
-            Some(id) => match data.issue_index(id) {
+            Some(id) => match info.issue_index(id) {
                 Some(i) => Some(i),
                 None => return Vec::new(),
             },
         };
-        let list = self.state.select(scope, issue, filters);
+        let data = self.state.read(index);
+        let list = self.state.select(index, &data, issue, filters);
         let mut out: Vec<AuditLogEntry> = list.iter().map(|&i| data.entry(i)).collect();
         if filters.order == Order::Desc {
             out.reverse();
         }
         out
+    }
+
+    /// Appends `n` entries to a scope, stamped with the present (the server's clock: UTC, milliseconds), over its
+    /// insights, with fields like the generated ones; they are served from now on. Returns them in order.
+    pub fn append_entries(
+        &self,
+        scope: impl Into<ScopeId>,
+        n: usize,
+    ) -> Result<Vec<AuditLogEntry>, AppendError> {
+        self.append(scope.into(), n, None)
+    }
+
+    /// Like [`MockServer::append_entries`], stamped `changed_at` (truncated to the millisecond): several entries
+    /// with one timestamp, or a late entry that takes its place inside the log rather than at its end. Each gets
+    /// an id greater than those of the entries already there with the same `changed_at`.
+    pub fn append_entries_at(
+        &self,
+        scope: impl Into<ScopeId>,
+        n: usize,
+        changed_at: DateTime<Utc>,
+    ) -> Result<Vec<AuditLogEntry>, AppendError> {
+        let ms = changed_at.timestamp_millis();
+        if !(0..=data::MAX_MS).contains(&ms) {
+            return Err(AppendError::TimeOutOfRange(changed_at));
+        }
+        self.append(scope.into(), n, Some(ms))
+    }
+
+    fn append(
+        &self,
+        scope: ScopeId,
+        n: usize,
+        ms: Option<i64>,
+    ) -> Result<Vec<AuditLogEntry>, AppendError> {
+        let index = self.find(&scope).ok_or(AppendError::UnknownScope(scope))?;
+        self.state
+            .append(index, n, ms)
+            .map_err(|room| AppendError::TooMany { requested: n, room })
     }
 
     /// Every request received so far, in arrival order (empty when the journal is off).

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mock_server::{Config, Fault, MockServer, RateLimit, Scope};
+use mock_server::{Config, Fault, MAX_GROWTH_RATE, MAX_SCOPES, MockServer, RateLimit, Scope};
 
 /// Serve Cloudflare's Security Center insight audit-log API on 127.0.0.1 with generated data.
 #[derive(Debug, Parser)]
@@ -12,15 +12,25 @@ struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8787)]
     port: u16,
-    /// Entries per scope (account and zone).
+    /// Accounts to serve: the documented example id first, then ids drawn from the seed.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_scope_count)]
+    accounts: usize,
+    /// Zones to serve, like --accounts.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_scope_count)]
+    zones: usize,
+    /// Entries per scope (each account and zone).
     #[arg(long, default_value_t = 1000)]
     entries: usize,
-    /// Entries in the zone scope, overriding --entries.
+    /// Entries in each zone, overriding --entries.
     #[arg(long)]
     zone_entries: Option<usize>,
     /// Insights per scope; entries are spread uniformly over them.
     #[arg(long, default_value_t = 3)]
     insights: usize,
+    /// New entries per second per scope while the server runs (e.g. 2 or 0.5), stamped with the time they
+    /// are added.
+    #[arg(long = "grow", value_name = "RATE", value_parser = parse_growth)]
+    growth: Option<f64>,
     /// Data seed: the same seed serves the same data.
     #[arg(long, default_value_t = mock_server::DEFAULT_SEED)]
     seed: u64,
@@ -32,6 +42,25 @@ struct Args {
     /// (default W); every response carries Ratelimit and Ratelimit-Policy.
     #[arg(long, value_name = "Q:W[:LOCKOUT]", value_parser = parse_rate_limit)]
     rate_limit: Option<RateLimit>,
+}
+
+fn parse_scope_count(s: &str) -> Result<usize, String> {
+    s.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_SCOPES).contains(n))
+        .ok_or_else(|| format!("expected a whole number from 1 to {MAX_SCOPES}"))
+}
+
+fn parse_growth(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|_| {
+        "expected a number of entries per second per scope, e.g. 2 or 0.5".to_owned()
+    })?;
+    if !rate.is_finite() || rate <= 0.0 || rate > MAX_GROWTH_RATE {
+        return Err(format!(
+            "expected more than 0 and at most {MAX_GROWTH_RATE} entries per second per scope"
+        ));
+    }
+    Ok(rate)
 }
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
@@ -59,6 +88,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let mut config = Config::default()
         .with_port(args.port)
+        .with_accounts(args.accounts)
+        .with_zones(args.zones)
         .with_entries(args.entries)
         .with_insights_per_scope(args.insights)
         .with_seed(args.seed)
@@ -66,6 +97,9 @@ fn main() -> ExitCode {
         .with_strict(false);
     if let Some(n) = args.zone_entries {
         config = config.with_zone_entries(n);
+    }
+    if let Some(rate) = args.growth {
+        config = config.with_growth(rate);
     }
     for f in &args.faults {
         config = config.with_fault(f.clone());
@@ -86,14 +120,22 @@ fn main() -> ExitCode {
     println!("CLOUDFLARE_API_TOKEN={}", creds.api_token);
     println!("CLOUDFLARE_API_KEY={}", creds.api_key);
     println!("CLOUDFLARE_EMAIL={}", creds.email);
-    for scope in Scope::ALL {
+    // The counts as configured: asking the server would generate every scope's entries now, not on first use.
+    let zone_entries = args.zone_entries.unwrap_or(args.entries);
+    for scope in server.scopes() {
+        let entries = match scope.kind() {
+            Scope::Account => args.entries,
+            Scope::Zone => zone_entries,
+        };
         println!(
-            "{} {} ({} entries): insights {}",
-            scope.path_segment(),
+            "{} {} ({entries} entries): insights {}",
+            scope.kind().path_segment(),
             scope.id(),
-            server.entry_count(scope, None),
-            server.issue_ids(scope).join(", ")
+            server.issue_ids(&scope).join(", ")
         );
+    }
+    if let Some(rate) = args.growth {
+        println!("growth: {rate} entries per second per scope");
     }
     for f in &args.faults {
         println!("fault: {f}");

@@ -3,8 +3,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -20,7 +21,9 @@ use tokio::task::JoinSet;
 
 use crate::config::{Config, Credentials};
 use crate::cursor::{CursorCodec, Fnv};
-use crate::data::{ACTORS, Scope, ScopeData, generate};
+use crate::data::{
+    ACTORS, AuditLogEntry, MAX_MS, Scope, ScopeData, ScopeId, ScopeInfo, generate, scope_ids,
+};
 use crate::envelope::{ApiError, codes, page_body};
 use crate::fault::{CannedResponse, Fault, HTML_ERROR_PAGE};
 use crate::journal::{Journal, RecordedRequest, lock};
@@ -32,12 +35,13 @@ use crate::wire::{Link, ReplyBody, Socket};
 pub(crate) const PREFIX: &str = "/client/v4";
 
 /// Cached filtered selections kept at most (the cache is cleared when full).
-const CACHE_CAPACITY: usize = 256;
+const CACHE_CAPACITY: usize = 1024;
 
 /// Key of a filtered selection: everything that decides which entries a walk sees (order only reverses it).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct SelectionKey {
-    scope: Scope,
+    /// Index into [`State::scopes`].
+    scope: usize,
     issue: Option<u16>,
     since: Option<i128>,
     before: Option<i128>,
@@ -45,10 +49,80 @@ struct SelectionKey {
     changed_by: Option<String>,
 }
 
+/// A cached selection and the state of its scope's data it was made from.
+#[derive(Debug)]
+struct Cached {
+    /// [`ScopeData::epoch`] at the time.
+    epoch: u64,
+    /// How many entries the scope had: entries appended at the end since then can be filtered and added.
+    seen: usize,
+    list: Arc<[u32]>,
+}
+
+/// The entries a walk sees, oldest first: indices into its scope's data.
+pub(crate) enum Selection<'a> {
+    /// The whole scope or insight, unfiltered.
+    All(&'a [u32]),
+    /// A filtered selection, shared with the cache.
+    Filtered(Arc<[u32]>),
+}
+
+impl Deref for Selection<'_> {
+    type Target = [u32];
+
+    fn deref(&self) -> &[u32] {
+        match self {
+            Selection::All(list) => list,
+            Selection::Filtered(list) => list,
+        }
+    }
+}
+
+/// One served account or zone: its fixed facts, and its entries once generated.
+#[derive(Debug)]
+pub(crate) struct Served {
+    pub(crate) info: ScopeInfo,
+    data: OnceLock<RwLock<ScopeData>>,
+    /// How many growth entries were appended so far.
+    grown: AtomicU64,
+}
+
+/// The server's clock: the wall time at start plus the monotonic time since, in Unix milliseconds.
+#[derive(Debug)]
+struct Clock {
+    start: Instant,
+    start_ms: i64,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Clock {
+            start: Instant::now(),
+            start_ms: chrono::Utc::now().timestamp_millis(),
+        }
+    }
+
+    /// Milliseconds since start.
+    fn elapsed_ms(&self) -> i64 {
+        i64::try_from(self.start.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.start_ms.saturating_add(self.elapsed_ms()).min(MAX_MS)
+    }
+}
+
 /// Everything the request handler shares.
 #[derive(Debug)]
 pub(crate) struct State {
-    pub(crate) data: [ScopeData; 2],
+    /// The accounts, then the zones, each kind in the order of its ids.
+    pub(crate) scopes: Vec<Served>,
+    accounts: usize,
+    /// Scope index by id, per kind (accounts, zones).
+    by_id: [HashMap<String, usize>; 2],
+    clock: Clock,
+    /// Entries per second per scope; 0 for none.
+    growth: f64,
     pub(crate) journal: Journal,
     pub(crate) script: Mutex<VecDeque<CannedResponse>>,
     codec: CursorCodec,
@@ -57,7 +131,7 @@ pub(crate) struct State {
     limiter: Option<Limiter>,
     seq: AtomicU64,
     counted: AtomicU64,
-    cache: Mutex<HashMap<SelectionKey, Arc<[u32]>>>,
+    cache: Mutex<HashMap<SelectionKey, Cached>>,
 }
 
 /// A route of the API, with its path segments decoded.
@@ -65,6 +139,8 @@ pub(crate) struct State {
 struct Route {
     scope: Scope,
     scope_id: String,
+    /// The scope's index in [`State::scopes`]; `None` for an id not served.
+    index: Option<usize>,
     issue: Option<String>,
 }
 
@@ -104,14 +180,54 @@ impl Reply {
     }
 }
 
+/// Locks for reading, recovering the data if a panicking thread poisoned the lock.
+fn read_lock<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Locks for writing, recovering the data if a panicking thread poisoned the lock.
+fn write_lock<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn kind_index(kind: Scope) -> usize {
+    match kind {
+        Scope::Account => 0,
+        Scope::Zone => 1,
+    }
+}
+
 impl State {
+    /// Sets up every served scope and generates the first account's and the first zone's entries.
     pub(crate) fn new(config: &Config) -> Self {
-        let gen_scope = |scope, n| generate(scope, config.seed, n, config.insights_per_scope);
-        State {
-            data: [
-                gen_scope(Scope::Account, config.account_entries),
-                gen_scope(Scope::Zone, config.zone_entries),
-            ],
+        let mut scopes = Vec::with_capacity(config.accounts + config.zones);
+        let mut by_id: [HashMap<String, usize>; 2] = Default::default();
+        for (kind, count, entries) in [
+            (Scope::Account, config.accounts, config.account_entries),
+            (Scope::Zone, config.zones, config.zone_entries),
+        ] {
+            for (index, id) in scope_ids(kind, config.seed, count).into_iter().enumerate() {
+                by_id[kind_index(kind)].insert(id.clone(), scopes.len());
+                scopes.push(Served {
+                    info: ScopeInfo::new(
+                        kind,
+                        id,
+                        index,
+                        config.seed,
+                        entries,
+                        config.insights_per_scope,
+                    ),
+                    data: OnceLock::new(),
+                    grown: AtomicU64::new(0),
+                });
+            }
+        }
+        let state = State {
+            accounts: by_id[0].len(),
+            scopes,
+            by_id,
+            clock: Clock::new(),
+            growth: config.growth,
             journal: Journal::new(config.record_requests),
             script: Mutex::new(config.script.iter().cloned().collect()),
             codec: CursorCodec::new(config.seed),
@@ -121,26 +237,97 @@ impl State {
             seq: AtomicU64::new(0),
             counted: AtomicU64::new(0),
             cache: Mutex::new(HashMap::new()),
+        };
+        for first in [0, state.accounts] {
+            state.data(first);
+        }
+        state
+    }
+
+    /// The index of a served scope.
+    pub(crate) fn find(&self, kind: Scope, id: &str) -> Option<usize> {
+        self.by_id[kind_index(kind)].get(id).copied()
+    }
+
+    /// The served scopes of one kind.
+    pub(crate) fn of_kind(&self, kind: Scope) -> &[Served] {
+        match kind {
+            Scope::Account => &self.scopes[..self.accounts],
+            Scope::Zone => &self.scopes[self.accounts..],
         }
     }
 
-    pub(crate) fn scope(&self, scope: Scope) -> &ScopeData {
-        &self.data[scope.index()]
+    /// A scope's entries, generated on first use and grown to the present.
+    fn data(&self, index: usize) -> &RwLock<ScopeData> {
+        let served = &self.scopes[index];
+        let data = served
+            .data
+            .get_or_init(|| RwLock::new(generate(&served.info)));
+        if self.growth > 0.0 {
+            self.grow(served, data);
+        }
+        data
+    }
+
+    /// Appends the growth entries that are due: entry `k` at `start + k / rate`, stamped with that time.
+    fn grow(&self, served: &Served, data: &RwLock<ScopeData>) {
+        let elapsed = self.clock.elapsed_ms();
+        let due = (elapsed as f64 * self.growth / 1000.0) as u64;
+        // The normal path: nothing due, no write lock.
+        if served.grown.load(Ordering::Acquire) >= due {
+            return;
+        }
+        let mut data = write_lock(data);
+        let done = served.grown.load(Ordering::Acquire);
+        for k in done + 1..=due {
+            if data.room() == 0 {
+                break;
+            }
+            let at = ((k as f64 * 1000.0 / self.growth).ceil() as i64).min(elapsed);
+            data.append(
+                self.clock.start_ms.saturating_add(at).min(MAX_MS),
+                &served.info,
+            );
+        }
+        served.grown.store(due.max(done), Ordering::Release);
+    }
+
+    /// A scope's entries, for reading.
+    pub(crate) fn read(&self, index: usize) -> RwLockReadGuard<'_, ScopeData> {
+        read_lock(self.data(index))
+    }
+
+    /// Appends `n` entries stamped `ms` (the server's present when `None`) to a scope, after any growth due.
+    pub(crate) fn append(
+        &self,
+        index: usize,
+        n: usize,
+        ms: Option<i64>,
+    ) -> Result<Vec<AuditLogEntry>, usize> {
+        let mut data = write_lock(self.data(index));
+        if n > data.room() {
+            return Err(data.room());
+        }
+        let ms = ms.unwrap_or_else(|| self.clock.now_ms());
+        let info = &self.scopes[index].info;
+        Ok((0..n).map(|_| data.append(ms, info)).collect())
     }
 
     /// The entries a walk with these filters sees, oldest first (indices into the scope's data).
-    pub(crate) fn select(&self, scope: Scope, issue: Option<u16>, filters: &Filters) -> Arc<[u32]> {
-        let data = self.scope(scope);
-        let base = match issue {
-            Some(i) => data.per_issue[i as usize].clone(),
-            None => data.all.clone(),
-        };
+    pub(crate) fn select<'a>(
+        &self,
+        scope: usize,
+        data: &'a ScopeData,
+        issue: Option<u16>,
+        filters: &Filters,
+    ) -> Selection<'a> {
+        let base = data.list(issue);
         if filters.since.is_none()
             && filters.before.is_none()
             && filters.field_changed.is_none()
             && filters.changed_by.is_none()
         {
-            return base;
+            return Selection::All(base);
         }
         let key = SelectionKey {
             scope,
@@ -150,42 +337,62 @@ impl State {
             field: filters.field_changed,
             changed_by: filters.changed_by.clone(),
         };
-        if let Some(hit) = lock(&self.cache).get(&key) {
-            return hit.clone();
-        }
         // `Some(None)`: a changed_by filter naming nobody, which matches nothing.
         let actor: Option<Option<u8>> = key
             .changed_by
             .as_deref()
             .map(|c| ACTORS.iter().position(|a| *a == c).map(|p| p as u8));
-        let list: Arc<[u32]> = base
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let m = &data.meta[i as usize];
-                let t = i128::from(m.changed_at_ms) * 1_000_000;
-                key.since.is_none_or(|s| t >= s)
-                    && key.before.is_none_or(|b| t < b)
-                    && key.field.is_none_or(|f| m.field == f)
-                    && actor.is_none_or(|a| a == Some(m.actor))
-            })
-            .collect::<Vec<_>>()
-            .into();
+        let keep = |i: u32| {
+            let m = data.meta(i);
+            let t = i128::from(m.changed_at_ms()) * 1_000_000;
+            key.since.is_none_or(|s| t >= s)
+                && key.before.is_none_or(|b| t < b)
+                && key.field.is_none_or(|f| m.field == f)
+                && actor.is_none_or(|a| a == Some(m.actor))
+        };
+        let (epoch, len) = (data.epoch(), data.len());
+        {
+            let mut cache = lock(&self.cache);
+            if let Some(hit) = cache.get_mut(&key)
+                && hit.epoch == epoch
+                && hit.seen <= len
+            {
+                if hit.seen < len {
+                    // Entries were only appended at the end since: filter them and add them.
+                    let tail = data.list(None)[hit.seen..]
+                        .iter()
+                        .copied()
+                        .filter(|&i| issue.is_none_or(|x| data.meta(i).issue == x) && keep(i));
+                    hit.list = hit.list.iter().copied().chain(tail).collect();
+                    hit.seen = len;
+                }
+                return Selection::Filtered(hit.list.clone());
+            }
+        }
+        let list: Arc<[u32]> = base.iter().copied().filter(|&i| keep(i)).collect();
         let mut cache = lock(&self.cache);
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
         }
-        cache.insert(key, list.clone());
-        list
+        cache.insert(
+            key,
+            Cached {
+                epoch,
+                seen: len,
+                list: list.clone(),
+            },
+        );
+        Selection::Filtered(list)
     }
 
     /// Identifies a walk (scope, insight, filters, order) inside its cursors.
-    fn fingerprint(scope: Scope, issue: Option<u16>, f: &Filters) -> u64 {
+    fn fingerprint(scope: &ScopeId, issue: Option<u16>, f: &Filters) -> u64 {
         let opt = |t: &Option<chrono::DateTime<chrono::Utc>>| {
             t.as_ref().map(|t| nanos(t).to_string()).unwrap_or_default()
         };
         Fnv::new()
-            .field(scope.path_segment().as_bytes())
+            .field(scope.kind().path_segment().as_bytes())
+            .field(scope.id().as_bytes())
             .field(issue.map(|i| i.to_string()).unwrap_or_default().as_bytes())
             .field(opt(&f.since).as_bytes())
             .field(opt(&f.before).as_bytes())
@@ -208,7 +415,7 @@ impl State {
 }
 
 /// Splits a request path into a route of the API; `None` for any other path.
-fn match_route(path: &str) -> Option<Route> {
+fn match_route(state: &State, path: &str) -> Option<Route> {
     let rest = path.strip_prefix(PREFIX)?.strip_prefix('/')?;
     let segs: Vec<&str> = rest.split('/').collect();
     let scope = match *segs.first()? {
@@ -222,9 +429,11 @@ fn match_route(path: &str) -> Option<Route> {
         _ => return None,
     };
     let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let scope_id = decode(id);
     Some(Route {
         scope,
-        scope_id: decode(id),
+        index: state.find(scope, &scope_id),
+        scope_id,
         issue: issue.map(decode),
     })
 }
@@ -254,13 +463,13 @@ async fn handle(
     let seq = state.seq.fetch_add(1, Ordering::Relaxed);
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
-    let route = match_route(&path);
+    let route = match_route(&state, &path);
     let unexpected = match &route {
         None => Some(format!("no route for {path}")),
         Some(_) if req.method() != Method::GET => {
             Some(format!("method {} is not served", req.method()))
         }
-        Some(r) if r.scope_id != r.scope.id() => Some(format!(
+        Some(r) if r.index.is_none() => Some(format!(
             "unknown {} id {:?}",
             r.scope.path_segment(),
             r.scope_id
@@ -447,36 +656,47 @@ fn serve_page(
             "Authentication error",
         ));
     }
-    if route.scope_id != route.scope.id() {
+    let Some(index) = route.index else {
         return Err(ApiError::new(
             404,
             codes::NO_ROUTE,
             format!("Could not route to {path}, perhaps your object identifier is invalid?"),
         ));
-    }
+    };
     let request = query::parse(query)?;
-    let data = state.scope(route.scope);
+    let info = &state.scopes[index].info;
     let issue = match &route.issue {
         None => None,
-        Some(id) => Some(data.issue_index(id).ok_or_else(|| {
+        Some(id) => Some(info.issue_index(id).ok_or_else(|| {
             ApiError::new(404, codes::NOT_FOUND, format!("Insight not found: {id}"))
         })?),
     };
-    let list = state.select(route.scope, issue, &request.filters);
-    let fingerprint = State::fingerprint(route.scope, issue, &request.filters);
+    let fingerprint = State::fingerprint(&info.scope, issue, &request.filters);
+    let after = match &request.cursor {
+        None => None,
+        Some(c) => Some(state.codec.decode(c, fingerprint)?),
+    };
+    let data = state.read(index);
+    let list = state.select(index, &data, issue, &request.filters);
     let len = list.len();
-    let start = match &request.cursor {
-        None => 0,
-        Some(c) => {
-            let p = state.codec.decode(c, fingerprint)?;
-            usize::try_from(p)
-                .ok()
-                .filter(|p| *p <= len)
-                .ok_or_else(|| ApiError::invalid(format!("cursor is malformed: {c:?}")))?
+    let key = |k: usize| data.meta(list[k]).key();
+    let per_page = request.per_page as usize;
+    let order = request.filters.order;
+    // A cursor holds the key of the last entry served; the walk goes on strictly past it, so entries added
+    // since, anywhere, never shift it.
+    let (start, end, next_key) = match order {
+        Order::Asc => {
+            let start = after.map_or(0, |a| list.partition_point(|&i| data.meta(i).key() <= a));
+            let end = start.saturating_add(per_page).min(len);
+            (start, end, (end < len).then(|| key(end - 1)))
+        }
+        Order::Desc => {
+            let end = after.map_or(len, |a| list.partition_point(|&i| data.meta(i).key() < a));
+            let start = end.saturating_sub(per_page);
+            (start, end, (start > 0).then(|| key(start)))
         }
     };
-    let end = start.saturating_add(request.per_page as usize).min(len);
-    let mut next = (end < len).then(|| state.codec.encode(fingerprint, end as u64));
+    let mut next = next_key.map(|k| state.codec.encode(fingerprint, k));
     if let Some(c) = &request.cursor
         && state.faults.contains(&Fault::RepeatedCursor)
     {
@@ -485,11 +705,10 @@ fn serve_page(
     if next.is_none() && state.faults.contains(&Fault::EmptyCursorOnLastPage) {
         next = Some(String::new());
     }
-    let order = request.filters.order;
     let items = (start..end).map(|k| {
         let i = match order {
             Order::Asc => list[k],
-            Order::Desc => list[len - 1 - k],
+            Order::Desc => list[start + end - 1 - k],
         };
         data.entry_bytes(i)
     });

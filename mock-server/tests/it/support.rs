@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use bytes::Bytes;
-use mock_server::{AuditLogEntry, MockServer, Scope};
+use mock_server::{AuditLogEntry, MockServer, Scope, ScopeId};
 use serde_json::Value;
 
 /// A response read to the end.
@@ -90,10 +90,32 @@ pub async fn get_raw(server: &MockServer, url: &str, query: &str) -> Resp {
     send(get(server, &format!("{url}?{query}"))).await
 }
 
+/// One page of `url` with `params` (and `cursor`, when given): its entries and the next cursor, if any.
+pub async fn page(
+    server: &MockServer,
+    url: &str,
+    params: &[(&str, &str)],
+    cursor: Option<&str>,
+) -> (Vec<AuditLogEntry>, Option<String>) {
+    let mut q: Vec<(&str, &str)> = params.to_vec();
+    if let Some(c) = cursor {
+        q.push(("cursor", c));
+    }
+    let resp = send(get(server, url).query(&q)).await;
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    let v = resp.json();
+    let entries: Vec<AuditLogEntry> = serde_json::from_value(v["result"].clone()).expect("entries");
+    assert_eq!(v["result_info"]["count"], Value::from(entries.len()));
+    let next = v["result_info"]
+        .get("cursor")
+        .map(|c| c.as_str().expect("cursor is a string").to_owned());
+    (entries, next)
+}
+
 /// Walks every page with `params`, returning the entries in served order and each page's size.
 pub async fn walk(
     server: &MockServer,
-    scope: Scope,
+    scope: impl Into<ScopeId>,
     issue: Option<&str>,
     params: &[(&str, &str)],
 ) -> (Vec<AuditLogEntry>, Vec<usize>) {
@@ -102,21 +124,12 @@ pub async fn walk(
     let mut entries = Vec::new();
     let mut sizes = Vec::new();
     loop {
-        let mut q: Vec<(&str, &str)> = params.to_vec();
-        if let Some(c) = &cursor {
-            q.push(("cursor", c));
-        }
-        let resp = send(get(server, &url).query(&q)).await;
-        assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
-        let v = resp.json();
-        let page: Vec<AuditLogEntry> =
-            serde_json::from_value(v["result"].clone()).expect("entries");
-        assert_eq!(v["result_info"]["count"], Value::from(page.len()));
-        sizes.push(page.len());
-        entries.extend(page);
-        match v["result_info"].get("cursor") {
+        let (got, next) = page(server, &url, params, cursor.as_deref()).await;
+        sizes.push(got.len());
+        entries.extend(got);
+        match next {
             None => break,
-            Some(c) => cursor = Some(c.as_str().expect("cursor is a string").to_owned()),
+            Some(c) => cursor = Some(c),
         }
         assert!(sizes.len() <= 100_000, "runaway walk");
     }

@@ -1,0 +1,149 @@
+//! The binary's flags for many scopes and growth: good values are served as asked, bad ones are refused before
+//! the server starts, with a message that names the flag and what it takes.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use mock_server::{ACCOUNT_ID, ZONE_ID};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mock-server");
+
+/// The child is killed when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `--accounts 3 --zones 2 --grow 0.5`: the banner lists three accounts and two zones, the documented ids first,
+/// states the growth, and the third account is served.
+#[test]
+fn accounts_zones_and_grow_flags_are_served_as_given() {
+    let mut child = Running(
+        Command::new(BIN)
+            .args([
+                "--port",
+                "0",
+                "--accounts",
+                "3",
+                "--zones",
+                "2",
+                "--entries",
+                "7",
+            ])
+            .args(["--grow", "0.5"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map(|l| l.expect("a line"))
+        .take_while(|l| !l.starts_with("growth:"))
+        .chain(std::iter::once(String::new()))
+        .collect();
+    let accounts: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("accounts "))
+        .collect();
+    let zones: Vec<&String> = lines.iter().filter(|l| l.starts_with("zones ")).collect();
+    assert_eq!((accounts.len(), zones.len()), (3, 2), "{lines:#?}");
+    assert!(accounts[0].starts_with(&format!("accounts {ACCOUNT_ID} (7 entries)")));
+    assert!(zones[0].starts_with(&format!("zones {ZONE_ID} (7 entries)")));
+
+    let base = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("CLOUDFLARE_BASE_URL="))
+        .expect("the base URL line");
+    let token = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("CLOUDFLARE_API_TOKEN="))
+        .expect("the token line");
+    let third = accounts[2].split(' ').nth(1).expect("an id");
+    let url = format!("{base}/accounts/{third}/security-center/insights/audit-log");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("an answer")
+            .status()
+    });
+    assert_eq!(status.as_u16(), 200);
+}
+
+/// Counts outside 1..=10000, rates that are not a positive number up to 1000, and words are refused with exit
+/// code 2 and a message naming the flag and what it takes.
+#[test]
+fn bad_accounts_zones_and_grow_values_are_refused_clearly() {
+    // Should a bad value get through, the server fails on this taken port instead of running on.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for (flag, value, says) in [
+        ("--accounts", "0", "expected a whole number from 1 to 10000"),
+        (
+            "--accounts",
+            "10001",
+            "expected a whole number from 1 to 10000",
+        ),
+        (
+            "--accounts",
+            "three",
+            "expected a whole number from 1 to 10000",
+        ),
+        ("--zones", "-1", "expected a whole number from 1 to 10000"),
+        ("--zones", "2.5", "expected a whole number from 1 to 10000"),
+        (
+            "--grow",
+            "0",
+            "expected more than 0 and at most 1000 entries per second",
+        ),
+        (
+            "--grow",
+            "-2",
+            "expected more than 0 and at most 1000 entries per second",
+        ),
+        (
+            "--grow",
+            "1001",
+            "expected more than 0 and at most 1000 entries per second",
+        ),
+        (
+            "--grow",
+            "NaN",
+            "expected more than 0 and at most 1000 entries per second",
+        ),
+        (
+            "--grow",
+            "inf",
+            "expected more than 0 and at most 1000 entries per second",
+        ),
+        (
+            "--grow",
+            "fast",
+            "expected a number of entries per second per scope",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(["--port", &port, &format!("{flag}={value}")])
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains(says),
+            "{flag} {value}: {stderr}"
+        );
+    }
+}
