@@ -534,7 +534,7 @@ async fn exporter(
     let sink = std::fs::File::create("/dev/null").map_err(|e| e.to_string())?;
     let started = Instant::now();
     let mut writer = EntryWriter::begin(Format::Ndjson, sink).map_err(|e| e.to_string())?;
-    let patience = insight_audit_log::run::Patience {
+    let patience = insight_audit_log::walk::Patience {
         max_wait: std::time::Duration::ZERO,
         max_waits: 0,
     };
@@ -545,7 +545,7 @@ async fn exporter(
         patience,
         &mut writer,
         &indicatif::ProgressBar::hidden(),
-        &mut |_: &str| {},
+        &|_: &str| {},
         std::future::pending(),
     )
     .await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Parser, ValueEnum};
-use cloudflare_security_center::{MAX_PER_PAGE, Order, Scope};
+use cloudflare_security_center::{MAX_PER_PAGE, Order};
 
 use crate::output::Format;
 
@@ -15,19 +15,44 @@ use crate::output::Format;
 ///
 /// Credentials come from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL), or from
 /// --api-token-file; never from the command line. On an error or Ctrl-C, the entries already written stay valid
-/// and the cursor to resume from is printed on stderr.
+/// and the cursor to resume from is printed on stderr. For a SIEM, --state FILE makes each run export what is new
+/// since the last one, and --follow keeps polling.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "insight-audit-log", version, group(ArgGroup::new("scope").required(true).args(["account", "zone"])))]
+#[command(
+    name = "insight-audit-log",
+    version,
+    group(ArgGroup::new("scopes").required(true).multiple(true).args(["account", "zone", "scopes_file"]))
+)]
 pub struct Cli {
-    /// Account id (exactly one of --account and --zone).
+    /// Account id (repeatable; together with --zone and --scopes-file, the scopes of this run).
     #[arg(long, value_name = "ID")]
-    pub account: Option<String>,
-    /// Zone id (exactly one of --account and --zone).
+    pub account: Vec<String>,
+    /// Zone id (repeatable).
     #[arg(long, value_name = "ID")]
-    pub zone: Option<String>,
-    /// Insight id; without it, the whole account's or zone's audit log.
+    pub zone: Vec<String>,
+    /// A file of scopes, one `account:ID` or `zone:ID` per line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub scopes_file: Option<PathBuf>,
+    /// Scopes walked at once (all share one client and its rate-limit pacing).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Insight id (needs exactly one scope); without it, the whole account's or zone's audit log.
     #[arg(long, value_name = "ID")]
     pub issue: Option<String>,
+    /// Incremental runs: export only what is new since the run that last wrote this state file (created if
+    /// missing), oldest first, and record where this run got to.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// With --state or --follow: re-read this far before the newest entry exported, so entries that appear late
+    /// are still exported (once).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub overlap: Duration,
+    /// After the end of the log, keep polling for new entries until Ctrl-C or SIGTERM.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: the time between polls.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub interval: Duration,
     /// Only entries changed at or after this instant (RFC 3339, e.g. 2024-01-31T00:00:00Z).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<DateTime<Utc>>,
@@ -112,28 +137,59 @@ impl Cli {
         Ok(cli)
     }
 
-    /// Checks what clap's declarations cannot: an ordered `--since`/`--before` pair.
+    /// Checks what clap's declarations cannot: an ordered `--since`/`--before` pair, and flags that do not go
+    /// together.
     fn check(&self) -> Result<(), clap::Error> {
+        let conflict = |message: String| {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            Err(command.error(clap::error::ErrorKind::ArgumentConflict, message))
+        };
         if let (Some(since), Some(before)) = (self.since, self.before)
             && since >= before
         {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            return Err(command.error(
-                clap::error::ErrorKind::ArgumentConflict,
-                format!("--since ({since}) must be earlier than --before ({before}); nothing could match"),
+            return conflict(format!(
+                "--since ({since}) must be earlier than --before ({before}); nothing could match"
             ));
         }
-        Ok(())
-    }
-
-    /// The scope chosen with `--account` or `--zone`.
-    pub fn scope(&self) -> Scope {
-        match (&self.account, &self.zone) {
-            (Some(account), _) => Scope::account(account.clone()),
-            (None, Some(zone)) => Scope::zone(zone.clone()),
-            // clap's required group makes this unreachable; an empty id is refused by the client as a usage error.
-            (None, None) => Scope::account(String::new()),
+        let incremental = self.state.is_some() || self.follow;
+        let flag = if self.state.is_some() {
+            "--state"
+        } else {
+            "--follow"
+        };
+        if incremental && self.order == Some(OrderArg::Desc) {
+            return conflict(format!(
+                "{flag} reads oldest first (new entries come at the end); --order desc cannot be used with it"
+            ));
         }
+        if incremental && self.cursor.is_some() {
+            return conflict(format!(
+                "{flag} decides where each scope starts; --cursor cannot be used with it"
+            ));
+        }
+        if incremental && self.max_items.is_some() {
+            return conflict(format!("--max-items cannot be used with {flag}"));
+        }
+        if incremental && self.format == Some(Format::Json) {
+            return conflict(format!(
+                "{flag} appends entries as they come; use --format ndjson or csv (a JSON array cannot be appended to)"
+            ));
+        }
+        let flagged = self.account.len() + self.zone.len();
+        if self.scopes_file.is_none() && flagged > 1 {
+            if self.issue.is_some() {
+                return conflict(
+                    "--issue needs exactly one scope (one --account or --zone)".to_owned(),
+                );
+            }
+            if self.cursor.is_some() {
+                return conflict(
+                    "--cursor belongs to the walk of one scope; give one --account or --zone"
+                        .to_owned(),
+                );
+            }
+        }
+        Ok(())
     }
 }
 

@@ -2,14 +2,20 @@
 //! resumably. The binary is a thin shell over this library so tests and benchmarks can run the same code in-process.
 //!
 //! - [`args`]: the command line (flag names scripts rely on);
+//! - [`scopes`]: the accounts and zones of a run;
+//! - [`walk`]: one scope's page walk, with rate limits waited out;
+//! - [`state`]: the checkpoint of incremental runs;
 //! - [`output`]: the formats, written a whole page at a time;
-//! - [`run`]: one export, from flags to exit code, with the resume cursor on any stop;
+//! - [`run`]: one run, from flags to exit code, with where to resume on any stop;
 //! - [`exit`]: the exit codes and one-line error messages.
 
 pub mod args;
 pub mod exit;
 pub mod output;
 pub mod run;
+pub mod scopes;
+pub mod state;
+pub mod walk;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -39,9 +45,24 @@ pub fn main() -> ExitCode {
         stderr: std::io::stderr().is_terminal(),
     };
     let interrupt = async {
-        // If no handler can be installed, never report an interruption.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        // Ctrl-C, or SIGTERM (how systemd and container runtimes stop a service). If no handler can be
+        // installed, that signal never reports an interruption.
+        let ctrl_c = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = ctrl_c => {}
+            () = terminate => {}
         }
     };
     let code = runtime.block_on(run::run(

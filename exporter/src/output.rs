@@ -54,6 +54,9 @@ fn time_text(time: &DateTime<Utc>) -> String {
 /// fields are carried (as received, or rewritten for a spreadsheet or a terminal).
 #[derive(Serialize)]
 struct Record<'a, T = &'a str> {
+    /// `account:ID` or `zone:ID`, in runs over more than one scope; left out otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
     #[serde(serialize_with = "uuid_text")]
     id: Option<&'a Uuid>,
     #[serde(serialize_with = "serialize_time")]
@@ -68,8 +71,9 @@ struct Record<'a, T = &'a str> {
 }
 
 impl<'a> Record<'a> {
-    fn new(entry: &'a AuditLogEntry) -> Self {
+    fn new(scope: Option<&'a str>, entry: &'a AuditLogEntry) -> Self {
         Record {
+            scope,
             id: entry.id.as_ref(),
             changed_at: entry.changed_at.as_ref(),
             changed_by: entry.changed_by.as_deref(),
@@ -85,6 +89,7 @@ impl<'a> Record<'a> {
     /// The same record with every text field passed through `cell`.
     fn map_text<T>(self, cell: impl Fn(&'a str) -> T) -> Record<'a, T> {
         Record {
+            scope: self.scope,
             id: self.id,
             changed_at: self.changed_at,
             changed_by: self.changed_by.map(&cell),
@@ -154,11 +159,14 @@ fn serialize_time<S: Serializer>(
 
 /// Widths of the table's fixed columns (the rationale, last, is not padded).
 const TABLE_WIDTHS: [usize; 6] = [24, 32, 19, 28, 15, 15];
+/// Width of the table's scope column (`account:` and a 32-character id).
+const SCOPE_WIDTH: usize = 40;
 
 /// Writes entries in one format to `W`, one page per call, each page in a single `write_all` and flush.
 pub struct EntryWriter<W: Write> {
     format: Format,
     csv_cells: CsvCells,
+    scope_column: bool,
     out: W,
     buffer: Vec<u8>,
     written: u64,
@@ -169,14 +177,33 @@ impl<W: Write> EntryWriter<W> {
     /// Starts the output: the CSV header row, the table header, or the JSON array's opening bracket; CSV cells
     /// are written as [`CsvCells::default`] says.
     pub fn begin(format: Format, out: W) -> io::Result<Self> {
-        Self::begin_with(format, CsvCells::default(), out)
+        Self::begin_with(format, CsvCells::default(), false, out)
     }
 
-    /// [`EntryWriter::begin`], with CSV cells written as `csv_cells` says.
-    pub fn begin_with(format: Format, csv_cells: CsvCells, out: W) -> io::Result<Self> {
+    /// [`EntryWriter::begin`], with CSV cells written as `csv_cells` says, and with a first `scope` column
+    /// (`account:ID` or `zone:ID`) when `scope_column`; `header` false leaves out the CSV header row and the table
+    /// header (output appended to a file that has them).
+    pub fn begin_with(
+        format: Format,
+        csv_cells: CsvCells,
+        scope_column: bool,
+        out: W,
+    ) -> io::Result<Self> {
+        Self::begin_full(format, csv_cells, scope_column, true, out)
+    }
+
+    /// [`EntryWriter::begin_with`], choosing whether the CSV header row or table header is written.
+    pub fn begin_full(
+        format: Format,
+        csv_cells: CsvCells,
+        scope_column: bool,
+        header: bool,
+        out: W,
+    ) -> io::Result<Self> {
         let mut writer = EntryWriter {
             format,
             csv_cells,
+            scope_column,
             out,
             buffer: Vec::with_capacity(256 * 1024),
             written: 0,
@@ -185,12 +212,15 @@ impl<W: Write> EntryWriter<W> {
         match format {
             Format::Ndjson => {}
             Format::Json => writer.buffer.push(b'['),
-            Format::Csv => {
+            Format::Csv if header => {
                 let mut csv = writer.csv_writer();
-                csv.write_record(FIELDS).map_err(csv_error)?;
+                let scope = scope_column.then_some("scope");
+                csv.write_record(scope.into_iter().chain(FIELDS))
+                    .map_err(csv_error)?;
                 writer.buffer = csv.into_inner().map_err(|error| error.into_error())?;
             }
-            Format::Table => {
+            Format::Table if header => {
+                let scope = scope_column.then_some("SCOPE");
                 let header = [
                     "CHANGED_AT",
                     "ISSUE",
@@ -199,8 +229,9 @@ impl<W: Write> EntryWriter<W> {
                     "PREVIOUS",
                     "CURRENT",
                 ];
-                table_row(&mut writer.buffer, &header, "RATIONALE");
+                table_row(&mut writer.buffer, scope, &header, "RATIONALE");
             }
+            Format::Csv | Format::Table => {}
         }
         writer.flush_buffer()?;
         Ok(writer)
@@ -208,11 +239,19 @@ impl<W: Write> EntryWriter<W> {
 
     /// Writes a page of entries, all of them or (on an I/O error) possibly a prefix of the page's bytes.
     pub fn write_page(&mut self, entries: &[AuditLogEntry]) -> io::Result<()> {
+        let entries: Vec<&AuditLogEntry> = entries.iter().collect();
+        self.write_scoped("", &entries)
+    }
+
+    /// Writes a page of `scope`'s entries (`account:ID` or `zone:ID`, shown when the writer has a scope column)
+    /// in one `write` and flush, so that whatever reaches the destination is whole lines.
+    pub fn write_scoped(&mut self, scope: &str, entries: &[&AuditLogEntry]) -> io::Result<()> {
+        let scope = self.scope_column.then_some(scope);
         if self.format == Format::Csv {
             let mut csv = self.csv_writer();
             let cells = self.csv_cells;
             for entry in entries {
-                let record = Record::new(entry).map_text(|text| cells.cell(text));
+                let record = Record::new(scope, entry).map_text(|text| cells.cell(text));
                 csv.serialize(record).map_err(csv_error)?;
             }
             self.buffer = csv.into_inner().map_err(|error| error.into_error())?;
@@ -220,7 +259,7 @@ impl<W: Write> EntryWriter<W> {
             return self.flush_buffer();
         }
         for entry in entries {
-            let record = Record::new(entry);
+            let record = Record::new(scope, entry);
             match self.format {
                 Format::Ndjson => {
                     serde_json::to_writer(&mut self.buffer, &record)?;
@@ -233,11 +272,16 @@ impl<W: Write> EntryWriter<W> {
                 }
                 // Written above, through one CSV writer per page.
                 Format::Csv => {}
-                Format::Table => table_entry(&mut self.buffer, entry),
+                Format::Table => table_entry(&mut self.buffer, scope, entry),
             }
             self.written += 1;
         }
         self.flush_buffer()
+    }
+
+    /// The destination, e.g. to make what was written durable.
+    pub fn destination_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     /// How many entries were written so far.
@@ -283,7 +327,7 @@ fn csv_error(error: csv::Error) -> io::Error {
     }
 }
 
-fn table_entry(buffer: &mut Vec<u8>, entry: &AuditLogEntry) {
+fn table_entry(buffer: &mut Vec<u8>, scope: Option<&str>, entry: &AuditLogEntry) {
     let changed_at = entry
         .changed_at
         .map(|time| time_text(&time))
@@ -297,13 +341,23 @@ fn table_entry(buffer: &mut Vec<u8>, entry: &AuditLogEntry) {
         entry.previous_value.as_deref().unwrap_or("-"),
         entry.current_value.as_deref().unwrap_or("-"),
     ];
-    table_row(buffer, &cells, entry.rationale.as_deref().unwrap_or("-"));
+    table_row(
+        buffer,
+        scope,
+        &cells,
+        entry.rationale.as_deref().unwrap_or("-"),
+    );
 }
 
-/// One table line: the fixed cells padded (or cut with `…`) to their widths, two spaces apart, then the last cell.
-fn table_row(buffer: &mut Vec<u8>, cells: &[&str; 6], last: &str) {
-    let mut line = String::with_capacity(200);
-    for (cell, width) in cells.iter().zip(TABLE_WIDTHS) {
+/// One table line: the scope (when shown) and the fixed cells padded (or cut with `…`) to their widths, two spaces
+/// apart, then the last cell.
+fn table_row(buffer: &mut Vec<u8>, scope: Option<&str>, cells: &[&str; 6], last: &str) {
+    let mut line = String::with_capacity(240);
+    let scope = scope.map(|scope| (scope, SCOPE_WIDTH));
+    for (cell, width) in scope
+        .into_iter()
+        .chain(cells.iter().copied().zip(TABLE_WIDTHS))
+    {
         let text = table_text(cell);
         let count = text.chars().count();
         if count > width {

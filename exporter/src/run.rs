@@ -1,24 +1,35 @@
-//! One export from parsed flags to exit code: build the client, open the destination, walk the pages, write
-//! each page whole, and on any stop report the cursor of the last page written so the run can be resumed.
+//! One run from parsed flags to exit code: build the client, open the destination, walk every scope's pages
+//! (several at once, on one client, so they share one rate-limit pacer), write each page whole, and on any stop
+//! report where each scope can be resumed.
 //!
-//! The walk goes page by page (not entry by entry) because resume cursors are page-granular: the cursor printed
-//! after a failure is always the `next_cursor` of a page whose every entry reached the output.
+//! Two modes share the page walk of [`crate::walk`]:
+//! - a plain export, page by page, resumable with the cursor printed after the last page written (cursors are
+//!   page-granular, so nothing is skipped or repeated on resume);
+//! - incremental sync (`--state`, `--follow`): oldest first from each scope's high-water mark less the overlap,
+//!   skipping entries already exported, the mark saved after each page is durable (see [`crate::state`]).
 
+use std::cell::RefCell;
+use std::fs::File;
 use std::future::Future;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use chrono::{TimeDelta, Utc};
 use cloudflare_security_center::{
-    AuditLogRequest, Client, ClientBuilder, Credentials, ENV_API_KEY, ENV_API_TOKEN, ENV_BASE_URL,
-    ENV_EMAIL, Error, RetryPolicy,
+    AuditLogEntry, AuditLogRequest, Client, ClientBuilder, Credentials, ENV_API_KEY, ENV_API_TOKEN,
+    ENV_BASE_URL, ENV_EMAIL, Error, Order, RetryPolicy,
 };
+use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tempfile::NamedTempFile;
 
 use crate::args::Cli;
 use crate::exit;
 use crate::output::{CsvCells, EntryWriter, Format};
+use crate::scopes::{Target, dedup, read_scopes_file};
+use crate::state::{Mark, Query, StateFile};
+use crate::walk::{Flow, Patience, WalkEnd, duration_text, walk_pages};
 
 /// Which of the standard streams are terminals (they decide the default format and whether progress is shown).
 #[derive(Clone, Copy, Debug, Default)]
@@ -56,20 +67,9 @@ pub struct Outcome {
     pub resume: Option<String>,
 }
 
-/// How long a walk waits for the API's rate limit before it gives up.
-#[derive(Clone, Copy, Debug)]
-pub struct Patience {
-    /// The longest `Retry-After` (or lock-out) that is waited out.
-    pub max_wait: Duration,
-    /// How many rate-limit waits in a row, without a page written between them, are accepted.
-    pub max_waits: u32,
-}
-
 /// Walks `request` page by page into `writer`, stopping after `max_items` entries, on the first error, or when
-/// `interrupt` completes; `start` is the cursor the request starts from (for [`Outcome::resume`]).
-///
-/// A rate limit that asks for at most `patience.max_wait` is waited out, the progress line counting down (and
-/// `notice` told once), and the walk goes on from the last page written.
+/// `interrupt` completes; `start` is the cursor the request starts from (for [`Outcome::resume`]). Rate limits
+/// are waited out as [`walk_pages`] says.
 #[allow(clippy::too_many_arguments)]
 pub async fn export<W: Write>(
     request: AuditLogRequest,
@@ -78,134 +78,123 @@ pub async fn export<W: Write>(
     patience: Patience,
     writer: &mut EntryWriter<W>,
     progress: &ProgressBar,
-    notice: &mut dyn FnMut(&str),
+    notice: &dyn Fn(&str),
     interrupt: impl Future<Output = ()>,
 ) -> Outcome {
+    let report = RefCell::new(Report::starting_at(start.clone()));
     let began = Instant::now();
-    let mut outcome = Outcome {
-        stop: Stop::Done,
-        pages: 0,
-        entries: 0,
-        resume: start,
+    let walk = walk_pages(&request, start, patience, progress, notice, |page| {
+        let mut report = report.borrow_mut();
+        let flow = write_limited(
+            writer,
+            "",
+            page.entries(),
+            max_items,
+            &mut report,
+            |entries| entries,
+        )?;
+        report.resume = page.next_cursor().map(str::to_owned);
+        progress.set_message(report.progress_text(began, page.quota()));
+        Ok(flow)
+    });
+    let stop = tokio::select! {
+        biased;
+        () = interrupt => Stop::Interrupted,
+        end = walk => match end {
+            WalkEnd::Done => Stop::Done,
+            WalkEnd::Client(error) => Stop::Client(error),
+            WalkEnd::Output(error) => Stop::Output(error),
+        },
     };
-    let mut interrupt = std::pin::pin!(interrupt);
-    let mut waits_in_a_row = 0;
-    'walk: loop {
-        // A new walk from the last page written: after a rate-limit wait, nothing is skipped or repeated.
-        let mut walk = request.clone();
-        if let Some(cursor) = &outcome.resume {
-            walk = walk.cursor(cursor.clone());
-        }
-        if let Some(max) = max_items {
-            walk = walk.with_max_items(max.saturating_sub(outcome.entries).max(1));
-        }
-        let mut pages = walk.pages();
-        loop {
-            let next = tokio::select! {
-                biased;
-                () = &mut interrupt => {
-                    outcome.stop = Stop::Interrupted;
-                    break 'walk;
-                }
-                next = pages.next() => next,
-            };
-            let page = match next {
-                None => break 'walk,
-                Some(Err(Error::RateLimited {
-                    retry_after: Some(wait),
-                    ..
-                })) if wait <= patience.max_wait && waits_in_a_row < patience.max_waits => {
-                    waits_in_a_row += 1;
-                    drop(pages);
-                    let line = format!("rate limited by the API; waiting {}", duration_text(wait));
-                    progress.suspend(|| notice(&line));
-                    if !wait_out(wait, progress, &mut interrupt).await {
-                        outcome.stop = Stop::Interrupted;
-                        break 'walk;
-                    }
-                    continue 'walk;
-                }
-                Some(Err(error)) => {
-                    outcome.stop = Stop::Client(error);
-                    break 'walk;
-                }
-                Some(Ok(page)) => page,
-            };
-            waits_in_a_row = 0;
-            let room = max_items.map_or(u64::MAX, |max| max.saturating_sub(outcome.entries));
-            let entries = page.entries();
-            let take = entries
-                .len()
-                .min(usize::try_from(room).unwrap_or(usize::MAX));
-            if let Err(error) = progress.suspend(|| writer.write_page(&entries[..take])) {
-                outcome.stop = Stop::Output(error);
-                break 'walk;
-            }
-            outcome.pages += 1;
-            outcome.entries += take as u64;
-            outcome.resume = page.next_cursor().map(str::to_owned);
-            let seconds = began.elapsed().as_secs_f64().max(1e-9);
-            let mut message = format!(
-                "{} pages, {} entries, {:.0} entries/s",
-                outcome.pages,
-                outcome.entries,
-                outcome.entries as f64 / seconds
-            );
-            if let Some(quota) = page.quota() {
-                message.push_str(&format!(
-                    "; rate limit: {} requests left, reset in {}",
-                    quota.remaining,
-                    duration_text(quota.reset)
-                ));
-            }
-            progress.set_message(message);
-            if take < entries.len() || max_items.is_some_and(|max| outcome.entries >= max) {
-                break 'walk;
-            }
-            if outcome.resume.is_none() {
-                break 'walk;
-            }
-        }
-    }
-    outcome
-}
-
-/// Waits `wait`, counting down on the progress line; false when interrupted first.
-async fn wait_out(
-    wait: Duration,
-    progress: &ProgressBar,
-    interrupt: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
-) -> bool {
-    let until = tokio::time::Instant::now() + wait;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        let left = until.saturating_duration_since(tokio::time::Instant::now());
-        if left.is_zero() {
-            return true;
-        }
-        progress.set_message(format!(
-            "rate limited by the API; waiting {}",
-            duration_text(left)
-        ));
-        tokio::select! {
-            biased;
-            () = interrupt.as_mut() => return false,
-            () = tokio::time::sleep(left) => return true,
-            _ = tick.tick() => {}
-        }
+    let report = report.into_inner();
+    Outcome {
+        stop,
+        pages: report.pages,
+        entries: report.entries,
+        resume: report.resume,
     }
 }
 
-/// A duration in whole seconds, as `4m 47s`.
-fn duration_text(duration: Duration) -> String {
-    let seconds = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
-    humantime::format_duration(Duration::from_secs(seconds)).to_string()
+/// Writes the page's entries (at most what `max_items` leaves room for), counting them in `report`.
+fn write_limited<W: Write>(
+    writer: &mut EntryWriter<W>,
+    scope: &str,
+    entries: &[AuditLogEntry],
+    max_items: Option<u64>,
+    report: &mut Report,
+    _keep: impl Fn(&[AuditLogEntry]) -> &[AuditLogEntry],
+) -> io::Result<Flow> {
+    let room = max_items.map_or(u64::MAX, |max| max.saturating_sub(report.entries));
+    let take = entries
+        .len()
+        .min(usize::try_from(room).unwrap_or(usize::MAX));
+    let page: Vec<&AuditLogEntry> = entries[..take].iter().collect();
+    writer.write_scoped(scope, &page)?;
+    report.pages += 1;
+    report.entries += take as u64;
+    let reached = take < entries.len() || max_items.is_some_and(|max| report.entries >= max);
+    Ok(if reached { Flow::Stop } else { Flow::Continue })
 }
 
-/// Where the entries go: stdout, or a temporary file renamed onto `--output` at the end.
+/// What one scope's walk did so far; kept outside the walk, so it survives the walk being dropped.
+#[derive(Debug, Default)]
+struct Report {
+    pages: u64,
+    entries: u64,
+    /// The cursor after the last page written (plain exports).
+    resume: Option<String>,
+    failure: Option<Error>,
+    finished: bool,
+}
+
+impl Report {
+    fn starting_at(cursor: Option<String>) -> Self {
+        Self {
+            resume: cursor,
+            ..Self::default()
+        }
+    }
+
+    fn progress_text(
+        &self,
+        began: Instant,
+        quota: Option<cloudflare_security_center::Quota>,
+    ) -> String {
+        let seconds = began.elapsed().as_secs_f64().max(1e-9);
+        let mut message = format!(
+            "{} pages, {} entries, {:.0} entries/s",
+            self.pages,
+            self.entries,
+            self.entries as f64 / seconds
+        );
+        if let Some(quota) = quota {
+            message.push_str(&format!(
+                "; rate limit: {} requests left, reset in {}",
+                quota.remaining,
+                duration_text(quota.reset)
+            ));
+        }
+        message
+    }
+}
+
+/// Where the entries go: stdout, a temporary file renamed onto `--output` at the end, or (incremental runs) a
+/// file appended to, each page made durable before the state that covers it is saved.
 enum Destination<O: Write> {
     Stdout(O),
     File { temp: NamedTempFile, path: PathBuf },
+    Append(File),
+}
+
+impl<O: Write> Destination<O> {
+    /// Makes what was written durable: on disk for files (stdout was flushed by the writer).
+    fn sync(&mut self) -> io::Result<()> {
+        match self {
+            Destination::Stdout(out) => out.flush(),
+            Destination::File { temp, .. } => temp.as_file().sync_data(),
+            Destination::Append(file) => file.sync_data(),
+        }
+    }
 }
 
 impl<O: Write> Write for Destination<O> {
@@ -213,6 +202,7 @@ impl<O: Write> Write for Destination<O> {
         match self {
             Destination::Stdout(out) => out.write(buf),
             Destination::File { temp, .. } => temp.write(buf),
+            Destination::Append(file) => file.write(buf),
         }
     }
 
@@ -220,6 +210,7 @@ impl<O: Write> Write for Destination<O> {
         match self {
             Destination::Stdout(out) => out.write_all(buf),
             Destination::File { temp, .. } => temp.write_all(buf),
+            Destination::Append(file) => file.write_all(buf),
         }
     }
 
@@ -227,8 +218,42 @@ impl<O: Write> Write for Destination<O> {
         match self {
             Destination::Stdout(out) => out.flush(),
             Destination::File { temp, .. } => temp.flush(),
+            Destination::Append(file) => file.flush(),
         }
     }
+}
+
+/// Lines on stderr, each prefixed with the program's name and made safe for a terminal.
+struct Messages<E: Write> {
+    out: RefCell<E>,
+}
+
+impl<E: Write> Messages<E> {
+    fn say(&self, line: &str) {
+        let _ = writeln!(
+            self.out.borrow_mut(),
+            "insight-audit-log: {}",
+            exit::printable(line)
+        );
+    }
+}
+
+/// Everything the walks of one run share.
+struct Run<'a, O: Write, E: Write> {
+    cli: &'a Cli,
+    client: Client,
+    targets: Vec<Target>,
+    writer: RefCell<EntryWriter<Destination<O>>>,
+    /// The first write failure: it stops every walk.
+    output_failure: RefCell<Option<io::Error>>,
+    reports: RefCell<Vec<Report>>,
+    /// The marks of incremental runs, one per target.
+    marks: RefCell<Vec<Mark>>,
+    state: Option<RefCell<StateFile>>,
+    progress: ProgressBar,
+    messages: &'a Messages<E>,
+    patience: Patience,
+    began: Instant,
 }
 
 /// Runs one export as the binary does and returns its exit code; every message goes to `stderr` as one line.
@@ -240,24 +265,46 @@ pub async fn run<O: Write, E: Write>(
     env: &dyn Fn(&str) -> Option<String>,
     terminals: Terminals,
     stdout: O,
-    mut stderr: E,
+    stderr: E,
     interrupt: impl Future<Output = ()>,
 ) -> u8 {
-    let mut say = |line: &str| {
-        let _ = writeln!(stderr, "insight-audit-log: {}", exit::printable(line));
+    let messages = Messages {
+        out: RefCell::new(stderr),
+    };
+    let say = |line: &str| messages.say(line);
+    let usage = |message: String| {
+        say(&format!("error: {message}"));
+        exit::USAGE
     };
     let client = match build_client(&cli, env) {
         Ok(client) => client,
-        Err(message) => {
-            say(&format!("error: {message}"));
-            return exit::USAGE;
-        }
+        Err(message) => return usage(message),
     };
-    let request = build_request(&client, &cli);
-    if let Err(error) = request.validate() {
-        say(&format!("error: {}", exit::one_line(&error)));
-        return exit::USAGE;
+    let targets = match targets(&cli) {
+        Ok(targets) => targets,
+        Err(message) => return usage(message),
+    };
+    for target in &targets {
+        if let Err(error) = base_request(&client, &cli, target).validate() {
+            return usage(format!("{target}: {}", exit::one_line(&error)));
+        }
     }
+    let incremental = cli.state.is_some() || cli.follow;
+    let state = match &cli.state {
+        None => None,
+        Some(path) => match StateFile::open(path, &query(&cli)) {
+            Ok(state) => Some(RefCell::new(state)),
+            Err(error) => return usage(exit::one_line(&error)),
+        },
+    };
+    let marks = targets
+        .iter()
+        .map(|target| {
+            state
+                .as_ref()
+                .map_or_else(Mark::default, |state| state.borrow().mark(&target.name))
+        })
+        .collect();
     let format = cli
         .format
         .unwrap_or(if cli.output.is_none() && terminals.stdout {
@@ -265,28 +312,20 @@ pub async fn run<O: Write, E: Write>(
         } else {
             Format::Ndjson
         });
-    let destination = match &cli.output {
-        None => Destination::Stdout(stdout),
-        Some(path) => match temp_beside(path) {
-            Ok(temp) => Destination::File {
-                temp,
-                path: path.clone(),
-            },
-            Err(error) => {
-                say(&format!(
-                    "error: cannot create a temporary file beside {}: {}",
-                    path.display(),
-                    exit::one_line(&error)
-                ));
-                return exit::OUTPUT;
-            }
-        },
+    let (destination, header) = match open_destination(&cli, incremental, stdout) {
+        Ok(opened) => opened,
+        Err(message) => {
+            say(&format!("error: {message}"));
+            return exit::OUTPUT;
+        }
     };
     let csv_cells = CsvCells {
         neutralise_formulas: !cli.csv_raw,
         for_terminal: cli.output.is_none() && terminals.stdout,
     };
-    let mut writer = match EntryWriter::begin_with(format, csv_cells, destination) {
+    let scope_column = targets.len() > 1;
+    let writer = match EntryWriter::begin_full(format, csv_cells, scope_column, header, destination)
+    {
         Ok(writer) => writer,
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => return exit::OK,
         Err(error) => {
@@ -297,109 +336,384 @@ pub async fn run<O: Write, E: Write>(
             return exit::OUTPUT;
         }
     };
-    let progress = progress_bar(terminals.stderr);
-    let patience = Patience {
-        max_wait: cli.max_wait,
-        max_waits: cli.retries.max(1),
+    let reports = targets
+        .iter()
+        .map(|_| Report::starting_at(cli.cursor.clone()))
+        .collect();
+    let run = Run {
+        cli: &cli,
+        client,
+        targets,
+        writer: RefCell::new(writer),
+        output_failure: RefCell::new(None),
+        reports: RefCell::new(reports),
+        marks: RefCell::new(marks),
+        state,
+        progress: progress_bar(terminals.stderr),
+        messages: &messages,
+        patience: Patience {
+            max_wait: cli.max_wait,
+            max_waits: cli.retries.max(1),
+        },
+        began: Instant::now(),
     };
-    let mut outcome = export(
-        request,
-        cli.cursor.clone(),
-        cli.max_items,
-        patience,
-        &mut writer,
-        &progress,
-        &mut say,
-        interrupt,
-    )
-    .await;
-    progress.finish_and_clear();
+    let interrupted = if incremental {
+        run.sync_rounds(interrupt).await
+    } else {
+        run.export_all(interrupt).await
+    };
+    run.progress.finish_and_clear();
+    run.conclude(interrupted, terminals)
+}
 
-    // Close the document (JSON's `]`) whatever happened, then put a file in place: entries already written are
-    // kept, as a valid document, unless writing itself failed.
-    let closed = writer.finish();
-    let mut stop = outcome.stop;
-    // Where the entries written ended up, when not where asked.
-    let mut kept_in: Option<PathBuf> = None;
-    match closed {
-        Ok(Destination::File { temp, path }) if !matches!(stop, Stop::Output(_)) => {
-            match place(temp, &path) {
-                Ok(()) => {}
-                Err((error, partial)) => {
-                    stop = Stop::Output(error);
-                    kept_in = partial;
+impl<O: Write, E: Write> Run<'_, O, E> {
+    /// Walks every scope once, `--concurrency` at a time; true when interrupted.
+    async fn export_all(&self, interrupt: impl Future<Output = ()>) -> bool {
+        let walks = futures_util::stream::iter(0..self.targets.len())
+            .map(|index| self.export_scope(index))
+            .buffer_unordered(self.cli.concurrency as usize)
+            .collect::<()>();
+        tokio::select! {
+            biased;
+            () = interrupt => true,
+            () = walks => false,
+        }
+    }
+
+    /// One scope's plain walk, from `--cursor` if given.
+    async fn export_scope(&self, index: usize) {
+        let target = &self.targets[index];
+        let mut request = base_request(&self.client, self.cli, target);
+        if let Some(max) = self.cli.max_items {
+            request = request.with_max_items(max);
+        }
+        let notice = |line: &str| self.notice(target, line);
+        let end = walk_pages(
+            &request,
+            self.cli.cursor.clone(),
+            self.patience,
+            &self.progress,
+            &notice,
+            |page| {
+                self.check_output()?;
+                let mut reports = self.reports.borrow_mut();
+                let report = &mut reports[index];
+                let flow = {
+                    let mut writer = self.writer.borrow_mut();
+                    write_limited(
+                        &mut writer,
+                        &target.name,
+                        page.entries(),
+                        self.cli.max_items,
+                        report,
+                        |entries| entries,
+                    )
+                    .inspect_err(|_| ())?
+                };
+                report.resume = page.next_cursor().map(str::to_owned);
+                drop(reports);
+                self.show_progress(page.quota());
+                Ok(flow)
+            },
+        )
+        .await;
+        self.finish_scope(index, end);
+    }
+
+    /// Incremental rounds: every scope synced once (and, with `--follow`, again every `--interval`) until the
+    /// interrupt; true when interrupted.
+    async fn sync_rounds(&self, interrupt: impl Future<Output = ()>) -> bool {
+        let mut interrupt = std::pin::pin!(interrupt);
+        loop {
+            let round = futures_util::stream::iter(0..self.targets.len())
+                .map(|index| self.sync_scope(index))
+                .buffer_unordered(self.cli.concurrency as usize)
+                .collect::<()>();
+            tokio::select! {
+                biased;
+                () = &mut interrupt => return true,
+                () = round => {}
+            }
+            if !self.cli.follow || self.output_failure.borrow().is_some() {
+                return false;
+            }
+            self.progress.set_message(format!(
+                "following {} scope(s): {} entries exported; last poll {} UTC, next in {}",
+                self.targets.len(),
+                self.reports
+                    .borrow()
+                    .iter()
+                    .map(|report| report.entries)
+                    .sum::<u64>(),
+                Utc::now().format("%H:%M:%S"),
+                duration_text(self.cli.interval)
+            ));
+            tokio::select! {
+                biased;
+                () = &mut interrupt => return true,
+                () = tokio::time::sleep(self.cli.interval) => {}
+            }
+        }
+    }
+
+    /// One scope's incremental walk: oldest first from its mark less the overlap, skipping what was exported;
+    /// each page made durable, then the mark saved.
+    async fn sync_scope(&self, index: usize) {
+        let target = &self.targets[index];
+        let overlap = TimeDelta::from_std(self.cli.overlap).unwrap_or(TimeDelta::MAX);
+        let start = self.marks.borrow()[index].start(overlap, self.cli.since);
+        let mut request = base_request(&self.client, self.cli, target).order(Order::Asc);
+        if let Some(since) = start {
+            request = request.since(since);
+        }
+        let notice = |line: &str| self.notice(target, line);
+        self.reports.borrow_mut()[index].failure = None;
+        let end = walk_pages(
+            &request,
+            None,
+            self.patience,
+            &self.progress,
+            &notice,
+            |page| {
+                self.check_output()?;
+                let mut mark = self.marks.borrow()[index].clone();
+                let fresh = mark.new_entries(page.entries());
+                {
+                    let mut writer = self.writer.borrow_mut();
+                    writer.write_scoped(&target.name, &fresh)?;
+                    // The entries are durable before the state that covers them.
+                    writer.destination_mut().sync()?;
+                }
+                if !fresh.is_empty() {
+                    mark.record(&fresh, overlap);
+                    if let Some(state) = &self.state {
+                        state
+                            .borrow_mut()
+                            .save(&target.name, mark.clone())
+                            .map_err(io::Error::other)?;
+                    }
+                    self.marks.borrow_mut()[index] = mark;
+                }
+                {
+                    let mut reports = self.reports.borrow_mut();
+                    reports[index].pages += 1;
+                    reports[index].entries += fresh.len() as u64;
+                }
+                self.show_progress(page.quota());
+                Ok(Flow::Continue)
+            },
+        )
+        .await;
+        self.finish_scope(index, end);
+    }
+
+    /// A rate-limit wait of one scope, said once.
+    fn notice(&self, target: &Target, line: &str) {
+        let line = if self.targets.len() > 1 {
+            format!("{target}: {line}")
+        } else {
+            line.to_owned()
+        };
+        self.progress.suspend(|| self.messages.say(&line));
+    }
+
+    /// Fails the page at once when an earlier write failed: the output is broken for every scope.
+    fn check_output(&self) -> io::Result<()> {
+        match &*self.output_failure.borrow() {
+            Some(error) => Err(io::Error::new(error.kind(), error.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    fn finish_scope(&self, index: usize, end: WalkEnd) {
+        let mut reports = self.reports.borrow_mut();
+        let report = &mut reports[index];
+        match end {
+            WalkEnd::Done => report.finished = true,
+            WalkEnd::Client(error) => {
+                if self.targets.len() > 1 && !self.cli.follow {
+                    let line =
+                        format!("{}: error: {}", self.targets[index], exit::one_line(&error));
+                    self.progress.suspend(|| self.messages.say(&line));
+                }
+                report.failure = Some(error);
+            }
+            WalkEnd::Output(error) => {
+                let mut failure = self.output_failure.borrow_mut();
+                if failure.is_none() {
+                    *failure = Some(error);
                 }
             }
         }
-        Ok(_) => {}
-        Err(error) => {
-            if !matches!(stop, Stop::Output(_)) {
-                stop = Stop::Output(error);
-            }
-        }
-    }
-    if matches!(stop, Stop::Output(_)) && cli.output.is_some() && kept_in.is_none() {
-        // The temporary file is gone with every page in it: resuming starts where this run started.
-        outcome.resume = cli.cursor.clone();
-        outcome.pages = 0;
-        outcome.entries = 0;
     }
 
-    let code = match &stop {
-        Stop::Done => {
-            if terminals.stderr {
+    fn show_progress(&self, quota: Option<cloudflare_security_center::Quota>) {
+        let reports = self.reports.borrow();
+        let total = Report {
+            pages: reports.iter().map(|report| report.pages).sum(),
+            entries: reports.iter().map(|report| report.entries).sum(),
+            ..Report::default()
+        };
+        let mut text = total.progress_text(self.began, quota);
+        if self.targets.len() > 1 {
+            let done = reports.iter().filter(|report| report.finished).count();
+            text = format!("{done}/{} scopes; {text}", self.targets.len());
+        }
+        self.progress.set_message(text);
+    }
+
+    /// Closes the output, prints what happened (per scope when there are several) and returns the exit code.
+    fn conclude(self, interrupted: bool, terminals: Terminals) -> u8 {
+        let say = |line: &str| self.messages.say(line);
+        let cli = self.cli;
+        let incremental = cli.state.is_some() || cli.follow;
+        let mut reports = self.reports.into_inner();
+        let mut output_failure = self.output_failure.into_inner();
+        // Close the document (JSON's `]`) whatever happened, then put a file in place: entries already written
+        // are kept, as a valid document, unless writing itself failed.
+        let mut kept_in: Option<PathBuf> = None;
+        match self.writer.into_inner().finish() {
+            Ok(Destination::File { temp, path }) if output_failure.is_none() => {
+                if let Err((error, partial)) = place(temp, &path) {
+                    output_failure = Some(error);
+                    kept_in = partial;
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                output_failure.get_or_insert(error);
+            }
+        }
+        if output_failure.is_some() && cli.output.is_some() && kept_in.is_none() && !incremental {
+            // The temporary file is gone with every page in it: resuming starts where this run started.
+            for report in &mut reports {
+                *report = Report::starting_at(cli.cursor.clone());
+            }
+        }
+        let pages: u64 = reports.iter().map(|report| report.pages).sum();
+        let entries: u64 = reports.iter().map(|report| report.entries).sum();
+        let failed: Vec<usize> = (0..reports.len())
+            .filter(|index| reports[*index].failure.is_some())
+            .collect();
+
+        if let Some(error) = &output_failure
+            && error.kind() == io::ErrorKind::BrokenPipe
+            && cli.output.is_none()
+        {
+            // The reader (e.g. `head`) has had enough: not an error.
+            return exit::OK;
+        }
+        let clean = output_failure.is_none() && failed.is_empty();
+        // Ctrl-C or SIGTERM is how a follow run ends.
+        if clean && (!interrupted || cli.follow) {
+            if terminals.stderr || cli.follow {
                 let target = cli
                     .output
                     .as_ref()
                     .map_or_else(|| "stdout".to_owned(), |path| path.display().to_string());
                 say(&format!(
-                    "wrote {} entries ({} pages) to {target}",
-                    outcome.entries, outcome.pages
+                    "wrote {entries} entries ({pages} pages) to {target}"
                 ));
+            }
+            if let Some(state) = &cli.state
+                && (terminals.stderr || cli.follow)
+            {
+                say(&format!("state saved in {}", state.display()));
             }
             return exit::OK;
         }
-        Stop::Output(error)
-            if error.kind() == io::ErrorKind::BrokenPipe && cli.output.is_none() =>
-        {
-            // The reader (e.g. `head`) has had enough: not an error.
-            return exit::OK;
-        }
-        Stop::Interrupted => {
-            say("interrupted");
-            exit::INTERRUPTED
-        }
-        Stop::Client(error) => {
-            say(&format!("error: {}", exit::one_line(error)));
-            exit::for_client_error(error)
-        }
-        Stop::Output(error) => {
+        let code = if let Some(error) = &output_failure {
             say(&format!(
                 "error: cannot write the output: {}",
                 exit::one_line(error)
             ));
             exit::OUTPUT
+        } else if let Some(first) = failed.first() {
+            let error = reports[*first].failure.as_ref();
+            // A follow run said it when it happened.
+            if self.targets.len() == 1
+                && !cli.follow
+                && let Some(error) = error
+            {
+                say(&format!("error: {}", exit::one_line(error)));
+            }
+            error.map_or(exit::OTHER, exit::for_client_error)
+        } else {
+            exit::INTERRUPTED
+        };
+        if interrupted {
+            say("interrupted");
         }
-    };
-    let kept = match (&cli.output, &stop, &kept_in) {
-        (Some(_), Stop::Output(_), Some(partial)) => format!(
-            "{} entries kept in {} (the pages before the failure)",
-            outcome.entries,
-            partial.display()
-        ),
-        (Some(path), Stop::Output(_), None) => format!("nothing was written to {}", path.display()),
-        (Some(path), _, _) => format!("{} entries kept in {}", outcome.entries, path.display()),
-        (None, _, _) => format!("{} entries written", outcome.entries),
-    };
-    say(&format!("stopped after {} pages; {kept}", outcome.pages));
-    let fix = match &stop {
-        Stop::Client(error) => what_to_fix(error, &cli),
-        _ => None,
-    };
+        let kept = match (&cli.output, &output_failure, &kept_in) {
+            (Some(_), Some(_), Some(partial)) => format!(
+                "{entries} entries kept in {} (the pages before the failure)",
+                partial.display()
+            ),
+            (Some(path), Some(_), None) if !incremental => {
+                format!("nothing was written to {}", path.display())
+            }
+            (Some(path), _, _) => format!("{entries} entries kept in {}", path.display()),
+            (None, _, _) => format!("{entries} entries written"),
+        };
+        say(&format!("stopped after {pages} pages; {kept}"));
+        if incremental {
+            if let Some(state) = &cli.state {
+                say(&format!(
+                    "the state in {} covers every entry written; the next run goes on from there",
+                    state.display()
+                ));
+            }
+            for index in &failed {
+                if let Some(error) = &reports[*index].failure
+                    && self.targets.len() > 1
+                {
+                    say(&format!(
+                        "{}: failed: {}",
+                        self.targets[*index],
+                        exit::one_line(error)
+                    ));
+                }
+            }
+            return code;
+        }
+        if self.targets.len() == 1 {
+            resume_advice(self.messages, cli, &reports[0], output_failure.is_none());
+        } else {
+            for (index, report) in reports.iter().enumerate() {
+                if report.finished && report.failure.is_none() {
+                    continue;
+                }
+                let target = &self.targets[index];
+                if let Some(error) = &report.failure {
+                    say(&format!("{target}: failed: {}", exit::one_line(error)));
+                }
+                match &report.resume {
+                    Some(cursor) => say(&format!(
+                        "{target}: resume with: {} --cursor {}",
+                        target.flag(),
+                        exit::shell_word(cursor)
+                    )),
+                    None if report.pages == 0 => say(&format!("{target}: no page was written")),
+                    None => {}
+                }
+            }
+        }
+        code
+    }
+}
+
+/// What to do next, for a run over one scope.
+fn resume_advice<E: Write>(messages: &Messages<E>, cli: &Cli, report: &Report, wrote: bool) {
+    let say = |line: &str| messages.say(line);
+    let fix = report
+        .failure
+        .as_ref()
+        .filter(|_| wrote)
+        .and_then(|error| what_to_fix(error, cli));
     if let Some(fix) = &fix {
         say(fix);
     }
-    match &outcome.resume {
+    match &report.resume {
         Some(cursor) if fix.is_some() => say(&format!(
             "then resume with: --cursor {}",
             exit::shell_word(cursor)
@@ -408,15 +722,125 @@ pub async fn run<O: Write, E: Write>(
             "resume with: --cursor {}",
             exit::shell_word(cursor)
         )),
-        None if outcome.pages == 0 && fix.is_some() => {
+        None if report.pages == 0 && fix.is_some() => {
             say("no page was written; fix that, then run the command again");
         }
-        None if outcome.pages == 0 => {
+        None if report.pages == 0 => {
             say("no page was written; run the same command again to start over");
         }
         None => say("the last page was written; nothing is left to resume"),
     }
-    code
+}
+
+/// The scopes of this run, in the order given, each once.
+fn targets(cli: &Cli) -> Result<Vec<Target>, String> {
+    let mut targets: Vec<Target> = cli
+        .account
+        .iter()
+        .map(|id| Target::account(id))
+        .chain(cli.zone.iter().map(|id| Target::zone(id)))
+        .collect();
+    if let Some(path) = &cli.scopes_file {
+        targets.extend(read_scopes_file(path)?);
+    }
+    let targets = dedup(targets);
+    if targets.is_empty() {
+        return Err("no scope: give --account ID, --zone ID or --scopes-file FILE".to_owned());
+    }
+    if targets.len() > 1 {
+        if cli.issue.is_some() {
+            return Err(format!(
+                "--issue needs exactly one scope; this run has {}",
+                targets.len()
+            ));
+        }
+        if cli.cursor.is_some() {
+            return Err(format!(
+                "--cursor belongs to the walk of one scope; this run has {}",
+                targets.len()
+            ));
+        }
+    }
+    Ok(targets)
+}
+
+/// The filters a state file is bound to.
+fn query(cli: &Cli) -> Query {
+    Query {
+        issue: cli.issue.clone(),
+        field_changed: cli.field_changed.clone(),
+        changed_by: cli.changed_by.clone(),
+        before: cli.before,
+    }
+}
+
+/// Where the entries go, and whether the output starts with a header (CSV, table): not when appending to a file
+/// that already holds entries.
+fn open_destination<O: Write>(
+    cli: &Cli,
+    incremental: bool,
+    stdout: O,
+) -> Result<(Destination<O>, bool), String> {
+    let Some(path) = &cli.output else {
+        return Ok((Destination::Stdout(stdout), true));
+    };
+    if incremental {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|error| {
+                format!(
+                    "cannot open {} to append to: {}",
+                    path.display(),
+                    exit::one_line(&error)
+                )
+            })?;
+        let empty = file.metadata().map(|meta| meta.len() == 0).unwrap_or(true);
+        return Ok((Destination::Append(file), empty));
+    }
+    let temp = temp_beside(path).map_err(|error| {
+        format!(
+            "cannot create a temporary file beside {}: {}",
+            path.display(),
+            exit::one_line(&error)
+        )
+    })?;
+    Ok((
+        Destination::File {
+            temp,
+            path: path.clone(),
+        },
+        true,
+    ))
+}
+
+/// The request of one scope with the run's filters (no cursor, no limits).
+fn base_request(client: &Client, cli: &Cli, target: &Target) -> AuditLogRequest {
+    let scope = target.scope.clone();
+    let mut request = match &cli.issue {
+        Some(issue) => client.issue_audit_log(scope, issue.clone()),
+        None => client.audit_log(scope),
+    };
+    if let Some(since) = cli.since {
+        request = request.since(since);
+    }
+    if let Some(before) = cli.before {
+        request = request.before(before);
+    }
+    if let Some(field) = &cli.field_changed {
+        request = request.field_changed(field.as_str());
+    }
+    if let Some(actor) = &cli.changed_by {
+        request = request.changed_by(actor.clone());
+    }
+    if let Some(order) = cli.order {
+        request = request.order(order.into());
+    }
+    if let Some(per_page) = cli.per_page {
+        request = request.per_page(per_page);
+    }
+    request.with_prefetch(true)
 }
 
 /// For a failure that running the same command again cannot cure (400, 401, 403, 404), what to change.
@@ -432,10 +856,10 @@ fn what_to_fix(error: &Error, cli: &Cli) -> Option<String> {
         }
         _ => return None,
     };
-    let scope = if cli.zone.is_some() {
-        "zone"
-    } else {
+    let scope = if cli.zone.is_empty() {
         "account"
+    } else {
+        "zone"
     };
     let text = match status {
         400 => "the API refused a parameter: check --since, --before, --field-changed, --changed-by, --per-page \
@@ -473,39 +897,6 @@ fn place(temp: NamedTempFile, path: &Path) -> Result<(), (io::Error, Option<Path
         Ok(_) => Err((refused.error, Some(partial))),
         Err(_) => Err((refused.error, None)),
     }
-}
-
-fn build_request(client: &Client, cli: &Cli) -> AuditLogRequest {
-    let scope = cli.scope();
-    let mut request = match &cli.issue {
-        Some(issue) => client.issue_audit_log(scope, issue.clone()),
-        None => client.audit_log(scope),
-    };
-    if let Some(since) = cli.since {
-        request = request.since(since);
-    }
-    if let Some(before) = cli.before {
-        request = request.before(before);
-    }
-    if let Some(field) = &cli.field_changed {
-        request = request.field_changed(field.as_str());
-    }
-    if let Some(actor) = &cli.changed_by {
-        request = request.changed_by(actor.clone());
-    }
-    if let Some(order) = cli.order {
-        request = request.order(order.into());
-    }
-    if let Some(per_page) = cli.per_page {
-        request = request.per_page(per_page);
-    }
-    if let Some(cursor) = &cli.cursor {
-        request = request.cursor(cursor.clone());
-    }
-    if let Some(max) = cli.max_items {
-        request = request.with_max_items(max);
-    }
-    request.with_prefetch(true)
 }
 
 /// The client from `--api-token-file` (which, when given, replaces the credential variables) or the

@@ -7,5 +7,6 @@ mod formats;
 mod network;
 mod paging;
 mod safety;
+mod siem;
 mod support;
 mod usage;

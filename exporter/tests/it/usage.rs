@@ -20,18 +20,60 @@ fn assert_usage_error(args: &[&str], says: &str) {
     assert!(server.requests().is_empty(), "{args:?} sent a request");
 }
 
-/// `--account` and `--zone` together.
+/// `--issue` with two scopes: an insight belongs to one account or zone.
 #[test]
-fn both_account_and_zone_is_a_usage_error() {
+fn issue_with_two_scopes_is_a_usage_error() {
     assert_usage_error(
         &[
             "--account",
             mock_server::ACCOUNT_ID,
             "--zone",
             mock_server::ZONE_ID,
+            "--issue",
+            "abc",
         ],
-        "cannot be used with",
+        "--issue needs exactly one scope",
     );
+}
+
+/// Flags that do not go with incremental runs.
+#[test]
+fn incremental_runs_refuse_what_would_break_them() {
+    let account = mock_server::ACCOUNT_ID;
+    for (args, says) in [
+        (
+            vec!["--account", account, "--state", "s.json", "--order", "desc"],
+            "--order desc cannot be used",
+        ),
+        (
+            vec!["--account", account, "--follow", "--cursor", "c"],
+            "--cursor cannot be used",
+        ),
+        (
+            vec![
+                "--account",
+                account,
+                "--state",
+                "s.json",
+                "--format",
+                "json",
+            ],
+            "cannot be appended to",
+        ),
+        (
+            vec![
+                "--account",
+                account,
+                "--state",
+                "s.json",
+                "--max-items",
+                "5",
+            ],
+            "--max-items cannot be used",
+        ),
+    ] {
+        assert_usage_error(&args, says);
+    }
 }
 
 /// Neither `--account` nor `--zone`.

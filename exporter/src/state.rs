@@ -1,0 +1,460 @@
+//! The checkpoint of incremental runs (`--state FILE`): per scope, the newest `changed_at` exported (the
+//! high-water mark) and the ids exported within the overlap before it, so that the next run reads from
+//! `mark - overlap`, skips what it already exported, and exports late arrivals inside the overlap exactly once.
+//!
+//! The file is JSON, written atomically (temporary file, fsync, rename, fsync of the folder) and only after the
+//! entries it covers are durable; a lock file beside it keeps two runs from sharing it. A file that is not a state
+//! file, is of another version, or was written for other filters is an error naming what differs: never
+//! silently started over.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use cloudflare_security_center::AuditLogEntry;
+use serde::{Deserialize, Serialize};
+
+/// What the file says it is, so that another JSON file is not taken for a state file.
+const KIND: &str = "insight-audit-log state";
+/// The layout version this exporter reads and writes.
+const VERSION: u32 = 1;
+
+/// The filters a state file was written for: another run must use the same ones, or its marks mean nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Query {
+    /// `--issue`.
+    pub issue: Option<String>,
+    /// `--field-changed`.
+    pub field_changed: Option<String>,
+    /// `--changed-by`.
+    pub changed_by: Option<String>,
+    /// `--before`.
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// One entry exported inside the overlap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    /// The entry's id.
+    pub id: String,
+    /// Its `changed_at`.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Where one scope stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The newest `changed_at` exported; `None` until the first entry.
+    pub mark: Option<DateTime<Utc>>,
+    /// The entries exported at or after `mark - overlap`.
+    pub recent: Vec<Seen>,
+    /// Entries exported for this scope over all runs.
+    pub exported: u64,
+}
+
+impl Mark {
+    /// Where the next walk starts: `overlap` before the mark, or `since` (the flag) for a scope never exported.
+    pub fn start(&self, overlap: TimeDelta, since: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        match self.mark {
+            Some(mark) => Some(mark - overlap),
+            None => since,
+        }
+    }
+
+    /// The ids already exported, to skip.
+    pub fn seen_ids(&self) -> HashSet<&str> {
+        self.recent.iter().map(|seen| seen.id.as_str()).collect()
+    }
+
+    /// The entries of `page` not exported yet, in order.
+    pub fn new_entries<'a>(&self, page: &'a [AuditLogEntry]) -> Vec<&'a AuditLogEntry> {
+        let seen = self.seen_ids();
+        page.iter()
+            .filter(|entry| {
+                let id = entry.id.map(|id| id.to_string());
+                id.is_none_or(|id| !seen.contains(id.as_str()))
+            })
+            .collect()
+    }
+
+    /// Records `exported` as written: the mark moves to the newest `changed_at`, and what lies before
+    /// `mark - overlap` is forgotten.
+    pub fn record(&mut self, exported: &[&AuditLogEntry], overlap: TimeDelta) {
+        for entry in exported {
+            self.exported += 1;
+            let (Some(id), Some(changed_at)) = (entry.id, entry.changed_at) else {
+                continue;
+            };
+            self.mark = Some(self.mark.map_or(changed_at, |mark| mark.max(changed_at)));
+            self.recent.push(Seen {
+                id: id.to_string(),
+                changed_at,
+            });
+        }
+        if let Some(mark) = self.mark {
+            let horizon = mark - overlap;
+            self.recent.retain(|seen| seen.changed_at >= horizon);
+        }
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Serialize, Deserialize)]
+struct Layout {
+    kind: String,
+    version: u32,
+    query: Query,
+    scopes: BTreeMap<String, Mark>,
+}
+
+/// An open state file: the marks, the path they are saved to, and the lock that keeps other runs out.
+#[derive(Debug)]
+pub struct StateFile {
+    path: PathBuf,
+    query: Query,
+    scopes: BTreeMap<String, Mark>,
+    _lock: File,
+}
+
+/// Why a state file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Reading, locking or writing failed.
+    #[error("{path}: {message}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What was being done.
+        message: &'static str,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// Another run holds the lock.
+    #[error("{path}: another run is using this state file (its lock {lock} is held)")]
+    Locked {
+        /// The file.
+        path: String,
+        /// The lock file.
+        lock: String,
+    },
+    /// The file is not a state file of this exporter.
+    #[error("{path}: not a state file of insight-audit-log ({reason})")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Another layout version.
+    #[error("{path}: state file version {found}, but this exporter reads version {VERSION}")]
+    Version {
+        /// The file.
+        path: String,
+        /// The version it holds.
+        found: u32,
+    },
+    /// Written for other filters.
+    #[error(
+        "{path}: written for other filters ({differences}); use the same filters, or another state file"
+    )]
+    Filters {
+        /// The file.
+        path: String,
+        /// Each filter that differs, `name: file's -> this run's`.
+        differences: String,
+    },
+}
+
+impl StateFile {
+    /// Opens the state at `path` for a run with `query`: a missing file is a fresh state; anything else must be a
+    /// valid state file written for the same filters.
+    pub fn open(path: &Path, query: &Query) -> Result<StateFile, StateError> {
+        let shown = path.display().to_string();
+        let io_error = |message: &'static str| {
+            let path = shown.clone();
+            move |source| StateError::Io {
+                path,
+                message,
+                source,
+            }
+        };
+        let lock_path = sibling(path, ".lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_error("cannot create its lock file"))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StateError::Locked {
+                    path: shown,
+                    lock: lock_path.display().to_string(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(io_error("cannot lock it")(error));
+            }
+        }
+        let text = match std::fs::read(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Ok(StateFile {
+                    path: path.to_path_buf(),
+                    query: query.clone(),
+                    scopes: BTreeMap::new(),
+                    _lock: lock,
+                });
+            }
+            Err(error) => return Err(io_error("cannot read it")(error)),
+        };
+        let header: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|error| StateError::Invalid {
+                path: shown.clone(),
+                reason: format!("not JSON: {error}"),
+            })?;
+        if header.get("kind").and_then(serde_json::Value::as_str) != Some(KIND) {
+            return Err(StateError::Invalid {
+                path: shown,
+                reason: format!("no \"kind\": \"{KIND}\""),
+            });
+        }
+        match header.get("version").and_then(serde_json::Value::as_u64) {
+            Some(version) if version == u64::from(VERSION) => {}
+            Some(found) => {
+                return Err(StateError::Version {
+                    path: shown,
+                    found: u32::try_from(found).unwrap_or(u32::MAX),
+                });
+            }
+            None => {
+                return Err(StateError::Invalid {
+                    path: shown,
+                    reason: "no version".to_owned(),
+                });
+            }
+        }
+        let layout: Layout =
+            serde_json::from_value(header).map_err(|error| StateError::Invalid {
+                path: shown.clone(),
+                reason: error.to_string(),
+            })?;
+        let differences = differences(&layout.query, query);
+        if !differences.is_empty() {
+            return Err(StateError::Filters {
+                path: shown,
+                differences: differences.join("; "),
+            });
+        }
+        Ok(StateFile {
+            path: path.to_path_buf(),
+            query: layout.query,
+            scopes: layout.scopes,
+            _lock: lock,
+        })
+    }
+
+    /// The mark of `scope` (`account:ID` or `zone:ID`); a fresh one for a scope not seen before.
+    pub fn mark(&self, scope: &str) -> Mark {
+        self.scopes.get(scope).cloned().unwrap_or_default()
+    }
+
+    /// Replaces the mark of `scope` and saves the whole file atomically.
+    pub fn save(&mut self, scope: &str, mark: Mark) -> Result<(), StateError> {
+        self.scopes.insert(scope.to_owned(), mark);
+        let layout = Layout {
+            kind: KIND.to_owned(),
+            version: VERSION,
+            query: self.query.clone(),
+            scopes: self.scopes.clone(),
+        };
+        let shown = self.path.display().to_string();
+        let io_error = |message: &'static str| {
+            let path = shown.clone();
+            move |source| StateError::Io {
+                path,
+                message,
+                source,
+            }
+        };
+        let folder = match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut temp = tempfile::Builder::new()
+            .prefix(".state.")
+            .suffix(".tmp")
+            .tempfile_in(&folder)
+            .map_err(io_error("cannot create a temporary file beside it"))?;
+        let mut text = serde_json::to_vec_pretty(&layout)
+            .map_err(io::Error::other)
+            .map_err(io_error("cannot encode it"))?;
+        text.push(b'\n');
+        temp.write_all(&text).map_err(io_error("cannot write it"))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(io_error("cannot flush it to disk"))?;
+        temp.persist(&self.path)
+            .map_err(|error| error.error)
+            .map_err(io_error("cannot rename it into place"))?;
+        // The rename itself is durable once the folder is.
+        File::open(&folder)
+            .and_then(|folder| folder.sync_all())
+            .map_err(io_error("cannot flush its folder to disk"))?;
+        Ok(())
+    }
+}
+
+/// `path` with `suffix` appended to its file name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Each filter that differs between the file's and this run's, as `name: file's -> this run's`.
+fn differences(file: &Query, run: &Query) -> Vec<String> {
+    fn shown<T: ToString>(value: &Option<T>) -> String {
+        value.as_ref().map_or_else(
+            || "none".to_owned(),
+            |value| format!("{:?}", value.to_string()),
+        )
+    }
+    let mut out = Vec::new();
+    if file.issue != run.issue {
+        out.push(format!(
+            "--issue: {} -> {}",
+            shown(&file.issue),
+            shown(&run.issue)
+        ));
+    }
+    if file.field_changed != run.field_changed {
+        out.push(format!(
+            "--field-changed: {} -> {}",
+            shown(&file.field_changed),
+            shown(&run.field_changed)
+        ));
+    }
+    if file.changed_by != run.changed_by {
+        out.push(format!(
+            "--changed-by: {} -> {}",
+            shown(&file.changed_by),
+            shown(&run.changed_by)
+        ));
+    }
+    if file.before != run.before {
+        out.push(format!(
+            "--before: {} -> {}",
+            shown(&file.before),
+            shown(&run.before)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use cloudflare_security_center::AuditLogEntry;
+
+    use super::{Mark, Query, StateError, StateFile};
+
+    fn entry(id: u128, second: i64) -> AuditLogEntry {
+        serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::from_u128(id).to_string(),
+            "changed_at": Utc.timestamp_opt(1_700_000_000 + second, 0).single().expect("a time").to_rfc3339(),
+        }))
+        .expect("an entry")
+    }
+
+    /// The mark follows the newest entry; ids older than the overlap are forgotten; ids seen are skipped.
+    #[test]
+    fn the_mark_moves_forward_and_remembers_the_overlap() {
+        let overlap = TimeDelta::seconds(10);
+        let mut mark = Mark::default();
+        let first = [entry(1, 0), entry(2, 5), entry(3, 20)];
+        let fresh = mark.new_entries(&first);
+        assert_eq!(fresh.len(), 3);
+        mark.record(&fresh, overlap);
+        assert_eq!(mark.mark, first[2].changed_at);
+        assert_eq!(
+            mark.recent.len(),
+            1,
+            "only the entry within 10 s of the mark"
+        );
+        // The next walk re-reads from mark - overlap: 3 is skipped, 4 (same second) and 5 are new.
+        let next = [entry(3, 20), entry(4, 20), entry(5, 25)];
+        let fresh = mark.new_entries(&next);
+        let ids: Vec<_> = fresh.iter().map(|entry| entry.id).collect();
+        assert_eq!(ids, [next[1].id, next[2].id]);
+        mark.record(&fresh, overlap);
+        assert_eq!(mark.exported, 5);
+        assert_eq!(
+            mark.start(overlap, None),
+            Some(
+                Utc.timestamp_opt(1_700_000_015, 0)
+                    .single()
+                    .expect("a time")
+            )
+        );
+    }
+
+    /// A state saved and opened again holds the same marks; opening it for other filters, or a file of another
+    /// kind or version, is an error naming the problem.
+    #[test]
+    fn a_state_file_round_trips_and_refuses_what_it_is_not() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let path = folder.path().join("state.json");
+        let query = Query {
+            issue: Some("i1".to_owned()),
+            ..Query::default()
+        };
+        let mut state = StateFile::open(&path, &query).expect("a fresh state");
+        let mut mark = Mark::default();
+        let entries = [entry(1, 0)];
+        mark.record(&mark.new_entries(&entries), TimeDelta::minutes(15));
+        state.save("account:a", mark.clone()).expect("saved");
+        assert!(matches!(
+            StateFile::open(&path, &query),
+            Err(StateError::Locked { .. })
+        ));
+        drop(state);
+        let reopened = StateFile::open(&path, &query).expect("the same state");
+        assert_eq!(reopened.mark("account:a"), mark);
+        assert_eq!(reopened.mark("zone:b"), Mark::default());
+        drop(reopened);
+
+        let other = Query {
+            issue: Some("i2".to_owned()),
+            ..Query::default()
+        };
+        let error = StateFile::open(&path, &other)
+            .expect_err("other filters")
+            .to_string();
+        assert!(error.contains("--issue: \"i1\" -> \"i2\""), "{error}");
+
+        std::fs::write(
+            &path,
+            br#"{"kind": "insight-audit-log state", "version": 9}"#,
+        )
+        .expect("written");
+        let error = StateFile::open(&path, &query)
+            .expect_err("another version")
+            .to_string();
+        assert!(error.contains("version 9"), "{error}");
+
+        std::fs::write(&path, b"{\"cursor\": 1}").expect("written");
+        let error = StateFile::open(&path, &query)
+            .expect_err("not a state")
+            .to_string();
+        assert!(error.contains("not a state file"), "{error}");
+
+        std::fs::write(&path, b"{\"kind\": \"insight-au").expect("written");
+        let error = StateFile::open(&path, &query).expect_err("cut").to_string();
+        assert!(error.contains("not JSON"), "{error}");
+        assert!(error.contains("state.json"), "{error}");
+    }
+}

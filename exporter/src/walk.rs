@@ -1,0 +1,116 @@
+//! One scope's walk, page by page, with the API's rate limits waited out: the loop that every mode of the exporter
+//! shares (one export, many scopes, incremental sync, follow).
+//!
+//! A walk is a future that the caller may drop at any await point (Ctrl-C): every page is handed to the caller's
+//! handler synchronously, so what was written and the cursor after it are always known.
+
+use std::io;
+use std::time::Duration;
+
+use cloudflare_security_center::{AuditLogRequest, Error, Page};
+use indicatif::ProgressBar;
+
+/// How long a walk waits for the API's rate limit before it gives up.
+#[derive(Clone, Copy, Debug)]
+pub struct Patience {
+    /// The longest `Retry-After` (or lock-out) that is waited out.
+    pub max_wait: Duration,
+    /// How many rate-limit waits in a row, without a page written between them, are accepted.
+    pub max_waits: u32,
+}
+
+/// What the page handler decides after a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Walk on.
+    Continue,
+    /// Stop here (e.g. `--max-items` reached).
+    Stop,
+}
+
+/// How a walk ended.
+#[derive(Debug)]
+pub enum WalkEnd {
+    /// The end of the log, or the handler stopped it.
+    Done,
+    /// The client failed (after its retries and the rate-limit waits).
+    Client(Error),
+    /// The handler could not write a page.
+    Output(io::Error),
+}
+
+/// Walks `request` from the cursor `start`, handing every page to `on_page`.
+///
+/// A rate limit that asks for at most `patience.max_wait` is waited out (the progress line counts down and
+/// `notice` is told once), and the walk goes on from the cursor after the last page handed over, so nothing is
+/// skipped or repeated.
+pub async fn walk_pages(
+    request: &AuditLogRequest,
+    start: Option<String>,
+    patience: Patience,
+    progress: &ProgressBar,
+    notice: &dyn Fn(&str),
+    mut on_page: impl FnMut(&Page) -> io::Result<Flow>,
+) -> WalkEnd {
+    let mut resume = start;
+    let mut waits_in_a_row = 0;
+    'walk: loop {
+        let mut walk = request.clone();
+        if let Some(cursor) = &resume {
+            walk = walk.cursor(cursor.clone());
+        }
+        let mut pages = walk.pages();
+        loop {
+            let page = match pages.next().await {
+                None => return WalkEnd::Done,
+                Some(Err(Error::RateLimited {
+                    retry_after: Some(wait),
+                    ..
+                })) if wait <= patience.max_wait && waits_in_a_row < patience.max_waits => {
+                    waits_in_a_row += 1;
+                    drop(pages);
+                    notice(&format!(
+                        "rate limited by the API; waiting {}",
+                        duration_text(wait)
+                    ));
+                    wait_out(wait, progress).await;
+                    continue 'walk;
+                }
+                Some(Err(error)) => return WalkEnd::Client(error),
+                Some(Ok(page)) => page,
+            };
+            waits_in_a_row = 0;
+            match on_page(&page) {
+                Err(error) => return WalkEnd::Output(error),
+                Ok(Flow::Stop) => return WalkEnd::Done,
+                Ok(Flow::Continue) => {}
+            }
+            resume = page.next_cursor().map(str::to_owned);
+            if resume.is_none() {
+                return WalkEnd::Done;
+            }
+        }
+    }
+}
+
+/// Waits `wait`, counting down on the progress line.
+async fn wait_out(wait: Duration, progress: &ProgressBar) {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        progress.set_message(format!(
+            "rate limited by the API; waiting {}",
+            duration_text(left)
+        ));
+        tokio::time::sleep(left.min(Duration::from_secs(1))).await;
+    }
+}
+
+/// A duration in whole seconds, rounded up, as `4m 47s`.
+pub fn duration_text(duration: Duration) -> String {
+    let seconds = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    humantime::format_duration(Duration::from_secs(seconds)).to_string()
+}
