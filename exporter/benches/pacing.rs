@@ -6,7 +6,10 @@
 //! - one walk needing three budgets of requests (180 pages of 5);
 //! - four concurrent walks on one client needing three budgets together;
 //! - a walk of 50 pages of 1000, within one budget: its time against 50 × 20 ms, what the pacer costs when the
-//!   budget is not the bound.
+//!   budget is not the bound;
+//! - the exporter feeding a SIEM: 20 scopes of 5,000 entries at `per_page` 1000, four at a time on one client,
+//!   NDJSON to a sink: its time against the ideal, the larger of the budget-bound time (the windows the requests
+//!   need, less the last one's length) and the latency-bound time (requests × 20 ms / 4).
 //!
 //! It reports requests/s against the budget (60 / 10 s = 6/s) and the 429s the mock served; nothing is asserted.
 //! `BENCH_REPS` sets the rounds (default 1).
@@ -121,6 +124,67 @@ fn report(name: &str, figures: &Figures) {
     );
 }
 
+/// The exporter over 20 scopes (10 accounts, 10 zones) of 5,000 entries, NDJSON to a sink.
+async fn siem() {
+    let server = MockServer::start(
+        Config::default()
+            .with_accounts(10)
+            .with_zones(10)
+            .with_entries(5000)
+            .with_insights_per_scope(1)
+            .with_request_journal(false)
+            .with_strict(false)
+            .with_rate_limit(RateLimit::new(QUOTA, WINDOW))
+            .with_fault(Fault::Slow {
+                every: 1,
+                delay: LATENCY,
+            }),
+    )
+    .await;
+    let mut args = vec![
+        "insight-audit-log".to_owned(),
+        "--format".to_owned(),
+        "ndjson".to_owned(),
+    ];
+    for id in server.account_ids() {
+        args.extend(["--account".to_owned(), id]);
+    }
+    for id in server.zone_ids() {
+        args.extend(["--zone".to_owned(), id]);
+    }
+    let cli = insight_audit_log::args::Cli::try_parse_args(args).expect("valid flags");
+    let base_url = server.base_url();
+    let token = server.credentials().api_token.clone();
+    let env = move |name: &str| match name {
+        "CLOUDFLARE_BASE_URL" => Some(base_url.clone()),
+        "CLOUDFLARE_API_TOKEN" => Some(token.clone()),
+        _ => None,
+    };
+    let started = Instant::now();
+    let code = insight_audit_log::run::run(
+        cli,
+        &env,
+        insight_audit_log::run::Terminals::default(),
+        std::io::sink(),
+        std::io::sink(),
+        std::future::pending(),
+    )
+    .await;
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "the export succeeds");
+    let requests = server.served_count();
+    let windows = (requests as f64 / f64::from(QUOTA)).ceil() - 1.0;
+    let budget_bound = windows * WINDOW.as_secs_f64();
+    let latency_bound = requests as f64 * LATENCY.as_secs_f64() / 4.0;
+    let ideal = budget_bound.max(latency_bound);
+    println!(
+        "{:<44} {requests:>4} requests in {seconds:>6.2} s against an ideal of {ideal:.2} s: {:.2}x, {} 429s",
+        "exporter, 20 scopes x 5000, per_page 1000",
+        seconds / ideal,
+        server.rate_limited_count()
+    );
+}
+
 fn main() {
     let rounds: usize = std::env::var("BENCH_REPS")
         .ok()
@@ -138,6 +202,7 @@ fn main() {
     for round in 1..=rounds {
         println!("round {round}");
         runtime.block_on(async {
+            siem().await;
             // 900 entries at 5 a page: 180 requests, three budgets.
             report("one walk, 180 pages of 5", &case(900, 1, 1, 5, true).await);
             // Four insights of 225 entries at 5 a page: 45 requests each.
