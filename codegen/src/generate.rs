@@ -17,7 +17,7 @@ pub struct Settings {
     /// Schemas to take from hand-written code instead of generating them.
     pub replacements: Vec<Replacement>,
     /// A type stored in the generated `Client` and handed to its hooks (progenitor's
-    /// `inner_type`), e.g. `crate::runtime::Runtime`.
+    /// `inner_type`), e.g. `crate::settings::ClientSettings`.
     pub inner_type: Option<String>,
     /// A module whose `deserialize` and `deserialize_option` functions decode the generated
     /// `DateTime<Utc>` fields (e.g. `crate::rfc3339`); `None` keeps chrono's serde impl. See

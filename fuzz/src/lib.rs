@@ -140,7 +140,7 @@ pub fn generate(spec: &str, overlay: Option<&str>) {
                 codegen::generate::ReplacementImpl::Display,
             ],
         });
-        settings.inner_type = Some("crate::runtime::Runtime".to_owned());
+        settings.inner_type = Some("crate::settings::ClientSettings".to_owned());
     }
     if let Some(path) = std::env::var_os("FUZZ_LAST_INPUT") {
         let _ = std::fs::write(path, spec);

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::exchange::{call, unsuccessful};
 use crate::pagination::{CursorPage, Items, PagerOptions, Pages, paginate};
-use crate::runtime::{call, unsuccessful};
 use crate::types::{
     SecurityCenterAuditLog, SecurityCenterAuditLogOrder, SecurityCenterAuditLogResponse,
     SecurityCenterAuditLogResponseResultInfo,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
-use crate::runtime::{Runtime, Settings};
+use crate::settings::{ClientSettings, Settings};
 use crate::timer_anchor::TimerAnchor;
 use crate::{Client, Credentials, Error, RateLimit, RetryPolicy, generated};
 
@@ -224,7 +224,7 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| Error::invalid_config("http_client", error.to_string()))?;
-        let runtime = Runtime::new(Settings {
+        let settings = ClientSettings::new(Settings {
             credentials,
             retry: self.retry,
             attempt_timeout: self.attempt_timeout,
@@ -234,7 +234,7 @@ impl ClientBuilder {
             pacer: self.rate_limit.pacer(),
         });
         Ok(Client::from_generated(generated::Client::new_with_client(
-            &base_url, http, runtime,
+            &base_url, http, settings,
         )))
     }
 }
@@ -339,7 +339,11 @@ mod tests {
     /// Text without a PEM certificate is refused when the client is built, naming the setting.
     #[test]
     fn a_root_certificate_must_be_pem() {
-        for pem in [&b""[..], b"not a certificate", b"-----BEGIN CERTIFICATE-----\n!!\n"] {
+        for pem in [
+            &b""[..],
+            b"not a certificate",
+            b"-----BEGIN CERTIFICATE-----\n!!\n",
+        ] {
             let error = crate::Client::builder()
                 .with_credentials(crate::Credentials::api_token("token").expect("valid"))
                 .with_root_certificate(pem)

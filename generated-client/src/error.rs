@@ -7,7 +7,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 
 use crate::types::SecurityCenterMessagesItem;
 
@@ -295,6 +297,54 @@ impl fmt::Display for ApiError {
         }
         Ok(())
     }
+}
+
+impl ApiError {
+    /// An error answer read from its status, headers and body.
+    pub(crate) fn from_response(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Box<ApiError> {
+        let envelope = LenientEnvelope::read(&body);
+        let (errors, messages) = envelope
+            .map(|envelope| (envelope.errors, envelope.messages))
+            .unwrap_or_default();
+        Box::new(ApiError {
+            status,
+            errors,
+            messages,
+            cf_ray: header_text(headers, "cf-ray"),
+            retry_after: crate::retry::retry_after(headers, std::time::SystemTime::now()),
+            content_type: header_text(headers, "content-type"),
+            body,
+        })
+    }
+}
+
+/// The envelope read leniently, for error bodies that may be partial or not JSON at all.
+#[derive(serde::Deserialize)]
+pub(crate) struct LenientEnvelope {
+    #[serde(default)]
+    pub(crate) success: Option<bool>,
+    #[serde(default)]
+    pub(crate) errors: Vec<ApiMessage>,
+    #[serde(default)]
+    pub(crate) messages: Vec<ApiMessage>,
+}
+
+impl LenientEnvelope {
+    /// The envelope of `body`, when it is one.
+    pub(crate) fn read(body: &[u8]) -> Option<Self> {
+        serde_json::from_slice(body).ok()
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// One line of at most `limit` characters, control characters replaced.

@@ -1052,7 +1052,7 @@ Version: 4.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::runtime::Runtime,
+    pub(crate) inner: crate::settings::ClientSettings,
 }
 impl Client {
     /// Create a new client.
@@ -1060,7 +1060,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::runtime::Runtime) -> Self {
+    pub fn new(baseurl: &str, inner: crate::settings::ClientSettings) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -1082,7 +1082,7 @@ impl Client {
     pub(crate) fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::runtime::Runtime,
+        inner: crate::settings::ClientSettings,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -1091,7 +1091,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::runtime::Runtime> for Client {
+impl ClientInfo<crate::settings::ClientSettings> for Client {
     fn api_version() -> &'static str {
         "4.0.0"
     }
@@ -1101,11 +1101,11 @@ impl ClientInfo<crate::runtime::Runtime> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::runtime::Runtime {
+    fn inner(&self) -> &crate::settings::ClientSettings {
         &self.inner
     }
 }
-impl ClientHooks<crate::runtime::Runtime> for &Client {}
+impl ClientHooks<crate::settings::ClientSettings> for &Client {}
 impl Client {
     /**Retrieves Account Audit Log
 

@@ -163,14 +163,17 @@ mod audit_log;
 mod auth;
 mod config;
 mod error;
+mod exchange;
 mod forward_compat;
+mod hooks;
 pub mod pagination;
 mod quota;
 mod rate_limit;
 mod retry;
 mod rfc3339;
-mod runtime;
+mod settings;
 mod timer_anchor;
+mod transport;
 
 #[rustfmt::skip]
 #[allow(missing_docs, unused_imports, private_interfaces, clippy::all)]
@@ -188,7 +191,7 @@ pub use generated::types;
 pub use quota::Quota;
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
-pub use runtime::Runtime;
+pub use settings::ClientSettings;
 
 /// The generated operations, one builder per upstream operation (reached through
 /// [`Client::generated`]).

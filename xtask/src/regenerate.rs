@@ -61,7 +61,7 @@ pub fn client_settings() -> codegen::Settings {
             ],
         }],
         // Auth, retries and error capture run in the generated client's hooks.
-        inner_type: Some("crate::runtime::Runtime".to_owned()),
+        inner_type: Some("crate::settings::ClientSettings".to_owned()),
         // Timestamps decode with chrono's RFC 3339 parser, not its slower relaxed one.
         date_time_decoder: Some("crate::rfc3339".to_owned()),
     }
