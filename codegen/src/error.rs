@@ -91,11 +91,11 @@ pub enum Error {
         /// The references, in order, e.g. `#/components/schemas/A -> #/components/schemas/B -> ...`.
         cycle: String,
     },
-    /// A schema that contains itself through `allOf`, `anyOf`, `oneOf` or aliases alone, with no
-    /// property or array item in between: typify would recurse without end (a stack overflow,
-    /// which no `catch_unwind` can turn into an error).
+    /// A schema that contains itself through `allOf`, `anyOf`, `oneOf`, `not` or aliases alone,
+    /// with no property or array item in between: typify would recurse without end (a stack
+    /// overflow, which no `catch_unwind` can turn into an error).
     #[error(
-        "{file}: {pointer}: schema contains itself through allOf/anyOf/oneOf with no property or \
+        "{file}: {pointer}: schema contains itself through allOf/anyOf/oneOf/not with no property or \
          array item in between: {cycle}; the generator cannot lay out such a type"
     )]
     CompositionCycle {

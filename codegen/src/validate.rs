@@ -87,9 +87,10 @@ pub fn check_refs(file: &str, document: &Value) -> Result<(), Error> {
     Ok(())
 }
 
-/// Refuses a component schema that contains itself through `allOf`, `anyOf`, `oneOf` and
-/// aliases alone (e.g. `A: {allOf: [{$ref: A}, {type: object}]}`): typify would merge or expand
-/// it without end and overflow the stack. Recursion through a property, an array item or
+/// Refuses a component schema that contains itself through `allOf`, `anyOf`, `oneOf`, `not` and
+/// aliases alone (e.g. `A: {allOf: [{$ref: A}, {type: object}]}`, or
+/// `A: {allOf: [{}, {not: {$ref: A}}]}`): typify would merge or expand it without end and
+/// overflow the stack. Recursion through a property, an array item or
 /// `additionalProperties` is fine (the generated type boxes it) and is not followed here.
 ///
 /// Runs after [`check_refs`], so every local `$ref` resolves.
@@ -364,8 +365,8 @@ fn merged_closure(document: &Value, start: Vec<String>) -> Vec<String> {
     seen
 }
 
-/// The `$ref` targets the schema at `target` reaches through `$ref`, `allOf`, `anyOf` and
-/// `oneOf` alone, following inline schemas of those keywords.
+/// The `$ref` targets the schema at `target` reaches through `$ref`, `allOf`, `anyOf`, `oneOf`
+/// and `not` alone, following inline schemas of those keywords.
 fn composed(document: &Value, target: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut pending: Vec<&Value> = document
@@ -387,6 +388,7 @@ fn composed(document: &Value, target: &str) -> Vec<String> {
                 pending.extend(items);
             }
         }
+        pending.extend(map.get("not"));
     }
     out
 }
