@@ -115,9 +115,9 @@ impl Client {
         progenitor_client::ClientInfo::baseurl(&self.generated)
     }
 
-    /// The generated client, one builder per upstream operation, with the same credentials,
-    /// retries and timeouts (errors are then progenitor's, not [`Error`]).
-    pub fn generated(&self) -> &generated::Client {
+    /// The raw layer: the generated client, one builder per upstream operation, with the same
+    /// credentials, retries, pacing and timeouts (errors are then progenitor's, not [`Error`]).
+    pub fn raw(&self) -> &generated::Client {
         &self.generated
     }
 
@@ -286,7 +286,9 @@ impl AuditLogRequest {
     }
 
     /// Walks the pages lazily, from [`cursor`](Self::cursor) if set, with `per_page` 1000
-    /// unless set. See [`paginate`] for how the walk ends.
+    /// unless set. The walk ends after a page without a cursor, after the first error, or at a
+    /// limit; a repeated cursor ends it with [`Error::PaginationLoop`], and a long run of empty
+    /// pages with [`Error::PaginationStalled`].
     pub fn pages(self) -> Pages<Page> {
         if let Err(error) = self.validate() {
             return Pages::failed(error);

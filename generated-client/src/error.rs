@@ -25,6 +25,7 @@ pub type ApiMessage = SecurityCenterMessagesItem;
 pub enum Error {
     /// A request was refused before anything was sent: a bad id, an out-of-range `per_page`, ...
     #[error("invalid request: {parameter}: {reason}")]
+    #[non_exhaustive]
     InvalidRequest {
         /// The parameter or input at fault.
         parameter: &'static str,
@@ -33,6 +34,7 @@ pub enum Error {
     },
     /// The client could not be configured: bad base URL, half-set credentials, ...
     #[error("invalid configuration: {setting}: {reason}")]
+    #[non_exhaustive]
     InvalidConfig {
         /// The setting at fault (e.g. `CLOUDFLARE_EMAIL`, `base_url`).
         setting: &'static str,
@@ -41,6 +43,7 @@ pub enum Error {
     },
     /// The connection failed or broke (after any retries).
     #[error("transport error after {attempts} attempt(s): {source}")]
+    #[non_exhaustive]
     Transport {
         /// How many attempts were made.
         attempts: u32,
@@ -52,6 +55,7 @@ pub enum Error {
     /// [`crate::ClientBuilder::with_root_certificate`]), for another name, expired, ... Not
     /// retried: every attempt would meet the same certificate.
     #[error("the TLS certificate of {host} was refused: {reason}")]
+    #[non_exhaustive]
     Certificate {
         /// The host whose certificate it was.
         host: String,
@@ -60,6 +64,7 @@ pub enum Error {
     },
     /// An attempt, or the overall deadline, ran out of time.
     #[error("{}", timeout_message(*.deadline, *.attempts))]
+    #[non_exhaustive]
     Timeout {
         /// Whether the overall deadline (rather than one attempt's timeout) was exceeded.
         deadline: bool,
@@ -71,6 +76,7 @@ pub enum Error {
     Api(Box<ApiError>),
     /// The API asked to slow down (429) and waiting was not possible within the retry policy.
     #[error("rate limited{}: {api}", retry_after_suffix(*.retry_after))]
+    #[non_exhaustive]
     RateLimited {
         /// How long the server asked to wait, when it said.
         retry_after: Option<Duration>,
@@ -79,6 +85,7 @@ pub enum Error {
     },
     /// A success response whose body does not match the expected shape.
     #[error("cannot decode the {status} response body at {path}: {message}")]
+    #[non_exhaustive]
     Decode {
         /// The HTTP status.
         status: StatusCode,
@@ -92,12 +99,14 @@ pub enum Error {
     /// A walk stopped before its end for a reason of the caller's side (the runtime running its
     /// prefetching task shut down); resume from the last page's cursor.
     #[error("walk interrupted: {reason}")]
+    #[non_exhaustive]
     Interrupted {
         /// What stopped it.
         reason: String,
     },
     /// The server handed back a cursor it had already given in this walk.
     #[error("pagination loop: page {page} returned cursor {cursor:?}, which was already followed")]
+    #[non_exhaustive]
     PaginationLoop {
         /// The 1-based number of the page that returned the repeated cursor.
         page: u64,
@@ -110,6 +119,7 @@ pub enum Error {
         "pagination stalled: {empty_pages} empty pages in a row, each with a new cursor; the \
          last one was {cursor:?}"
     )]
+    #[non_exhaustive]
     PaginationStalled {
         /// How many empty pages came in a row.
         empty_pages: u64,

@@ -154,10 +154,11 @@
 //! assert_eq!(serde_json::to_string(&field).unwrap(), "\"severity\"");
 //! ```
 //!
-//! # The generated layer
+//! # The raw layer
 //!
-//! [`Client::generated`] exposes the generated client, one builder per upstream operation,
-//! with the same credentials, retries and timeouts (its errors are progenitor's).
+//! [`Client::raw`] exposes the generated client ([`raw::Client`]), one builder per upstream
+//! operation, with the same credentials, retries, pacing and timeouts; its errors are
+//! progenitor's, so it lacks [`Error`]'s detail (see the exchange slot in `ARCHITECTURE.md`).
 
 mod audit_log;
 mod auth;
@@ -166,7 +167,7 @@ mod error;
 mod exchange;
 mod forward_compat;
 mod hooks;
-pub mod pagination;
+mod pagination;
 mod quota;
 mod rate_limit;
 mod retry;
@@ -188,13 +189,14 @@ pub use config::{ClientBuilder, DEFAULT_BASE_URL, ENV_BASE_URL};
 pub use error::{ApiError, ApiMessage, Error};
 pub use forward_compat::FieldChanged;
 pub use generated::types;
+pub use pagination::{Items, Pages};
 pub use quota::Quota;
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use settings::ClientSettings;
 
 /// The generated operations, one builder per upstream operation (reached through
-/// [`Client::generated`]).
+/// [`Client::raw`]).
 pub mod raw {
     pub use crate::generated::builder;
     pub use crate::generated::{Client, Error, ResponseValue};

@@ -1,5 +1,6 @@
 //! Cursor pagination as lazy streams: one small generic pager that any cursor-paged operation
-//! can reuse, with a loop guard, limits and optional prefetch of the next page.
+//! of this crate can reuse, with a loop guard, limits and optional prefetch of the next page.
+//! Only the stream types ([`Pages`], [`Items`]) are public.
 //!
 //! progenitor only generates single requests; walking pages safely (never skipping or repeating
 //! an entry, stopping on a repeated cursor) is runtime behaviour, so it lives here.
@@ -19,6 +20,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::Error;
 
 /// A page of a cursor-paged response.
+///
+/// Sealed: public only so that the public [`Pages`] may name it in its bounds; this module is
+/// private, so no type outside the crate can implement it.
+#[allow(unreachable_pub)]
 pub trait CursorPage: Send + 'static {
     /// What the page lists.
     type Item: Send + 'static;
@@ -40,22 +45,22 @@ pub trait CursorPage: Send + 'static {
 
 /// Empty pages with a new cursor a walk accepts in a row, by default, before it ends with
 /// [`Error::PaginationStalled`].
-pub const DEFAULT_MAX_EMPTY_PAGES: u64 = 100;
+pub(crate) const DEFAULT_MAX_EMPTY_PAGES: u64 = 100;
 
 /// When a walk stops early, and whether it fetches ahead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PagerOptions {
+pub(crate) struct PagerOptions {
     /// Stop once this many items were yielded.
-    pub max_items: Option<u64>,
+    pub(crate) max_items: Option<u64>,
     /// Stop after this many pages.
-    pub max_pages: Option<u64>,
+    pub(crate) max_pages: Option<u64>,
     /// Fetch pages ahead, on a task of their own, while the caller consumes the current one:
     /// up to 1000 items ahead, or one page if it is larger (needs a Tokio runtime; without
     /// one, pages are fetched on demand).
-    pub prefetch: bool,
+    pub(crate) prefetch: bool,
     /// End with [`Error::PaginationStalled`] after this many empty pages in a row that each
     /// hand back a new cursor (default [`DEFAULT_MAX_EMPTY_PAGES`]).
-    pub max_empty_pages: u64,
+    pub(crate) max_empty_pages: u64,
 }
 
 impl Default for PagerOptions {
@@ -75,7 +80,7 @@ impl Default for PagerOptions {
 /// limit is reached; a cursor seen before in this walk ends it with
 /// [`Error::PaginationLoop`] instead of being requested again, and too many empty pages in a
 /// row end it with [`Error::PaginationStalled`].
-pub fn paginate<P, F, Fut>(fetch: F, start: Option<String>, options: PagerOptions) -> Pages<P>
+pub(crate) fn paginate<P, F, Fut>(fetch: F, start: Option<String>, options: PagerOptions) -> Pages<P>
 where
     P: CursorPage,
     F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
@@ -122,7 +127,7 @@ pub struct Pages<P> {
 
 impl<P: CursorPage> Pages<P> {
     /// A walk that fails at once with `error` (e.g. an input refused before sending).
-    pub fn failed(error: Error) -> Self {
+    pub(crate) fn failed(error: Error) -> Self {
         Self {
             inner: stream::once(async { Err(error) }).boxed(),
             max_items: None,

@@ -45,7 +45,9 @@ async fn retry_after_above_the_cap_returns_rate_limited_at_once() {
     let server = server_with(scripted(vec![CannedResponse::rate_limited(120)])).await;
     let error = account_log_error(&client(&server), "rate limited").await;
     match &error {
-        Error::RateLimited { retry_after, api } => {
+        Error::RateLimited {
+            retry_after, api, ..
+        } => {
             assert_eq!(*retry_after, Some(Duration::from_secs(120)));
             assert_eq!(api.status.as_u16(), 429);
             assert_eq!(api.errors.first().map(|e| e.code), Some(971));
@@ -231,7 +233,8 @@ async fn a_slow_answer_times_out_per_attempt() {
             error,
             Error::Timeout {
                 deadline: false,
-                attempts: 1
+                attempts: 1,
+                ..
             }
         ),
         "{error:?}"

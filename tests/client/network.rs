@@ -190,7 +190,7 @@ async fn endless_empty_pages_end_the_walk_with_a_typed_error() {
         "three empty pages are followed, the fourth ends it"
     );
     assert!(
-        matches!(&error, Error::PaginationStalled { empty_pages: 4, cursor } if cursor == "empty-4"),
+        matches!(&error, Error::PaginationStalled { empty_pages: 4, cursor, .. } if cursor == "empty-4"),
         "{error:?}"
     );
     assert!(!error.is_retryable());

@@ -69,7 +69,7 @@ async fn the_generated_constructor_does_not_follow_redirects() {
         .with_base_url(api.base_url())
         .build()
         .expect("a valid configuration");
-    let runtime = progenitor_client::ClientInfo::inner(client.generated()).clone();
+    let runtime = progenitor_client::ClientInfo::inner(client.raw()).clone();
     let raw = cloudflare_security_center::raw::Client::new(&api.base_url(), runtime);
     let answer = raw
         .get_security_center_account_audit_log()

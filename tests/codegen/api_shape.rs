@@ -9,7 +9,6 @@ use std::num::NonZeroU64;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use cloudflare_security_center::pagination::{Items, Pages};
 use cloudflare_security_center::raw::{self, ResponseValue, builder};
 use cloudflare_security_center::types::{
     SecurityCenterApiResponseCommonFailure, SecurityCenterAuditLog, SecurityCenterAuditLogResponse,
@@ -19,6 +18,7 @@ use cloudflare_security_center::{
     AuditLogEntry, AuditLogRequest, Client, Credentials, Error, FieldChanged, Order, Page,
     RetryPolicy, Scope,
 };
+use cloudflare_security_center::{Items, Pages};
 
 type Sent = Result<
     ResponseValue<SecurityCenterAuditLogResponse>,
@@ -62,7 +62,7 @@ async fn client_shape(since: DateTime<Utc>, before: DateTime<Utc>) -> Result<(),
 /// The generated layer: every operation, every parameter setter, and every response field with
 /// its type.
 async fn generated_shape(client: &Client, since: DateTime<Utc>, before: DateTime<Utc>) {
-    let client: &raw::Client = client.generated();
+    let client: &raw::Client = client.raw();
     let field = FieldChanged::UserClassification;
     let issue: builder::GetSecurityCenterIssueAuditLog<'_> = client
         .get_security_center_issue_audit_log()

@@ -192,6 +192,7 @@ fn deeply_nested_responses_through_the_client_end_cleanly() {
             path,
             message,
             body,
+            ..
         }) => {
             assert_eq!(status.as_u16(), 200);
             assert_eq!(path, "result[0][0]");
