@@ -224,10 +224,12 @@ pub(crate) struct Meta {
 impl Meta {
     /// The entry's place in the total order by (`changed_at`, `id`): its id as a number, since a UUIDv7 starts
     /// with its timestamp and the hex digits of the id sort like the number.
+    #[inline]
     pub(crate) fn key(&self) -> u128 {
         (u128::from(self.hi) << 64) | u128::from(self.lo)
     }
 
+    #[inline]
     pub(crate) fn changed_at_ms(&self) -> i64 {
         (self.hi >> 16) as i64
     }
@@ -320,6 +322,7 @@ pub(crate) struct ScopeData {
 
 impl ScopeData {
     /// Entry `i`'s serialised JSON object.
+    #[inline]
     pub(crate) fn entry_bytes(&self, i: u32) -> &[u8] {
         let i = i as usize;
         if i < self.generated {
@@ -334,11 +337,13 @@ impl ScopeData {
         serde_json::from_slice(self.entry_bytes(i)).expect("served bytes are valid entries")
     }
 
+    #[inline]
     pub(crate) fn meta(&self, i: u32) -> &Meta {
         &self.meta[i as usize]
     }
 
     /// The entries of the scope, or of one insight, in key order.
+    #[inline]
     pub(crate) fn list(&self, issue: Option<u16>) -> &[u32] {
         match issue {
             None => &self.order,
