@@ -68,8 +68,9 @@ impl Scope {
 }
 
 /// Refuses ids that would change which endpoint is called: empty ones, `.` or `..`, which URL
-/// parsing resolves as path segments, and ids with a backslash, which it reads as `/`. Other characters (`/`, `?`, `#`, `%`, spaces,
-/// non-ASCII) are percent-encoded by the generated code and stay inside their segment.
+/// parsing resolves as path segments, and ids with a backslash, which it reads as `/`. Other
+/// characters (`/`, `?`, `#`, `%`, spaces, non-ASCII) are percent-encoded by the generated code
+/// and stay inside their segment.
 fn check_segment(parameter: &'static str, id: &str) -> Result<(), Error> {
     if id.is_empty() {
         return Err(Error::invalid_request(parameter, "is empty"));
