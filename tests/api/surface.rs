@@ -234,7 +234,7 @@ fn type_text(ty: &Type) -> String {
 }
 
 /// Removes the spaces the token printer puts between punctuation, keeping those between words.
-fn compact(tokens: &str) -> String {
+pub fn compact(tokens: &str) -> String {
     let word = |c: char| c.is_alphanumeric() || c == '_' || c == '\'';
     let chars: Vec<char> = tokens.chars().collect();
     let mut out = String::new();
