@@ -180,6 +180,11 @@ mod transport;
 #[allow(missing_docs, unused_imports, private_interfaces, clippy::all)]
 mod generated;
 
+/// The README's examples, compiled as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 pub use audit_log::{
     AuditLogEntry, AuditLogRequest, Client, MAX_PER_PAGE, Order, PAGER_PER_PAGE, Page, ResultInfo,
     Scope,
