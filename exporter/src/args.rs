@@ -100,6 +100,9 @@ pub struct Cli {
     /// (e.g. 90s, 5m, 1h; 0 never waits). The default covers Cloudflare's five-minute lock-out.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub max_wait: Duration,
+    /// How long one request may take, reading the whole page included; a request that takes longer is retried.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub timeout: Duration,
     /// Retries of each request after a transient failure (a dropped connection, a timeout, a 5XX), with backoff
     /// from 0.5 s to 8 s.
     #[arg(long, value_name = "N", default_value_t = 10)]

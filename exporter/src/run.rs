@@ -920,6 +920,7 @@ fn build_client(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Clien
     let mut builder = ClientBuilder::new()
         .with_credentials(credentials)
         .with_retry(retry)
+        .with_attempt_timeout(cli.timeout)
         .with_user_agent_suffix(concat!("insight-audit-log/", env!("CARGO_PKG_VERSION")));
     let base_url = cli
         .base_url

@@ -36,6 +36,30 @@ fn dropped_connections_are_retried_and_every_entry_is_written_once() {
     }
 }
 
+/// One response in four stalls after its head for 5 s: with `--timeout 300ms` each stalled page is fetched again,
+/// and the export finishes with every entry once.
+#[test]
+fn a_stalled_body_is_timed_out_and_fetched_again() {
+    let server = server(Config::default().with_fault(Fault::Stall {
+        every: 4,
+        delay: Duration::from_secs(5),
+    }));
+    let out = run(
+        &mut command(&server),
+        &[
+            "--account",
+            server.account_id(),
+            "--per-page",
+            "100",
+            "--timeout",
+            "300ms",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(parse_ndjson(&out.stdout), served(&server));
+    assert!(server.requests().len() > 10, "stalls were met");
+}
+
 /// Under the mock's rate limit (20 requests per 2 s), a walk of 40 pages is paced: no 429 served, every entry
 /// once.
 #[test]
