@@ -168,6 +168,44 @@ pub enum Error {
         /// The hash of the file as it is.
         actual: String,
     },
+    /// Operations the caller asked for that the document does not have (`cargo xtask spec-sync`
+    /// keeps the operations `spec/upstream.toml` lists, by operationId).
+    #[error(
+        "{file}: no operation has operationId {}; if upstream renamed or removed it, change the \
+         list of tracked operations",
+        .operations.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
+    )]
+    MissingOperations {
+        /// The upstream document.
+        file: String,
+        /// The operationIds not found, in the order they were asked for.
+        operations: Vec<String>,
+    },
+    /// Components other than schemas that refer to each other in a circle (a response whose
+    /// header refers back to the response, a callback that contains itself, ...); only schemas
+    /// may be recursive.
+    #[error(
+        "{file}: {pointer}: reference cycle through components that are not schemas: {cycle}; \
+         only schemas may refer to themselves"
+    )]
+    ComponentCycle {
+        /// The file.
+        file: String,
+        /// JSON pointer to the `$ref` that starts the cycle.
+        pointer: String,
+        /// The components, in order, e.g. `#/components/responses/A -> #/components/headers/B ->
+        /// #/components/responses/A`.
+        cycle: String,
+    },
+    /// More than one problem: every one of them, sorted by location, each with an overlay action
+    /// that fixes it (one problem alone is reported as its own error).
+    #[error("{}", crate::problems::render(file, problems))]
+    Problems {
+        /// The spec file.
+        file: String,
+        /// The problems, sorted by JSON pointer.
+        problems: Vec<crate::problems::Problem>,
+    },
     /// progenitor returned an error.
     #[error("{file}: progenitor cannot generate a client: {message}")]
     Generator {

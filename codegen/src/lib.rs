@@ -7,7 +7,9 @@
 //! 1. [`document`]: parse YAML or JSON (detected) into a JSON value, with line numbers on errors;
 //! 2. [`overlay`]: apply the overlay's actions in order;
 //! 3. [`validate`]: check what progenitor would otherwise panic or fail obscurely on, then read
-//!    the value as an `openapiv3::OpenAPI` with the failing JSON pointer on error;
+//!    the value as an `openapiv3::OpenAPI` with the failing JSON pointer on error; every problem
+//!    found is reported, not only the first ([`problems`]: each with its JSON pointer and an
+//!    overlay action that fixes it);
 //! 4. [`generate`](mod@generate): run progenitor (builder style), make spec text in doc comments
 //!    inert ([`doc_comments`]: no code block becomes a doctest), keep the generated client from
 //!    following redirects (they would carry credentials elsewhere), optionally route `date-time`
@@ -20,6 +22,7 @@ pub mod document;
 mod error;
 pub mod generate;
 pub mod overlay;
+pub mod problems;
 mod redirects;
 pub mod timestamps;
 pub mod validate;
@@ -62,6 +65,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 ///
 /// Object keys are sorted, so two copies of a spec that differ only in key order or in syntax
 /// (JSON or YAML) give the same document and therefore the same generated code.
+///
+/// Unreadable text, an unsupported version or an overlay that does not apply stop at once;
+/// after that every check runs and all their problems are reported together: one problem as its
+/// own error, several as [`Error::Problems`] (see [`problems`]).
 pub fn prepare(spec: Source<'_>, overlay: Option<Source<'_>>) -> Result<openapiv3::OpenAPI, Error> {
     let mut value = document::parse(spec)?;
     validate::check_version(spec.name, &value)?;
@@ -69,13 +76,32 @@ pub fn prepare(spec: Source<'_>, overlay: Option<Source<'_>>) -> Result<openapiv
         overlay::Overlay::parse(overlay)?.apply(spec.name, &mut value)?;
     }
     document::canonicalize(&mut value);
-    validate::check_refs(spec.name, &value)?;
-    validate::check_composition_cycles(spec.name, &value)?;
-    validate::check_self_merges(spec.name, &value)?;
-    validate::check_empty_compositions(spec.name, &value)?;
-    let api = validate::to_openapi(spec.name, value)?;
-    validate::check_operations(spec.name, &api)?;
-    Ok(api)
+    let mut findings = validate::document_findings(spec.name, &value);
+    let api = match validate::to_openapi(spec.name, value) {
+        Ok(api) => {
+            findings.extend(validate::operation_findings(spec.name, &api));
+            Some(api)
+        }
+        Err(error) => {
+            findings.push(problems::Finding::new(
+                error,
+                problems::Kind::NotOpenApi,
+                problems::Fix::Advice(
+                    "correct the value (an overlay action `remove: true` on it, then one that \
+                     `update`s its parent with a valid value); the reader stops at the first such \
+                     value, so run again to see the next"
+                        .to_owned(),
+                ),
+            ));
+            None
+        }
+    };
+    problems::into_result(spec.name, findings)?;
+    api.ok_or_else(|| Error::InvalidDocument {
+        file: spec.name.to_owned(),
+        pointer: "/".to_owned(),
+        message: "the document does not read as OpenAPI 3.0".to_owned(),
+    })
 }
 
 /// Checks that `spec` hashes to the `expected` lower-case hex SHA-256.

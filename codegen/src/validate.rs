@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::document::{display_pointer, escape_pointer_token};
+use crate::problems::{Finding, Fix, Kind, Target};
 
 /// Accepts OpenAPI 3.0.x only, with a clear message for 3.1 and Swagger 2.0.
 pub fn check_version(file: &str, document: &Value) -> Result<(), Error> {
@@ -41,30 +42,70 @@ pub fn check_version(file: &str, document: &Value) -> Result<(), Error> {
 
 /// Every `$ref` must be local and resolve, and no chain of pure references may loop.
 pub fn check_refs(file: &str, document: &Value) -> Result<(), Error> {
+    first(ref_findings(file, document))
+}
+
+/// The findings of [`check_refs`], all of them: one per external or dangling target (at its
+/// first `$ref`), one per cycle of aliases.
+pub fn ref_findings(file: &str, document: &Value) -> Vec<Finding> {
     let mut refs = Vec::new();
     collect_refs(document, &mut String::new(), &mut refs);
+    let mut findings = Vec::new();
+    // Target -> (index of its finding, how many `$ref`s point at it).
+    let mut broken: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (pointer, target) in &refs {
-        let Some(fragment) = target.strip_prefix('#') else {
-            return Err(Error::ExternalRef {
-                file: file.to_owned(),
-                pointer: pointer.clone(),
-                target: target.clone(),
-            });
-        };
-        if document.pointer(fragment).is_none() {
-            return Err(Error::DanglingRef {
-                file: file.to_owned(),
-                pointer: pointer.clone(),
-                target: target.clone(),
-            });
+        let external = !target.starts_with('#');
+        if !external && document.pointer(&target[1..]).is_some() {
+            continue;
+        }
+        if let Some((_, count)) = broken.get_mut(target.as_str()) {
+            *count += 1;
+            continue;
+        }
+        broken.insert(target, (findings.len(), 1));
+        let at = Target::of_pointer(document, pointer.strip_suffix("/$ref").unwrap_or(pointer));
+        findings.push(if external {
+            Finding::new(
+                Error::ExternalRef {
+                    file: file.to_owned(),
+                    pointer: pointer.clone(),
+                    target: target.clone(),
+                },
+                Kind::ExternalRef,
+                Fix::Advice(format!(
+                    "put what `{target}` holds in the document: an overlay action `remove: true` \
+                     on `{}` and one on `{at}` with `update:` that content",
+                    at.key("$ref")
+                )),
+            )
+        } else {
+            Finding::new(
+                Error::DanglingRef {
+                    file: file.to_owned(),
+                    pointer: pointer.clone(),
+                    target: target.clone(),
+                },
+                Kind::DanglingRef,
+                Fix::Advice(dangling_advice(target, &at)),
+            )
+        });
+    }
+    for (target, (index, count)) in broken {
+        if count > 1
+            && let Some(Fix::Advice(text)) = findings.get_mut(index).map(|found| &mut found.fix)
+        {
+            text.push_str(&format!(
+                " ({count} `$ref`s point at `{target}`; this is the first)"
+            ));
         }
     }
     // A value with a `$ref` is an alias: OpenAPI 3.0 ignores the keys beside `$ref` (and so does
     // the reader), so `{$ref, description}` defines no more than a bare `$ref`. Follow aliases
-    // looking for a loop.
+    // looking for a loop; report each loop once.
     let alias_of = |value: &Value| -> Option<String> {
         Some(value.as_object()?.get("$ref")?.as_str()?.to_owned())
     };
+    let mut cycles: BTreeSet<Vec<String>> = BTreeSet::new();
     for (_, start) in &refs {
         let mut seen = vec![start.clone()];
         let mut current = start.clone();
@@ -72,19 +113,79 @@ pub fn check_refs(file: &str, document: &Value) -> Result<(), Error> {
             .pointer(current.trim_start_matches('#'))
             .and_then(alias_of)
         {
-            if seen.contains(&next) {
+            if let Some(at) = seen.iter().position(|node| *node == next) {
+                let mut members = seen[at..].to_vec();
+                members.sort();
                 seen.push(next);
-                return Err(Error::RefCycle {
-                    file: file.to_owned(),
-                    pointer: start.trim_start_matches('#').to_owned(),
-                    cycle: seen.join(" -> "),
-                });
+                if cycles.insert(members) {
+                    let pointer = start.trim_start_matches('#').to_owned();
+                    let at = Target::of_pointer(document, &pointer);
+                    findings.push(Finding::new(
+                        Error::RefCycle {
+                            file: file.to_owned(),
+                            pointer,
+                            cycle: seen.join(" -> "),
+                        },
+                        Kind::RefCycle,
+                        Fix::Advice(format!(
+                            "give one schema of the cycle a definition of its own, e.g. an \
+                             overlay action `remove: true` on `{}` and one on `{at}` with \
+                             `update:` a schema",
+                            at.key("$ref")
+                        )),
+                    ));
+                }
+                break;
             }
             seen.push(next.clone());
             current = next;
         }
     }
-    Ok(())
+    findings
+}
+
+/// What to do about a `$ref` to `target` that points at nothing, from the object at `at`.
+fn dangling_advice(target: &str, at: &Target) -> String {
+    let component = target
+        .strip_prefix("#/components/")
+        .and_then(|rest| rest.split_once('/'))
+        .filter(|(_, name)| !name.contains('/'));
+    match component {
+        Some((section, name)) => {
+            let name = name.replace("~1", "/").replace("~0", "~");
+            format!(
+                "add the missing component (an overlay action on `{}` with `update: \
+                 {{{name:?}: ...}}`) or point the `$ref` at one that exists (an overlay action \
+                 `remove: true` on `{}`, then one on `{at}` with `update: {{\"$ref\": ...}}`)",
+                Target::root().key("components").key(section),
+                at.key("$ref")
+            )
+        }
+        None => format!(
+            "point the `$ref` at something that exists: an overlay action `remove: true` on \
+             `{}`, then one on `{at}` with `update: {{\"$ref\": ...}}`",
+            at.key("$ref")
+        ),
+    }
+}
+
+/// The first finding's error, if any.
+fn first(findings: Vec<Finding>) -> Result<(), Error> {
+    findings
+        .into_iter()
+        .next()
+        .map_or(Ok(()), |finding| Err(finding.error))
+}
+
+/// The findings of the checks that read the document as a JSON value: [`ref_findings`],
+/// [`composition_cycle_findings`], [`self_merge_findings`] and
+/// [`empty_composition_findings`]. A cycle of pure aliases is reported once, as a `$ref` cycle.
+pub fn document_findings(file: &str, document: &Value) -> Vec<Finding> {
+    let mut findings = ref_findings(file, document);
+    findings.extend(composition_cycle_findings(file, document));
+    findings.extend(self_merge_findings(file, document));
+    findings.extend(empty_composition_findings(file, document));
+    findings
 }
 
 /// Refuses a component schema that contains itself through `allOf`, `anyOf`, `oneOf`, `not` and
@@ -95,6 +196,14 @@ pub fn check_refs(file: &str, document: &Value) -> Result<(), Error> {
 ///
 /// Runs after [`check_refs`], so every local `$ref` resolves.
 pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Error> {
+    first(composition_cycle_findings(file, document))
+}
+
+/// The findings of [`check_composition_cycles`], all of them, each cycle once; cycles of pure
+/// aliases are left to [`ref_findings`].
+pub fn composition_cycle_findings(file: &str, document: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut cycles: BTreeSet<Vec<String>> = BTreeSet::new();
     // Depth-first search without recursion: `stack` holds the path being explored, each node
     // with the targets it still has to visit.
     let mut done: BTreeSet<String> = BTreeSet::new();
@@ -113,12 +222,34 @@ pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Erro
             if let Some(at) = stack.iter().position(|(node, _)| *node == next) {
                 let mut cycle: Vec<&str> =
                     stack[at..].iter().map(|(node, _)| node.as_str()).collect();
-                cycle.push(&next);
-                return Err(Error::CompositionCycle {
-                    file: file.to_owned(),
-                    pointer: next.trim_start_matches('#').to_owned(),
-                    cycle: cycle.join(" -> "),
+                let mut members: Vec<String> =
+                    cycle.iter().map(|node| (*node).to_owned()).collect();
+                members.sort();
+                let aliases_only = cycle.iter().all(|node| {
+                    document
+                        .pointer(node.trim_start_matches('#'))
+                        .and_then(|schema| schema.get("$ref"))
+                        .is_some()
                 });
+                cycle.push(&next);
+                if !aliases_only && cycles.insert(members) {
+                    let pointer = next.trim_start_matches('#').to_owned();
+                    let target = Target::of_pointer(document, &pointer);
+                    findings.push(Finding::new(
+                        Error::CompositionCycle {
+                            file: file.to_owned(),
+                            pointer,
+                            cycle: cycle.join(" -> "),
+                        },
+                        Kind::CompositionCycle,
+                        Fix::Advice(format!(
+                            "break the cycle: remove the `allOf`/`anyOf`/`oneOf` member that \
+                             leads back to `{next}` (an overlay action `remove: true` on it, \
+                             e.g. under `{target}`), or reach it through a property"
+                        )),
+                    ));
+                }
+                continue;
             }
             if !done.contains(&next) {
                 let targets = composed(document, &next);
@@ -126,7 +257,7 @@ pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Erro
             }
         }
     }
-    Ok(())
+    findings
 }
 
 /// Refuses an empty `allOf`, `anyOf` or `oneOf` anywhere in the document (JSON Schema requires
@@ -134,6 +265,12 @@ pub fn check_composition_cycles(file: &str, document: &Value) -> Result<(), Erro
 /// recurses without end on others. Example values, defaults, enums and `x-` extensions are not
 /// schemas and are not searched.
 pub fn check_empty_compositions(file: &str, document: &Value) -> Result<(), Error> {
+    first(empty_composition_findings(file, document))
+}
+
+/// The findings of [`check_empty_compositions`], all of them.
+pub fn empty_composition_findings(file: &str, document: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let mut pending: Vec<(String, &Value)> = vec![(String::new(), document)];
     while let Some((pointer, value)) = pending.pop() {
         match value {
@@ -143,11 +280,22 @@ pub fn check_empty_compositions(file: &str, document: &Value) -> Result<(), Erro
                     if ["allOf", "anyOf", "oneOf"].contains(&key.as_str())
                         && item.as_array().is_some_and(Vec::is_empty)
                     {
-                        return Err(Error::InvalidDocument {
-                            file: file.to_owned(),
-                            pointer: at,
-                            message: format!("{key} is empty; it must list at least one schema"),
-                        });
+                        let target = Target::of_pointer(document, &at);
+                        findings.push(Finding::new(
+                            Error::InvalidDocument {
+                                file: file.to_owned(),
+                                pointer: at.clone(),
+                                message: format!(
+                                    "{key} is empty; it must list at least one schema"
+                                ),
+                            },
+                            Kind::EmptyComposition,
+                            Fix::Remove {
+                                targets: vec![target.into()],
+                                keeps: None,
+                            },
+                        ));
+                        continue;
                     }
                     let opaque = ["example", "examples", "default", "enum"].contains(&key.as_str())
                         || key.starts_with("x-");
@@ -164,7 +312,7 @@ pub fn check_empty_compositions(file: &str, document: &Value) -> Result<(), Erro
             _ => {}
         }
     }
-    Ok(())
+    findings
 }
 
 /// Refuses an `allOf` inside a component schema (in a property, array items, ... at any depth)
@@ -178,6 +326,12 @@ pub fn check_empty_compositions(file: &str, document: &Value) -> Result<(), Erro
 ///
 /// Runs after [`check_refs`], so every local `$ref` resolves.
 pub fn check_self_merges(file: &str, document: &Value) -> Result<(), Error> {
+    first(self_merge_findings(file, document))
+}
+
+/// The findings of [`check_self_merges`], all of them.
+pub fn self_merge_findings(file: &str, document: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
     for component in component_schemas(document) {
         for (pointer, inner) in inner_schemas(document, &component) {
             if annotates_one_reference(document, inner) {
@@ -188,15 +342,26 @@ pub fn check_self_merges(file: &str, document: &Value) -> Result<(), Error> {
                 continue;
             }
             if merged_closure(document, merged).contains(&component) {
-                return Err(Error::SelfMerge {
-                    file: file.to_owned(),
-                    pointer: pointer.trim_start_matches('#').to_owned(),
-                    component,
-                });
+                let pointer = pointer.trim_start_matches('#').to_owned();
+                let target = Target::of_pointer(document, &pointer);
+                let fix = Fix::Advice(format!(
+                    "refer to `{component}` with a plain `$ref`: an overlay action `remove: true` \
+                     on `{}`, then one on `{target}` with `update: {{\"$ref\": \"{component}\"}}`",
+                    target.key("allOf")
+                ));
+                findings.push(Finding::new(
+                    Error::SelfMerge {
+                        file: file.to_owned(),
+                        pointer,
+                        component: component.clone(),
+                    },
+                    Kind::SelfMerge,
+                    fix,
+                ));
             }
         }
     }
-    Ok(())
+    findings
 }
 
 /// Keys that annotate a schema without constraining the values it accepts.
@@ -452,66 +617,176 @@ pub(crate) fn pointer_of(path: &serde_path_to_error::Path) -> String {
 /// more than one distinct success or error response shape (progenitor asserts or panics on
 /// these instead of returning an error).
 pub fn check_operations(file: &str, api: &OpenAPI) -> Result<(), Error> {
+    first(operation_findings(file, api))
+}
+
+/// A problem of one operation, before it is tied to the operation.
+struct Unsupported {
+    message: String,
+    kind: Kind,
+    fix: Fix,
+}
+
+impl Unsupported {
+    fn new(kind: Kind, message: impl Into<String>, fix: Fix) -> Self {
+        Self {
+            message: message.into(),
+            kind,
+            fix,
+        }
+    }
+}
+
+/// The findings of [`check_operations`], all of them: every problem of every operation.
+pub fn operation_findings(file: &str, api: &OpenAPI) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let mut seen_ids: BTreeMap<&str, String> = BTreeMap::new();
     for (path, item) in api.paths.iter() {
         let path_pointer = format!("/paths/{}", escape_pointer_token(path));
+        let path_target = Target::root().key("paths").key(path);
         let item = match item {
             ReferenceOr::Item(item) => item,
-            ReferenceOr::Reference { .. } => {
-                return Err(Error::UnsupportedOperation {
-                    file: file.to_owned(),
-                    pointer: path_pointer,
-                    operation: path.clone(),
-                    message: "path items given by $ref are not supported".to_owned(),
-                });
+            ReferenceOr::Reference { reference } => {
+                findings.push(Finding::new(
+                    Error::UnsupportedOperation {
+                        file: file.to_owned(),
+                        pointer: path_pointer,
+                        operation: path.clone(),
+                        message: "path items given by $ref are not supported".to_owned(),
+                    },
+                    Kind::PathItemRef,
+                    Fix::Advice(format!(
+                        "put the path item `{reference}` in its place: an overlay action \
+                         `remove: true` on `{}` and one on `{path_target}` with `update:` the \
+                         path item",
+                        path_target.key("$ref")
+                    )),
+                ));
+                continue;
             }
         };
         for (method, operation) in item.iter() {
             let pointer = format!("{path_pointer}/{method}");
-            let unsupported = |operation: String, message: String| Error::UnsupportedOperation {
-                file: file.to_owned(),
-                pointer: pointer.clone(),
-                operation,
-                message,
+            let target = path_target.key(method);
+            let unsupported = |operation: &str, problem: Unsupported| {
+                Finding::new(
+                    Error::UnsupportedOperation {
+                        file: file.to_owned(),
+                        pointer: pointer.clone(),
+                        operation: operation.to_owned(),
+                        message: problem.message,
+                    },
+                    problem.kind,
+                    problem.fix,
+                )
             };
-            let Some(id) = operation.operation_id.as_deref() else {
-                return Err(unsupported(
-                    format!("{} {path}", method.to_uppercase()),
-                    "has no operationId, which names its client method".to_owned(),
-                ));
+            let label = match operation.operation_id.as_deref() {
+                Some(id) => {
+                    if let Some(first) = seen_ids.insert(id, pointer.clone()) {
+                        findings.push(unsupported(
+                            id,
+                            Unsupported::new(
+                                Kind::DuplicateOperationId,
+                                format!("operationId is used twice (also at {first})"),
+                                Fix::Update {
+                                    target: target.clone().into(),
+                                    update: serde_json::json!({
+                                        "operationId": format!("{id}-{method}")
+                                    }),
+                                },
+                            ),
+                        ));
+                    }
+                    id.to_owned()
+                }
+                None => {
+                    let label = format!("{} {path}", method.to_uppercase());
+                    findings.push(unsupported(
+                        &label,
+                        Unsupported::new(
+                            Kind::MissingOperationId,
+                            "has no operationId, which names its client method",
+                            Fix::Update {
+                                target: target.clone().into(),
+                                update: serde_json::json!({
+                                    "operationId": suggested_operation_id(method, path)
+                                }),
+                            },
+                        ),
+                    ));
+                    label
+                }
             };
-            if let Some(first) = seen_ids.insert(id, pointer.clone()) {
-                return Err(unsupported(
-                    id.to_owned(),
-                    format!("operationId is used twice (also at {first})"),
-                ));
-            }
-            check_path_parameters(api, path, &item.parameters, &operation.parameters)
-                .and_then(|()| check_request_body(api, operation))
-                .and_then(|()| check_responses(api, operation, Kind::Success))
-                .and_then(|()| check_responses(api, operation, Kind::Error))
-                .map_err(|message| unsupported(id.to_owned(), message))?;
+            let mut problems = Vec::new();
+            let places = Places {
+                path: &path_target,
+                operation: &target,
+            };
+            check_path_parameters(
+                api,
+                path,
+                &item.parameters,
+                &operation.parameters,
+                &places,
+                &mut problems,
+            );
+            check_request_body(api, operation, &target, &mut problems);
+            check_responses(api, operation, Group::Success, &target, &mut problems);
+            check_responses(api, operation, Group::Error, &target, &mut problems);
+            findings.extend(
+                problems
+                    .into_iter()
+                    .map(|problem| unsupported(&label, problem)),
+            );
         }
     }
-    Ok(())
+    findings
 }
 
-/// Follows `$ref`s through `#/components/<section>/<name>` until an item is reached.
+/// An operationId for an operation without one: `get-accounts-account_id-things`.
+fn suggested_operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_owned();
+    for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+        let segment: String = segment
+            .chars()
+            .filter(|character| !matches!(character, '{' | '}'))
+            .collect();
+        id.push('-');
+        id.push_str(&segment);
+    }
+    id
+}
+
+/// Where an operation and its path item are, as overlay targets.
+struct Places<'a> {
+    path: &'a Target,
+    operation: &'a Target,
+}
+
+/// Follows `$ref`s through `#/components/<section>/<name>` until an item is reached, and says
+/// where it is: `at` for an item given in place, the component holding it for a reference.
 ///
 /// Returns `None` for a reference that does not resolve; `check_refs` has already rejected
 /// dangling references and cycles, so that only happens for a `$ref` to the wrong section.
-fn resolve<'a, T>(
+fn resolve_at<'a, T>(
     section: &str,
     lookup: impl Fn(&str) -> Option<&'a ReferenceOr<T>>,
     mut item: &'a ReferenceOr<T>,
-) -> Option<&'a T> {
+    at: &Target,
+) -> Option<(Target, &'a T)> {
     let prefix = format!("#/components/{section}/");
+    let mut place = at.clone();
     // A chain of more links than this is a cycle; stop rather than loop.
     for _ in 0..64 {
         match item {
-            ReferenceOr::Item(value) => return Some(value),
+            ReferenceOr::Item(value) => return Some((place, value)),
             ReferenceOr::Reference { reference } => {
-                item = lookup(reference.strip_prefix(&prefix)?)?;
+                let name = reference.strip_prefix(&prefix)?;
+                item = lookup(name)?;
+                place = Target::root()
+                    .key("components")
+                    .key(section)
+                    .key(&name.replace("~1", "/").replace("~0", "~"));
             }
         }
     }
@@ -526,37 +801,79 @@ fn check_path_parameters(
     path: &str,
     item_parameters: &[ReferenceOr<Parameter>],
     operation_parameters: &[ReferenceOr<Parameter>],
-) -> Result<(), String> {
+    places: &Places<'_>,
+    out: &mut Vec<Unsupported>,
+) {
     let components = &|name: &str| api.components.as_ref()?.parameters.get(name);
-    let mut declared: BTreeMap<String, bool> = BTreeMap::new();
-    for parameter in item_parameters.iter().chain(operation_parameters) {
-        if let Some(Parameter::Path { parameter_data, .. }) =
-            resolve("parameters", components, parameter)
-        {
-            declared.insert(parameter_data.name.clone(), parameter_data.required);
+    // Name -> (required, where the parameter is defined, its entry in a `parameters` list).
+    let mut declared: BTreeMap<String, (bool, Target, Target)> = BTreeMap::new();
+    let lists = [
+        (item_parameters, places.path),
+        (operation_parameters, places.operation),
+    ];
+    for (parameters, owner) in lists {
+        let list = owner.key("parameters");
+        for (index, parameter) in parameters.iter().enumerate() {
+            let entry = list.index(index);
+            if let Some((defined, Parameter::Path { parameter_data, .. })) =
+                resolve_at("parameters", components, parameter, &entry)
+            {
+                let entry = match parameter {
+                    ReferenceOr::Reference { reference } => list.element_where("$ref", reference),
+                    ReferenceOr::Item(_) => list.element_where("name", &parameter_data.name),
+                };
+                declared.insert(
+                    parameter_data.name.clone(),
+                    (parameter_data.required, defined, entry),
+                );
+            }
         }
     }
     let in_template: BTreeSet<String> = template_names(path);
-    if let Some((name, _)) = declared.iter().find(|(_, required)| !**required) {
-        return Err(format!(
-            "path parameter `{name}` is not `required: true`; OpenAPI requires path parameters \
-             to be required"
+    for (name, (_, defined, _)) in declared.iter().filter(|(_, (required, ..))| !*required) {
+        out.push(Unsupported::new(
+            Kind::PathParameter,
+            format!(
+                "path parameter `{name}` is not `required: true`; OpenAPI requires path \
+                 parameters to be required"
+            ),
+            Fix::Update {
+                target: defined.clone().into(),
+                update: serde_json::json!({"required": true}),
+            },
         ));
     }
-    if let Some(name) = in_template
+    for name in in_template
         .iter()
-        .find(|name| !declared.contains_key(*name))
+        .filter(|name| !declared.contains_key(*name))
     {
-        return Err(format!(
-            "path template `{path}` names `{{{name}}}`, but no path parameter `{name}` is declared"
+        out.push(Unsupported::new(
+            Kind::PathParameter,
+            format!(
+                "path template `{path}` names `{{{name}}}`, but no path parameter `{name}` is \
+                 declared"
+            ),
+            Fix::Update {
+                target: places.operation.clone().into(),
+                update: serde_json::json!({"parameters": [{
+                    "name": name, "in": "path", "required": true, "schema": {"type": "string"}
+                }]}),
+            },
         ));
     }
-    if let Some(name) = declared.keys().find(|name| !in_template.contains(*name)) {
-        return Err(format!(
-            "path parameter `{name}` does not appear in the path template `{path}`"
+    for (name, (_, _, entry)) in declared
+        .iter()
+        .filter(|(name, _)| !in_template.contains(*name))
+    {
+        out.push(Unsupported::new(
+            Kind::PathParameter,
+            format!("path parameter `{name}` does not appear in the path template `{path}`"),
+            Fix::Remove {
+                targets: vec![entry.clone().into()],
+                keeps: None,
+            },
         ));
     }
-    Ok(())
 }
 
 /// The `{name}` segments of a path template.
@@ -573,30 +890,72 @@ fn template_names(path: &str) -> BTreeSet<String> {
 }
 
 /// One media type, with a schema, and no `encoding` for JSON (progenitor `todo!`s on the rest).
-fn check_request_body(api: &OpenAPI, operation: &Operation) -> Result<(), String> {
+fn check_request_body(
+    api: &OpenAPI,
+    operation: &Operation,
+    at: &Target,
+    out: &mut Vec<Unsupported>,
+) {
     let Some(body) = &operation.request_body else {
-        return Ok(());
+        return;
     };
     let components = |name: &str| api.components.as_ref()?.request_bodies.get(name);
-    let Some(body) = resolve("requestBodies", components, body) else {
-        return Err("its request body $ref does not point into #/components/requestBodies".into());
-    };
-    if body.content.len() > 1 {
-        return Err(format!(
-            "request body offers {} media types ({}); the generator supports one",
-            body.content.len(),
-            body.content.keys().cloned().collect::<Vec<_>>().join(", ")
+    let Some((place, body)) = resolve_at("requestBodies", components, body, &at.key("requestBody"))
+    else {
+        out.push(Unsupported::new(
+            Kind::RequestBody,
+            "its request body $ref does not point into #/components/requestBodies",
+            Fix::Advice(
+                "point the request body's `$ref` into #/components/requestBodies, or put the \
+                 request body in its place"
+                    .to_owned(),
+            ),
         ));
+        return;
+    };
+    let content = place.key("content");
+    if body.content.len() > 1 {
+        let kept = body
+            .content
+            .keys()
+            .find(|media| is_json(media))
+            .or_else(|| body.content.keys().next())
+            .cloned()
+            .unwrap_or_default();
+        out.push(Unsupported::new(
+            Kind::RequestBody,
+            format!(
+                "request body offers {} media types ({}); the generator supports one",
+                body.content.len(),
+                body.content.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            Fix::Remove {
+                targets: body
+                    .content
+                    .keys()
+                    .filter(|media| **media != kept)
+                    .map(|media| content.key(media).into())
+                    .collect(),
+                keeps: Some(format!("`{kept}`")),
+            },
+        ));
+        return;
     }
-    if let Some((media, content)) = body.content.first()
-        && !content.encoding.is_empty()
+    if let Some((media, media_type)) = body.content.first()
+        && !media_type.encoding.is_empty()
         && (is_json(media) || media == "application/x-www-form-urlencoded")
     {
-        return Err(format!(
-            "request body `{media}` has an `encoding`, which the generator does not support"
+        out.push(Unsupported::new(
+            Kind::RequestBody,
+            format!(
+                "request body `{media}` has an `encoding`, which the generator does not support"
+            ),
+            Fix::Remove {
+                targets: vec![content.key(media).key("encoding").into()],
+                keeps: None,
+            },
         ));
     }
-    Ok(())
 }
 
 /// progenitor's test for a typed (JSON) body: exactly `application/json`, parameters allowed.
@@ -604,82 +963,177 @@ fn is_json(media: &str) -> bool {
     media == "application/json" || media.starts_with("application/json;")
 }
 
+/// The two groups progenitor sorts responses into.
 #[derive(Clone, Copy)]
-enum Kind {
+enum Group {
     Success,
     Error,
 }
 
+/// The key of a status code in a `responses` object.
+fn status_key(code: &StatusCode) -> String {
+    match code {
+        StatusCode::Code(code) => code.to_string(),
+        StatusCode::Range(range) => format!("{range}XX"),
+    }
+}
+
 /// Mirrors progenitor's grouping of responses (default counts for both groups, and a `2XX`
 /// range makes `default` unreachable for success) and requires one response shape per group.
-fn check_responses(api: &OpenAPI, operation: &Operation, kind: Kind) -> Result<(), String> {
+fn check_responses(
+    api: &OpenAPI,
+    operation: &Operation,
+    group: Group,
+    at: &Target,
+    out: &mut Vec<Unsupported>,
+) {
     let responses = &operation.responses;
+    let listed = at.key("responses");
     let has_success_range = responses
         .responses
         .keys()
         .any(|code| matches!(code, StatusCode::Range(2)));
-    let mut shapes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut add = |status: String, response: &ReferenceOr<Response>| -> Result<(), String> {
-        let shape =
-            shape_of(api, response).map_err(|problem| format!("response {status} {problem}"))?;
-        shapes.entry(shape).or_default().push(status);
-        Ok(())
+    // Shape -> the statuses that have it (in document order), with their targets.
+    let mut shapes: BTreeMap<String, Vec<(String, Target)>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut add = |status: String, key: String, response: &ReferenceOr<Response>| {
+        let target = listed.key(&key);
+        match shape_of(api, response, &target) {
+            Ok(shape) => {
+                if !shapes.contains_key(&shape) {
+                    order.push(shape.clone());
+                }
+                shapes.entry(shape).or_default().push((status, target));
+            }
+            Err(problem) => out.push(Unsupported {
+                message: format!("response {status} {}", problem.message),
+                ..problem
+            }),
+        }
     };
     for (code, response) in &responses.responses {
         let wanted = matches!(
-            (kind, code),
+            (group, code),
             (
-                Kind::Success,
+                Group::Success,
                 StatusCode::Code(101 | 200..=299) | StatusCode::Range(2)
             ) | (
-                Kind::Error,
+                Group::Error,
                 StatusCode::Code(400..=599) | StatusCode::Range(4..=5)
             )
         );
         if wanted {
-            add(code.to_string(), response)?;
+            add(code.to_string(), status_key(code), response);
         }
     }
     if let Some(default) = &responses.default
-        && !(matches!(kind, Kind::Success) && has_success_range)
+        && !(matches!(group, Group::Success) && has_success_range)
     {
-        add("default".to_owned(), default)?;
+        add("default".to_owned(), "default".to_owned(), default);
     }
     if shapes.len() > 1 {
-        let statuses: BTreeSet<String> = shapes.values().flatten().cloned().collect();
-        let group = match kind {
-            Kind::Success => "success",
-            Kind::Error => "error",
+        let statuses: BTreeSet<String> = shapes
+            .values()
+            .flatten()
+            .map(|(status, _)| status.clone())
+            .collect();
+        let name = match group {
+            Group::Success => "success",
+            Group::Error => "error",
         };
-        return Err(format!(
-            "has {} different {group} response schemas (responses {}); the generator supports \
-             one per operation, so give them one schema or drop the extra responses in the overlay",
-            shapes.len(),
-            statuses.into_iter().collect::<Vec<_>>().join(", ")
+        // Success keeps the shape of its first status; errors keep their most common shape.
+        let kept = match group {
+            Group::Success => order.first(),
+            Group::Error => order
+                .iter()
+                .rev()
+                .max_by_key(|shape| shapes.get(*shape).map_or(0, Vec::len)),
+        }
+        .cloned()
+        .unwrap_or_default();
+        let kept_statuses = shapes
+            .get(&kept)
+            .map(|list| {
+                list.iter()
+                    .map(|(status, _)| status.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let targets = order
+            .iter()
+            .filter(|shape| **shape != kept)
+            .flat_map(|shape| shapes.get(shape).into_iter().flatten())
+            .map(|(_, target)| target.clone().into())
+            .collect();
+        out.push(Unsupported::new(
+            match group {
+                Group::Success => Kind::SuccessResponses,
+                Group::Error => Kind::ErrorResponses,
+            },
+            format!(
+                "has {} different {name} response schemas (responses {}); the generator \
+                 supports one per operation, so give them one schema or drop the extra \
+                 responses in the overlay",
+                shapes.len(),
+                statuses.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            Fix::Remove {
+                targets,
+                keeps: Some(format!("{kept_statuses}: {}", describe_shape(&kept))),
+            },
         ));
     }
-    Ok(())
+}
+
+/// A shape of [`shape_of`] in words.
+fn describe_shape(shape: &str) -> String {
+    match shape {
+        "none" => "no body".to_owned(),
+        "raw" => "a body that is not JSON".to_owned(),
+        _ => match shape.strip_prefix("schema #") {
+            Some(reference) => format!("schema `#{reference}`"),
+            None => "an inline schema".to_owned(),
+        },
+    }
 }
 
 /// What progenitor turns a response into: no body, a raw body, or a typed JSON body.
 ///
 /// Response `$ref`s are resolved first, so a `#/components/responses/X` and an inline copy of
 /// the same response are one shape. A JSON media type is typed only when it is exactly
-/// `application/json` (as progenitor decides), so `application/problem+json` is raw.
-fn shape_of(api: &OpenAPI, response: &ReferenceOr<Response>) -> Result<String, String> {
+/// `application/json` (as progenitor decides), so `application/problem+json` is raw. `at` is
+/// where the response is listed in its operation.
+fn shape_of(
+    api: &OpenAPI,
+    response: &ReferenceOr<Response>,
+    at: &Target,
+) -> Result<String, Unsupported> {
     let components = |name: &str| api.components.as_ref()?.responses.get(name);
-    let Some(response) = resolve("responses", components, response) else {
-        return Err("is a $ref that does not point into #/components/responses".to_owned());
+    let Some((place, response)) = resolve_at("responses", components, response, at) else {
+        return Err(Unsupported::new(
+            Kind::Response,
+            "is a $ref that does not point into #/components/responses",
+            Fix::Advice(
+                "point the response's `$ref` into #/components/responses, or put the response \
+                 in its place"
+                    .to_owned(),
+            ),
+        ));
     };
-    let json = response
-        .content
-        .iter()
-        .find(|(media, _)| is_json(media))
-        .map(|(_, content)| content);
+    let json = response.content.iter().find(|(media, _)| is_json(media));
     Ok(match json {
-        Some(content) => {
+        Some((media, content)) => {
+            let here = place.key("content").key(media);
             if !content.encoding.is_empty() {
-                return Err("has a JSON `encoding`, which the generator does not support".into());
+                return Err(Unsupported::new(
+                    Kind::Response,
+                    "has a JSON `encoding`, which the generator does not support",
+                    Fix::Remove {
+                        targets: vec![here.key("encoding").into()],
+                        keeps: None,
+                    },
+                ));
             }
             match &content.schema {
                 Some(ReferenceOr::Reference { reference }) => format!("schema {reference}"),
@@ -688,11 +1142,15 @@ fn shape_of(api: &OpenAPI, response: &ReferenceOr<Response>) -> Result<String, S
                     serde_json::to_string(schema).unwrap_or_default()
                 ),
                 None => {
-                    return Err(
+                    return Err(Unsupported::new(
+                        Kind::Response,
                         "is `application/json` without a schema; give it one (e.g. `{}` for \
-                         any JSON value) in the overlay"
-                            .to_owned(),
-                    );
+                         any JSON value) in the overlay",
+                        Fix::Update {
+                            target: here.into(),
+                            update: serde_json::json!({"schema": {}}),
+                        },
+                    ));
                 }
             }
         }

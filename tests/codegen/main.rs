@@ -9,5 +9,6 @@ mod bad_inputs;
 mod doc_code;
 mod fixture_client;
 mod freshness;
+mod problems;
 mod snapshots;
 mod support;
