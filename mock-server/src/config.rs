@@ -1,5 +1,5 @@
-//! What one run of the mock serves: how many accounts and zones, data size, growth and seed, port, credentials,
-//! faults, the rate limit, the canned script, and how strictly unexpected requests are treated.
+//! What one run of the mock serves: how many accounts and zones, data size, growth and seed, port, plain HTTP or
+//! TLS, credentials, faults, the rate limit, the canned script, and how strictly unexpected requests are treated.
 
 use crate::fault::{CannedResponse, Fault};
 use crate::rate_limit::RateLimit;
@@ -51,6 +51,7 @@ pub struct Config {
     pub(crate) zone_entries: usize,
     pub(crate) insights_per_scope: usize,
     pub(crate) port: u16,
+    pub(crate) tls: bool,
     pub(crate) credentials: Credentials,
     pub(crate) faults: Vec<Fault>,
     pub(crate) rate_limit: Option<RateLimit>,
@@ -61,7 +62,7 @@ pub struct Config {
 
 impl Default for Config {
     /// Seed [`DEFAULT_SEED`], one account and one zone with 1,000 entries each over 3 insights, no growth, an
-    /// ephemeral port, the default credentials, no faults, no rate limit, journal on, strict.
+    /// ephemeral port, plain HTTP/1.1, the default credentials, no faults, no rate limit, journal on, strict.
     fn default() -> Self {
         Config {
             seed: DEFAULT_SEED,
@@ -72,6 +73,7 @@ impl Default for Config {
             zone_entries: 1000,
             insights_per_scope: 3,
             port: 0,
+            tls: false,
             credentials: Credentials::default(),
             faults: Vec::new(),
             rate_limit: None,
@@ -146,6 +148,15 @@ impl Config {
     /// The port to bind on 127.0.0.1; 0 (the default) picks a free one.
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Serves over TLS (default off): at start the server makes a throw-away certificate authority
+    /// ([`crate::MockServer::ca_pem`], for clients to trust) and a certificate for `localhost` and `127.0.0.1`, offers
+    /// `h2` and `http/1.1` by ALPN and serves HTTP/2 or HTTP/1.1 as the client chose; the base URL becomes
+    /// `https://127.0.0.1:PORT/client/v4`. Every fault and the rate limit work over both protocols.
+    pub fn with_tls(mut self, on: bool) -> Self {
+        self.tls = on;
         self
     }
 

@@ -1,6 +1,7 @@
 //! Fault injection: the misbehaviours a client must survive (rate limits, 5XX, broken bodies, proxy pages, slow
-//! answers, connections cut or reset by the network, bad cursors), selectable per run, plus a script of canned
-//! responses for tests that need one exact answer at one exact request.
+//! answers, connections cut or reset by the network, HTTP/2 streams reset and connections shut down, bad cursors),
+//! selectable per run, plus a script of canned responses for tests that need one exact answer at one exact
+//! request.
 
 use std::fmt;
 use std::str::FromStr;
@@ -19,14 +20,17 @@ pub const HTML_ERROR_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title
 ///
 /// Count-based faults fire on every `every`-th request that reaches normal serving (1-based: `every: 3` hits
 /// requests 3, 6, 9, ...); requests answered from the canned script, or refused by the rate-limit emulation
-/// ([`crate::RateLimit`]), are not counted. When several count-based faults fire on the same request, the first in
-/// configuration order that answers wins (`RateLimit`, `ServerError`, `HtmlErrorPage`, `ResetBeforeHead`), else
-/// the first that changes how the normal answer is sent (`TruncatedBody`, `DropMidBody`, `Stall`); `Slow` only
-/// delays and combines with the others.
+/// ([`crate::RateLimit`]), are not counted. `GoAway` is the exception: it counts every request received on one
+/// connection. When several count-based faults fire on the same request, the first in configuration order that
+/// answers wins (`RateLimit`, `ServerError`, `HtmlErrorPage`, `ResetBeforeHead`), else the first that changes how
+/// the normal answer is sent (`TruncatedBody`, `DropMidBody`, `ResetStream`, `Stall`); `Slow` only delays and
+/// `GoAway` only ends the connection after the answer, and both combine with the others.
 ///
-/// Each fault has a textual form, parsed by [`FromStr`] and used by the binary's `--fault` flag:
-/// `rate-limit:K[:SECS]`, `server-error:K[:STATUS]`, `truncate:K`, `html:K`, `slow:K:MILLIS`, `drop-mid-body:K`,
-/// `reset-before-head:K`, `stall:K:MILLIS`, `repeat-cursor`, `empty-cursor`.
+/// Every fault works over HTTP/1.1 and, with [`crate::Config::with_tls`], over HTTP/2; where the two differ, the
+/// variant says what each sends. Each fault has a textual form, parsed by [`FromStr`] and used by the binary's
+/// `--fault` flag: `rate-limit:K[:SECS]`, `server-error:K[:STATUS]`, `truncate:K`, `html:K`, `slow:K:MILLIS`,
+/// `drop-mid-body:K`, `reset-before-head:K`, `stall:K:MILLIS`, `rst-stream:K`, `goaway:K`, `repeat-cursor`,
+/// `empty-cursor`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -62,23 +66,46 @@ pub enum Fault {
         delay: Duration,
     },
     /// The normal answer's head with its full `Content-Length`, about half of its body, then the connection is
-    /// closed: the client reads an early end of file.
+    /// closed: the client reads an early end of file. HTTP/1.1: exactly the first half, then a FIN. HTTP/2: the
+    /// HEADERS frame, DATA frames with the first half (less at most a few hundred bytes still in flight), then the
+    /// whole TCP connection is closed (a FIN, without RST_STREAM, GOAWAY or TLS close_notify): every stream on it
+    /// fails. Over TLS neither protocol sends close_notify.
     DropMidBody {
         /// Period in requests.
         every: u64,
     },
-    /// The request is read, then the connection is reset (`SO_LINGER` 0) without a byte of response.
+    /// The request is read, then the connection is reset (`SO_LINGER` 0) without a byte of response. HTTP/2: the
+    /// whole TCP connection is reset, with no frame for the stream (no HEADERS, RST_STREAM or GOAWAY), so every
+    /// stream on it fails.
     ResetBeforeHead {
         /// Period in requests.
         every: u64,
     },
     /// The normal answer's head with its full `Content-Length`, then nothing for `delay`, then the connection is
-    /// closed (unlike `Slow`, which waits before the head): trips a client's timeout mid-body.
+    /// closed (unlike `Slow`, which waits before the head): trips a client's timeout mid-body. HTTP/2: the HEADERS
+    /// frame, nothing for `delay`, then the whole TCP connection is closed as with `DropMidBody`.
     Stall {
         /// Period in requests.
         every: u64,
         /// How long to send nothing after the head.
         delay: Duration,
+    },
+    /// HTTP/2: the HEADERS frame with the full `content-length`, DATA frames with about the first half of the body
+    /// (less at most a few hundred bytes still in flight), then RST_STREAM with INTERNAL_ERROR on that stream; the
+    /// connection and its other streams go on. HTTP/1.1 has no streams to reset: the answer is cut as by
+    /// `DropMidBody` (exactly the first half, then the connection closes).
+    ResetStream {
+        /// Period in requests.
+        every: u64,
+    },
+    /// After every `every`-th request received on one connection (counting every request on it, canned answers
+    /// and 429s included), that connection is shut down gracefully; the request is answered normally (or by
+    /// another fault). HTTP/2: GOAWAY with NO_ERROR (hyper's two steps: last stream id 2^31-1, then, after a PING,
+    /// the last stream it took), in-flight requests finish, then the connection closes, and the next request needs
+    /// a new connection. HTTP/1.1: the answer carries `Connection: close` and the connection closes after it.
+    GoAway {
+        /// Period in requests on one connection.
+        every: u64,
     },
     /// A page fetched with a cursor hands back that same cursor as the next one (a pagination loop).
     RepeatedCursor,
@@ -97,10 +124,18 @@ impl Fault {
             | Fault::Slow { every, .. }
             | Fault::DropMidBody { every }
             | Fault::ResetBeforeHead { every }
-            | Fault::Stall { every, .. } => *every,
-            Fault::RepeatedCursor | Fault::EmptyCursorOnLastPage => return false,
+            | Fault::Stall { every, .. }
+            | Fault::ResetStream { every } => *every,
+            Fault::GoAway { .. } | Fault::RepeatedCursor | Fault::EmptyCursorOnLastPage => {
+                return false;
+            }
         };
         every != 0 && n.is_multiple_of(every)
+    }
+
+    /// Whether this fault shuts a connection down after its `n`-th request.
+    pub(crate) fn fires_on_connection(&self, n: u64) -> bool {
+        matches!(self, Fault::GoAway { every } if *every != 0 && n.is_multiple_of(*every))
     }
 }
 
@@ -118,6 +153,8 @@ impl fmt::Display for Fault {
             Fault::DropMidBody { every } => write!(f, "drop-mid-body:{every}"),
             Fault::ResetBeforeHead { every } => write!(f, "reset-before-head:{every}"),
             Fault::Stall { every, delay } => write!(f, "stall:{every}:{}", delay.as_millis()),
+            Fault::ResetStream { every } => write!(f, "rst-stream:{every}"),
+            Fault::GoAway { every } => write!(f, "goaway:{every}"),
             Fault::RepeatedCursor => f.write_str("repeat-cursor"),
             Fault::EmptyCursorOnLastPage => f.write_str("empty-cursor"),
         }
@@ -209,6 +246,14 @@ impl FromStr for Fault {
                     delay: Duration::from_millis(num(2, "milliseconds")?),
                 })
             }
+            "rst-stream" => {
+                arity(2, 2, "rst-stream:K")?;
+                Ok(Fault::ResetStream { every: every(1)? })
+            }
+            "goaway" => {
+                arity(2, 2, "goaway:K")?;
+                Ok(Fault::GoAway { every: every(1)? })
+            }
             "repeat-cursor" => {
                 arity(1, 1, "repeat-cursor")?;
                 Ok(Fault::RepeatedCursor)
@@ -219,7 +264,8 @@ impl FromStr for Fault {
             }
             other => Err(format!(
                 "unknown fault {other:?}; expected rate-limit:K[:SECS], server-error:K[:STATUS], truncate:K, html:K, \
-                 slow:K:MILLIS, drop-mid-body:K, reset-before-head:K, stall:K:MILLIS, repeat-cursor or empty-cursor"
+                 slow:K:MILLIS, drop-mid-body:K, reset-before-head:K, stall:K:MILLIS, rst-stream:K, goaway:K, \
+                 repeat-cursor or empty-cursor"
             )),
         }
     }
@@ -354,6 +400,8 @@ mod tests {
                 every: 3,
                 delay: Duration::from_millis(1500),
             },
+            Fault::ResetStream { every: 4 },
+            Fault::GoAway { every: 2 },
             Fault::RepeatedCursor,
             Fault::EmptyCursorOnLastPage,
         ];
@@ -388,6 +436,10 @@ mod tests {
             "reset-before-head:1:2",
             "stall:1",
             "stall:1:x",
+            "rst-stream",
+            "rst-stream:0",
+            "goaway:1:1",
+            "goaway:x",
         ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad:?}");
         }

@@ -1,6 +1,6 @@
 //! The request journal: every request the server received, exactly as it arrived, so tests can assert the request
-//! line, the query format and the headers a client sent, and notice requests it should never have sent; plus counts
-//! of the responses served and of the rate limit's 429s.
+//! line, the protocol, the query format and the headers a client sent, and notice requests it should never have
+//! sent; plus counts of the responses served and of the rate limit's 429s.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +12,9 @@ pub struct RecordedRequest {
     pub seq: u64,
     /// The HTTP method, e.g. `GET`.
     pub method: String,
+    /// The protocol version the request came over: `HTTP/1.1`, `HTTP/1.0` or `HTTP/2.0` (HTTP/2 only with
+    /// [`crate::Config::with_tls`], when ALPN chose it).
+    pub version: String,
     /// The path exactly as sent (still percent-encoded), e.g. `/client/v4/accounts/…/audit-log`.
     pub path: String,
     /// The raw query string without `?`, still percent-encoded; `None` when the target had no `?`.

@@ -10,7 +10,8 @@
 //! with deterministic data generated from a seed ([`Config::with_seed`]), the real API's auth check (401), parameter
 //! validation (400) and unknown-insight answer (404), all in Cloudflare's envelopes; filters, order and opaque cursor
 //! pagination; fault injection ([`Fault`]); emulation of Cloudflare's rate limit ([`RateLimit`]); a script of canned
-//! responses ([`CannedResponse`]); and a journal of every request received ([`MockServer::requests`]).
+//! responses ([`CannedResponse`]); and a journal of every request received ([`MockServer::requests`]). It serves
+//! plain HTTP/1.1, or with [`Config::with_tls`] HTTPS with HTTP/2 or HTTP/1.1 as ALPN chose.
 //!
 //! # Use it in your own tests
 //!
@@ -90,13 +91,24 @@
 //!
 //! [`Config::with_fault`] (or `--fault` on the binary, same text forms): `rate-limit:K[:SECS]` (429 with
 //! `Retry-After`), `server-error:K[:STATUS]` (503 by default), `truncate:K` (200 with half a body), `html:K` (a
-//! proxy's 502 HTML page), `slow:K:MILLIS`, `drop-mid-body:K` (the head with the full `Content-Length`, half the
-//! body, then the connection closes), `reset-before-head:K` (the connection is reset without a response),
-//! `stall:K:MILLIS` (the head, then nothing for MILLIS, then the connection closes), `repeat-cursor` (a page fetched
-//! with a cursor returns that same cursor) and `empty-cursor` (`"cursor": ""` on the last page). `K` counts requests
-//! to served routes, canned answers and the rate limit's 429s excluded. [`Config::with_script`] and
-//! [`MockServer::push_canned`] queue exact answers (including a 302 via [`CannedResponse::redirect`] and delays)
-//! that are consumed one per request before normal serving.
+//! proxy's 502 HTML page), `slow:K:MILLIS`, `drop-mid-body:K`, `reset-before-head:K`, `stall:K:MILLIS`,
+//! `rst-stream:K`, `goaway:K`, `repeat-cursor` (a page fetched with a cursor returns that same cursor) and
+//! `empty-cursor` (`"cursor": ""` on the last page). `K` counts requests to served routes, canned answers and the
+//! rate limit's 429s excluded, except for `goaway`, which counts every request on one connection. The faults that
+//! answer are the same over both protocols; the network faults differ:
+//!
+//! | fault | HTTP/1.1 | HTTP/2 (with [`Config::with_tls`]) |
+//! |---|---|---|
+//! | `drop-mid-body` | head with the full `Content-Length`, exactly half the body, then a FIN | HEADERS with the full `content-length`, DATA with the first half, then the TCP connection closes (FIN): no RST_STREAM, no GOAWAY; every stream on it fails |
+//! | `reset-before-head` | the request is read, then the connection is reset (RST), no byte sent | the request is read, then the TCP connection is reset (RST), no frame for the stream; every stream on it fails |
+//! | `stall` | head, nothing for MILLIS, then a FIN | HEADERS, nothing for MILLIS, then the TCP connection closes (FIN) |
+//! | `rst-stream` | no streams: as `drop-mid-body` | HEADERS with the full `content-length`, DATA with the first half, then RST_STREAM (INTERNAL_ERROR); the connection goes on |
+//! | `goaway` | the K-th answer on a connection carries `Connection: close`, then the connection closes | after the K-th request on a connection, GOAWAY (NO_ERROR; first with the last stream id 2^31-1, then after a PING with the last stream taken); in-flight requests finish, then the connection closes |
+//!
+//! Over TLS, no connection is closed with a TLS close_notify by these faults. On HTTP/2 "the first half" is exact
+//! unless the connection could not write all of it (then less by what was still in flight). [`Config::with_script`]
+//! and [`MockServer::push_canned`] queue exact answers (including a 302 via [`CannedResponse::redirect`] and
+//! delays) that are consumed one per request before normal serving.
 //!
 //! # Rate limit
 //!
@@ -109,11 +121,21 @@
 //! Every request counts, authorised or not; a 429 of the rate limit consumes no canned answer.
 //! [`MockServer::rate_limited_count`] tells how many 429s it served.
 //!
+//! # TLS and HTTP/2
+//!
+//! [`Config::with_tls`] (`--tls` on the binary) makes, at start, a throw-away certificate authority and a server
+//! certificate for `localhost` and `127.0.0.1` (ECDSA P-256, valid from yesterday for a year) with `rcgen`, and
+//! serves TLS with rustls, offering `h2` then `http/1.1` by ALPN; [`MockServer::base_url`] is then `https://` and
+//! [`MockServer::ca_pem`] gives the CA for a client to trust (the binary writes it to a file, `--ca-out FILE`, and
+//! prints its path). [`RecordedRequest::version`] tells which protocol each request came over.
+//!
 //! # Choice of HTTP stack
 //!
-//! hyper 1 with hyper-util's tokio glue, HTTP/1 server only: both are already in the workspace's dependency graph
-//! (reqwest is built on them), so the mock adds almost no compile time, and its needs (one routing function, exact
-//! control of status, headers and body bytes for fault injection) do not call for a framework such as axum.
+//! hyper 1 with hyper-util's tokio glue, HTTP/1 and HTTP/2 servers, and rustls through tokio-rustls with the `ring`
+//! provider: all are already in the workspace's dependency graph (reqwest is built on them), so the mock adds
+//! almost no compile time (ring rather than aws-lc-rs, which needs a much longer C build), and its needs (one
+//! routing function, exact control of status, headers and body bytes for fault injection, and of each connection
+//! to drop it or send GOAWAY) do not call for a framework such as axum.
 //!
 //! # Performance
 //!
@@ -135,6 +157,7 @@ mod journal;
 mod query;
 mod rate_limit;
 mod server;
+mod tls;
 mod wire;
 
 use std::io;
@@ -187,6 +210,7 @@ pub struct MockServer {
     strict: bool,
     seed: u64,
     credentials: Credentials,
+    ca_pem: Option<String>,
 }
 
 fn bind(port: u16) -> io::Result<std::net::TcpListener> {
@@ -213,13 +237,18 @@ impl MockServer {
     pub async fn try_start(config: Config) -> io::Result<MockServer> {
         let listener = TcpListener::from_std(bind(config.port)?)?;
         let addr = listener.local_addr()?;
+        let tls = config.tls.then(tls::setup).transpose()?;
         let (strict, seed, credentials) = (config.strict, config.seed, config.credentials.clone());
         let state = Arc::new(
             tokio::task::spawn_blocking(move || State::new(&config))
                 .await
                 .map_err(io::Error::other)?,
         );
-        let task = tokio::spawn(server::serve(listener, state.clone()));
+        let task = tokio::spawn(server::serve(
+            listener,
+            state.clone(),
+            tls.as_ref().map(|t| t.acceptor.clone()),
+        ));
         Ok(MockServer {
             addr,
             state,
@@ -227,6 +256,7 @@ impl MockServer {
             strict,
             seed,
             credentials,
+            ca_pem: tls.map(|t| t.ca_pem),
         })
     }
 
@@ -235,6 +265,8 @@ impl MockServer {
     pub fn start_in_background(config: Config) -> io::Result<MockServer> {
         let listener = bind(config.port)?;
         let addr = listener.local_addr()?;
+        let tls = config.tls.then(tls::setup).transpose()?;
+        let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
         let state = Arc::new(State::new(&config));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
@@ -266,7 +298,7 @@ impl MockServer {
                 let _ = ready_tx.send(Ok(()));
                 runtime.block_on(async move {
                     tokio::select! {
-                        () = server::serve(listener, served) => {}
+                        () = server::serve(listener, served, acceptor) => {}
                         _ = rx => {}
                     }
                 });
@@ -289,6 +321,7 @@ impl MockServer {
             strict: config.strict,
             seed: config.seed,
             credentials: config.credentials,
+            ca_pem: tls.map(|t| t.ca_pem),
         })
     }
 
@@ -297,9 +330,21 @@ impl MockServer {
         self.addr
     }
 
-    /// The API base URL, e.g. `http://127.0.0.1:PORT/client/v4` (no trailing slash).
+    /// The API base URL, e.g. `http://127.0.0.1:PORT/client/v4` (no trailing slash); `https://` with
+    /// [`Config::with_tls`].
     pub fn base_url(&self) -> String {
-        format!("http://{}{}", self.addr, server::PREFIX)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}{}", self.addr, server::PREFIX)
+    }
+
+    /// With [`Config::with_tls`], the PEM text of the throw-away certificate authority that signed the server's
+    /// certificate (for `localhost` and `127.0.0.1`), for a client to trust; `None` for plain HTTP.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
     }
 
     /// The full URL of an audit-log operation of a scope (a [`ScopeId`], or a [`Scope`] for the first of its

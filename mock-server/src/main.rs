@@ -1,5 +1,6 @@
 //! The mock server as a program, for manual runs, the exporter's demos and out-of-process benchmarks.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -12,6 +13,13 @@ struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8787)]
     port: u16,
+    /// Serve HTTPS with a throw-away CA made at start, HTTP/2 or HTTP/1.1 as the client's ALPN asks.
+    #[arg(long)]
+    tls: bool,
+    /// With --tls, where to write the CA certificate (PEM) for clients to trust; default a file in the temp
+    /// directory named after the port.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    ca_out: Option<PathBuf>,
     /// Accounts to serve: the documented example id first, then ids drawn from the seed.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_scope_count)]
     accounts: usize,
@@ -35,7 +43,8 @@ struct Args {
     #[arg(long, default_value_t = mock_server::DEFAULT_SEED)]
     seed: u64,
     /// Fault to inject (repeatable): rate-limit:K[:SECS], server-error:K[:STATUS], truncate:K, html:K,
-    /// slow:K:MILLIS, drop-mid-body:K, reset-before-head:K, stall:K:MILLIS, repeat-cursor, empty-cursor.
+    /// slow:K:MILLIS, drop-mid-body:K, reset-before-head:K, stall:K:MILLIS, rst-stream:K, goaway:K,
+    /// repeat-cursor, empty-cursor.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<Fault>,
     /// Emulate Cloudflare's rate limit: Q requests per fixed window of W seconds, then 429 for LOCKOUT seconds
@@ -88,6 +97,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let mut config = Config::default()
         .with_port(args.port)
+        .with_tls(args.tls)
         .with_accounts(args.accounts)
         .with_zones(args.zones)
         .with_entries(args.entries)
@@ -114,6 +124,22 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(pem) = server.ca_pem() {
+        let path = args.ca_out.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("mock-server-ca-{}.pem", server.addr().port()))
+        });
+        if let Err(e) = std::fs::write(&path, pem) {
+            eprintln!(
+                "mock-server: cannot write the CA certificate to {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(1);
+        }
+        println!(
+            "CA certificate (PEM): {} (trust it, e.g. insight-audit-log --ca-cert FILE)",
+            path.display()
+        );
+    }
     let creds = server.credentials();
     println!("mock-server listening on {}", server.base_url());
     println!("CLOUDFLARE_BASE_URL={}", server.base_url());

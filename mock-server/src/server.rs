@@ -1,23 +1,27 @@
 //! The HTTP side: routing, auth, validation, rate limiting, fault injection and page assembly for the four
-//! audit-log operations, on hyper's HTTP/1 server with one task per connection.
+//! audit-log operations, on hyper's HTTP/1 server, or over TLS on its HTTP/2 or HTTP/1 server as ALPN chose, with
+//! one task per connection.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::io;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
-use hyper::server::conn::http1;
+use hyper::header::{AUTHORIZATION, CONNECTION, HeaderMap, HeaderName, HeaderValue};
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use percent_encoding::percent_decode_str;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
 use crate::config::{Config, Credentials};
 use crate::cursor::{CursorCodec, Fnv};
@@ -29,10 +33,13 @@ use crate::fault::{CannedResponse, Fault, HTML_ERROR_PAGE};
 use crate::journal::{Journal, RecordedRequest, lock};
 use crate::query::{self, FieldChanged, Filters, Order, nanos};
 use crate::rate_limit::{Admission, Limiter};
-use crate::wire::{Link, ReplyBody, Socket};
+use crate::wire::{CutEnd, Link, ReplyBody, Socket};
 
 /// The path prefix of every route, like the real API's `/client/v4`.
 pub(crate) const PREFIX: &str = "/client/v4";
+
+/// How long a client has to complete the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Cached filtered selections kept at most (the cache is cleared when full).
 const CACHE_CAPACITY: usize = 1024;
@@ -149,8 +156,8 @@ struct Route {
 enum Delivery {
     /// Head and whole body.
     Whole,
-    /// Head, about half of the body, then the connection is closed.
-    CutMidBody,
+    /// Head, about half of the body, then the connection or the stream goes ([`CutEnd`]).
+    Cut(CutEnd),
     /// Head, then nothing for this long, then the connection is closed.
     StallAfterHead(Duration),
     /// No response at all: the connection is reset.
@@ -461,6 +468,7 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ReplyBody>, io::Error> {
     let seq = state.seq.fetch_add(1, Ordering::Relaxed);
+    let on_connection = link.count_request();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
     let route = match_route(&state, &path);
@@ -479,6 +487,7 @@ async fn handle(
     state.journal.record(RecordedRequest {
         seq,
         method: req.method().to_string(),
+        version: format!("{:?}", req.version()),
         path: path.clone(),
         query: query.clone(),
         headers: req
@@ -522,13 +531,18 @@ async fn handle(
     };
     if reply.delivery == Delivery::Reset {
         link.reset_on_close();
+        if link.is_h2() {
+            // hyper answers a failed HTTP/2 request with RST_STREAM only: have the whole connection dropped first.
+            link.drop_connection();
+            link.gone().await;
+        }
         return Err(io::Error::new(
             io::ErrorKind::ConnectionReset,
             "connection reset before the response head",
         ));
     }
     state.journal.count_served();
-    let mut response = to_response(reply, seq, link);
+    let mut response = to_response(reply, seq, link.clone());
     if let Some((limiter, admission)) = admission {
         let h = response.headers_mut();
         for (name, value) in [
@@ -539,6 +553,20 @@ async fn handle(
             if let Ok(v) = HeaderValue::from_str(&value) {
                 h.entry(name).or_insert(v);
             }
+        }
+    }
+    if state
+        .faults
+        .iter()
+        .any(|f| f.fires_on_connection(on_connection))
+    {
+        if link.is_h2() {
+            link.go_away();
+        } else {
+            // hyper closes an HTTP/1 connection after an answer that says so.
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
         }
     }
     Ok(response)
@@ -632,7 +660,8 @@ async fn respond(
             Fault::TruncatedBody { .. } => {
                 reply.body = reply.body.slice(..reply.body.len() / 2);
             }
-            Fault::DropMidBody { .. } => reply.delivery = Delivery::CutMidBody,
+            Fault::DropMidBody { .. } => reply.delivery = Delivery::Cut(CutEnd::DropConnection),
+            Fault::ResetStream { .. } => reply.delivery = Delivery::Cut(CutEnd::ResetStream),
             Fault::Stall { delay, .. } => reply.delivery = Delivery::StallAfterHead(*delay),
             _ => continue,
         }
@@ -723,15 +752,8 @@ fn to_response(reply: Reply, seq: u64, link: Arc<Link>) -> Response<ReplyBody> {
     let len = reply.body.len() as u64;
     let body = match reply.delivery {
         Delivery::Whole | Delivery::Reset => ReplyBody::whole(reply.body),
-        Delivery::CutMidBody => ReplyBody::Cut {
-            part: Some(reply.body.slice(..reply.body.len() / 2)),
-            len,
-            link,
-        },
-        Delivery::StallAfterHead(delay) => ReplyBody::Stall {
-            len,
-            timer: Box::pin(tokio::time::sleep(delay)),
-        },
+        Delivery::Cut(end) => ReplyBody::cut(&reply.body, link, end),
+        Delivery::StallAfterHead(delay) => ReplyBody::stall(len, delay, link),
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -752,30 +774,88 @@ fn to_response(reply: Reply, seq: u64, link: Arc<Link>) -> Response<ReplyBody> {
     response
 }
 
-/// Accepts connections until the future is dropped; dropping it also drops every open connection.
-pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
+/// Accepts connections until the future is dropped; dropping it also drops every open connection. With `tls`,
+/// each connection is served over TLS, as HTTP/2 or HTTP/1.1 as ALPN chose.
+pub(crate) async fn serve(listener: TcpListener, state: Arc<State>, tls: Option<TlsAcceptor>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
-                    let state = state.clone();
-                    connections.spawn(async move {
-                        let link = Arc::new(Link::default());
-                        let io = TokioIo::new(Socket::new(stream, link.clone()));
-                        let service =
-                            service_fn(move |req| handle(state.clone(), link.clone(), req));
-                        let _ = http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .serve_connection(io, service)
-                            .await;
-                    });
+                    connections.spawn(connection(stream, state.clone(), tls.clone()));
                 }
                 // E.g. out of file descriptors: back off instead of spinning.
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+/// Marks a connection gone when its task ends, however it ends (aborted with the server included), so that
+/// requests and bodies waiting for that are released.
+struct Gone(Arc<Link>);
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        self.0.mark_gone();
+    }
+}
+
+/// Serves one connection until it ends, or until a fault has it dropped.
+async fn connection(stream: TcpStream, state: Arc<State>, tls: Option<TlsAcceptor>) {
+    let link = Arc::new(Link::default());
+    let _gone = Gone(link.clone());
+    let socket = Socket::new(stream, link.clone());
+    let service = {
+        let link = link.clone();
+        service_fn(move |req| handle(state.clone(), link.clone(), req))
+    };
+    let http1 = || {
+        let mut builder = http1::Builder::new();
+        builder.timer(TokioTimer::new());
+        builder
+    };
+    match tls {
+        None => {
+            let conn = http1().serve_connection(TokioIo::new(socket), service);
+            drive(conn, &link, |c| c.graceful_shutdown()).await;
+        }
+        Some(acceptor) => {
+            let Ok(Ok(stream)) =
+                tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await
+            else {
+                return;
+            };
+            if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                link.set_h2();
+                let conn = http2::Builder::new(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service);
+                drive(conn, &link, |c| c.graceful_shutdown()).await;
+            } else {
+                let conn = http1().serve_connection(TokioIo::new(stream), service);
+                drive(conn, &link, |c| c.graceful_shutdown()).await;
+            }
+        }
+    }
+}
+
+/// Runs a connection to its end; shuts it down gracefully when a request asks for it ([`Link::go_away`]), and drops
+/// it, closing the socket at once, when one asks for that ([`Link::drop_connection`]).
+async fn drive<C: Future>(conn: C, link: &Link, mut graceful: impl FnMut(Pin<&mut C>)) {
+    tokio::pin!(conn);
+    let mut shutting_down = false;
+    loop {
+        tokio::select! {
+            biased;
+            () = link.drop_requested() => break,
+            () = link.go_away_requested(), if !shutting_down => {
+                shutting_down = true;
+                graceful(conn.as_mut());
+            }
+            _ = conn.as_mut() => break,
         }
     }
 }

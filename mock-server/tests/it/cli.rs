@@ -1,5 +1,5 @@
-//! The binary's flags for many scopes and growth: good values are served as asked, bad ones are refused before
-//! the server starts, with a message that names the flag and what it takes.
+//! The binary's flags for many scopes, growth and TLS: good values are served as asked, bad ones are refused
+//! before the server starts, with a message that names the flag and what it takes.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -146,4 +146,75 @@ fn bad_accounts_zones_and_grow_values_are_refused_clearly() {
             "{flag} {value}: {stderr}"
         );
     }
+}
+
+/// `--tls --ca-out FILE`: the CA is written to FILE and its path printed, the base URL is https, and a client that
+/// trusts the file gets HTTP/2; `--ca-out` without `--tls` is refused.
+#[test]
+fn tls_flag_writes_the_ca_and_serves_https() {
+    let dir = std::env::temp_dir().join(format!("mock-server-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    let mut child = Running(
+        Command::new(BIN)
+            .args(["--port", "0", "--tls", "--entries", "3", "--ca-out"])
+            .arg(&ca)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map(|l| l.expect("a line"))
+        .take_while(|l| !l.starts_with("zones "))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("CA certificate (PEM): {}", ca.display()))),
+        "{lines:#?}"
+    );
+    let pem = std::fs::read(&ca).expect("the CA file");
+    assert!(pem.starts_with(b"-----BEGIN CERTIFICATE-----"));
+    let base = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("CLOUDFLARE_BASE_URL="))
+        .expect("the base URL line");
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    let token = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("CLOUDFLARE_API_TOKEN="))
+        .expect("the token line");
+    let url = format!("{base}/accounts/{ACCOUNT_ID}/security-center/insights/audit-log");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (version, status) = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        let r = client
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("an answer");
+        (r.version(), r.status().as_u16())
+    });
+    assert_eq!((version, status), (reqwest::Version::HTTP_2, 200));
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let out = Command::new(BIN)
+        .args(["--port", "0", "--ca-out", "x.pem"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--tls"), "{stderr}");
 }

@@ -8,7 +8,8 @@ use mock_server::{CannedResponse, Config, Fault, HTML_ERROR_PAGE, MockServer, Sc
 use serde_json::json;
 
 use crate::support::{
-    RawReply, get, get_raw, head_end, head_field, raw_get_request, raw_send, send, walk,
+    RawReply, error_chain, get, get_raw, head_end, head_field, raw_get_request, raw_send, send,
+    walk,
 };
 
 fn small() -> Config {
@@ -424,6 +425,8 @@ fn network_fault_forms_round_trip_and_reject_bad_input() {
                 delay: Duration::from_millis(2500),
             },
         ),
+        ("rst-stream:5", Fault::ResetStream { every: 5 }),
+        ("goaway:100", Fault::GoAway { every: 100 }),
     ] {
         assert_eq!(text.parse::<Fault>(), Ok(fault.clone()));
         assert_eq!(fault.to_string(), text);
@@ -436,20 +439,11 @@ fn network_fault_forms_round_trip_and_reject_bad_input() {
         ("stall:1", "expected stall:K:MILLIS"),
         ("stall:1:soon", "milliseconds must be a whole number"),
         ("stal:1:2", "unknown fault \"stal\""),
+        ("rst-stream", "expected rst-stream:K"),
+        ("goaway:0", "period K must be at least 1"),
+        ("goaway:1:1", "expected goaway:K"),
     ] {
         let error = bad.parse::<Fault>().expect_err(bad);
         assert!(error.contains(says), "{bad:?}: {error}");
     }
-}
-
-/// The error and its sources, joined, to find a cause in.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }

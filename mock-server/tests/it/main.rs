@@ -9,4 +9,5 @@ mod paging;
 mod rate_limit;
 mod scopes;
 mod support;
+mod tls;
 mod validation;

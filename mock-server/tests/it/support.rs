@@ -1,7 +1,9 @@
-//! Small HTTP helpers shared by the tests: an authenticated GET, a full cursor walk, raw-socket requests.
+//! Small HTTP helpers shared by the tests: an authenticated GET, a full cursor walk, raw-socket requests, and for
+//! TLS servers a client that trusts the server's CA and a raw HTTP/2 client that sees frames' outcomes.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use mock_server::{AuditLogEntry, MockServer, Scope, ScopeId};
@@ -210,4 +212,142 @@ pub fn head_field<'a>(head: &'a str, name: &str) -> Option<&'a str> {
         .filter_map(|l| l.split_once(':'))
         .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
         .map(|(_, v)| v.trim())
+}
+
+/// A client that trusts the TLS server's CA and never follows redirects; with `http1_only` it offers only
+/// `http/1.1` by ALPN, else it prefers `h2`.
+pub fn tls_client(server: &MockServer, http1_only: bool) -> reqwest::Client {
+    let pem = server.ca_pem().expect("a TLS server");
+    let ca = reqwest::Certificate::from_pem(pem.as_bytes()).expect("the CA is PEM");
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .add_root_certificate(ca);
+    let builder = if http1_only {
+        builder.http1_only()
+    } else {
+        builder
+    };
+    builder.build().expect("client")
+}
+
+/// The error and its sources, joined, to find a cause in.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+/// A raw HTTP/2 connection to a TLS server: requests go out on `send`; `connection` is the task that drives the
+/// connection and ends with how it ended.
+pub struct H2 {
+    pub send: h2::client::SendRequest<Bytes>,
+    pub connection: tokio::task::JoinHandle<Result<(), h2::Error>>,
+}
+
+/// What a raw HTTP/2 request got: the head (if any), the body bytes received, and the error it ended with.
+pub struct H2Reply {
+    pub head: Option<http::response::Parts>,
+    pub body: Vec<u8>,
+    pub error: Option<h2::Error>,
+}
+
+impl H2Reply {
+    pub fn status(&self) -> u16 {
+        self.head.as_ref().map_or(0, |h| h.status.as_u16())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head
+            .as_ref()
+            .and_then(|h| h.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Opens a TLS connection that offers only `h2` and trusts the server's CA, and starts HTTP/2 on it.
+pub async fn h2_connect(server: &MockServer) -> H2 {
+    use rustls::pki_types::pem::PemObject;
+    let pem = server.ca_pem().expect("a TLS server");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).expect("PEM"))
+        .expect("a CA certificate");
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("a name");
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .expect("TLS handshake");
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (send, connection) = h2::client::handshake(tls).await.expect("HTTP/2 handshake");
+    H2 {
+        send,
+        connection: tokio::spawn(connection),
+    }
+}
+
+/// Sends an authenticated GET of the account-wide audit log with this query on a raw HTTP/2 connection and reads
+/// the answer to its end or its error.
+pub async fn h2_get(h2: &H2, server: &MockServer, query: &str) -> H2Reply {
+    let mut reply = H2Reply {
+        head: None,
+        body: Vec::new(),
+        error: None,
+    };
+    let request = http::Request::get(format!(
+        "{}?{query}",
+        server.audit_log_url(Scope::Account, None)
+    ))
+    .header(
+        "authorization",
+        format!("Bearer {}", server.credentials().api_token),
+    )
+    .body(())
+    .expect("a request");
+    let sent = h2
+        .send
+        .clone()
+        .ready()
+        .await
+        .and_then(|mut send| send.send_request(request, true));
+    let response = match sent {
+        Ok((response, _)) => response.await,
+        Err(e) => Err(e),
+    };
+    let (head, mut body) = match response {
+        Ok(r) => r.into_parts(),
+        Err(e) => {
+            reply.error = Some(e);
+            return reply;
+        }
+    };
+    reply.head = Some(head);
+    while let Some(chunk) = body.data().await {
+        match chunk {
+            Ok(bytes) => {
+                let _ = body.flow_control().release_capacity(bytes.len());
+                reply.body.extend_from_slice(&bytes);
+            }
+            Err(e) => {
+                reply.error = Some(e);
+                break;
+            }
+        }
+    }
+    reply
 }
