@@ -16,7 +16,8 @@ use anyhow::Context as _;
 
 use crate::display_path;
 
-/// The hidden subcommand that generates in a child: `xtask __generate --spec FILE --overlay FILE`.
+/// The hidden subcommand that generates in a child: `xtask __generate --spec FILE [--overlay
+/// FILE]` (no `--overlay`: no overlay).
 pub const CHILD_COMMAND: &str = "__generate";
 
 /// Starts the last line of the child's standard error that holds its error message.
@@ -47,12 +48,12 @@ impl Isolation {
     }
 }
 
-/// Generates the client source for the spec at `spec_path` with the overlay at `overlay_path`,
-/// here or in a child process.
+/// Generates the client source for the spec at `spec_path` with the overlay at `overlay_path`
+/// (or none), here or in a child process.
 pub fn generate(
     isolation: &Isolation,
     spec_path: &Path,
-    overlay_path: &Path,
+    overlay_path: Option<&Path>,
 ) -> anyhow::Result<String> {
     match isolation {
         Isolation::InProcess => generate_here(spec_path, overlay_path),
@@ -62,16 +63,20 @@ pub fn generate(
     }
 }
 
-/// Generates in this process: reads both files and runs `codegen` with the client's settings.
-pub fn generate_here(spec_path: &Path, overlay_path: &Path) -> anyhow::Result<String> {
+/// Generates in this process: reads the files and runs `codegen` with the client's settings.
+pub fn generate_here(spec_path: &Path, overlay_path: Option<&Path>) -> anyhow::Result<String> {
     let spec_text = read(spec_path)?;
-    let overlay_text = read(overlay_path)?;
+    let overlay_text = overlay_path.map(read).transpose()?;
     let spec_name = display_path(spec_path);
-    let overlay_name = display_path(overlay_path);
+    let overlay_name = overlay_path.map(display_path);
     crash_if_asked();
+    let overlay = overlay_name
+        .as_deref()
+        .zip(overlay_text.as_deref())
+        .map(|(name, text)| codegen::Source::new(name, text));
     let source = codegen::generate(
         codegen::Source::new(&spec_name, &spec_text),
-        Some(codegen::Source::new(&overlay_name, &overlay_text)),
+        overlay,
         &crate::regenerate::client_settings(),
     )?;
     Ok(source)
@@ -79,7 +84,7 @@ pub fn generate_here(spec_path: &Path, overlay_path: &Path) -> anyhow::Result<St
 
 /// The child's side: generates and writes the source to standard output, or the error after
 /// [`ERROR_MARKER`] to standard error. Returns the exit code (0 or 1).
-pub fn serve_child(spec_path: &Path, overlay_path: &Path) -> u8 {
+pub fn serve_child(spec_path: &Path, overlay_path: Option<&Path>) -> u8 {
     match generate_here(spec_path, overlay_path) {
         Ok(source) => {
             let mut stdout = std::io::stdout().lock();
@@ -95,9 +100,9 @@ pub fn serve_child(spec_path: &Path, overlay_path: &Path) -> u8 {
             }
         }
         Err(error) => {
-            // One line, so the parent can take it back whole.
-            let message = format!("{error:#}").replace('\n', " ");
-            eprintln!("\n{ERROR_MARKER}{message}");
+            // The last thing written, so the parent takes back everything after the marker, a
+            // list of problems on several lines included.
+            eprintln!("\n{ERROR_MARKER}{error:#}");
             1
         }
     }
@@ -107,22 +112,19 @@ pub fn serve_child(spec_path: &Path, overlay_path: &Path) -> u8 {
 fn generate_in_child(
     executable: &Path,
     spec_path: &Path,
-    overlay_path: &Path,
+    overlay_path: Option<&Path>,
 ) -> anyhow::Result<String> {
-    let output = Command::new(executable)
-        .arg(CHILD_COMMAND)
-        .arg("--spec")
-        .arg(spec_path)
-        .arg("--overlay")
-        .arg(overlay_path)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| {
-            format!(
-                "cannot start {} to run the generator in",
-                executable.display()
-            )
-        })?;
+    let mut command = Command::new(executable);
+    command.arg(CHILD_COMMAND).arg("--spec").arg(spec_path);
+    if let Some(overlay_path) = overlay_path {
+        command.arg("--overlay").arg(overlay_path);
+    }
+    let output = command.stdin(Stdio::null()).output().with_context(|| {
+        format!(
+            "cannot start {} to run the generator in",
+            executable.display()
+        )
+    })?;
     answer(&display_path(spec_path), output)
 }
 

@@ -27,6 +27,12 @@ enum Command {
         /// Generate from another copy of the upstream-shaped spec (YAML or JSON).
         #[arg(long, value_name = "FILE")]
         spec: Option<PathBuf>,
+        /// Apply this overlay instead of spec/overlay.yaml.
+        #[arg(long, value_name = "FILE", conflicts_with = "no_overlay")]
+        overlay: Option<PathBuf>,
+        /// Apply no overlay: generate from the spec as it is (every problem is listed).
+        #[arg(long)]
+        no_overlay: bool,
         /// Write (or check) this file instead.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -56,9 +62,9 @@ enum Command {
         /// The spec.
         #[arg(long, value_name = "FILE")]
         spec: PathBuf,
-        /// The overlay.
+        /// The overlay; none when absent.
         #[arg(long, value_name = "FILE")]
-        overlay: PathBuf,
+        overlay: Option<PathBuf>,
     },
     /// Build the mock server in release and run it on 127.0.0.1 (e.g. `--port 8787 --entries
     /// 100000`); every argument goes to the server (`cargo xtask mock --help` lists them).
@@ -111,9 +117,15 @@ fn main() -> ExitCode {
             }
         }
         Command::Generate { spec, overlay } => {
-            ExitCode::from(generation::serve_child(&spec, &overlay))
+            ExitCode::from(generation::serve_child(&spec, overlay.as_deref()))
         }
-        Command::Regenerate { check, spec, out } => {
+        Command::Regenerate {
+            check,
+            spec,
+            overlay,
+            no_overlay,
+            out,
+        } => {
             let isolation = match Isolation::child_of_current_exe() {
                 Ok(isolation) => isolation,
                 Err(error) => {
@@ -121,9 +133,15 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let overlay = match (overlay, no_overlay) {
+                (Some(file), _) => regenerate::OverlayChoice::File(file),
+                (None, true) => regenerate::OverlayChoice::None,
+                (None, false) => regenerate::OverlayChoice::Pinned,
+            };
             let options = regenerate::Options {
                 check,
                 spec,
+                overlay,
                 out,
                 isolation,
             };

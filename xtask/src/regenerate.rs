@@ -22,11 +22,26 @@ pub struct Options {
     pub check: bool,
     /// Generate from this copy of the spec instead of the pinned one (its hash is not checked).
     pub spec: Option<PathBuf>,
+    /// The overlay applied: the pinned one, another file, or none.
+    pub overlay: OverlayChoice,
     /// Write (or check) this file instead of the client's generated module.
     pub out: Option<PathBuf>,
     /// Where the generator runs: `cargo xtask regenerate` runs it in a child process, so that a
     /// crash inside progenitor or typify is an error; the default runs it in this process.
     pub isolation: Isolation,
+}
+
+/// Which overlay `regenerate` applies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum OverlayChoice {
+    /// The overlay `spec/upstream.toml` names (`spec/overlay.yaml`).
+    #[default]
+    Pinned,
+    /// Another overlay file (`--overlay FILE`).
+    File(PathBuf),
+    /// No overlay (`--no-overlay`): the spec as it is, e.g. to list everything upstream's whole
+    /// document needs adjusting.
+    None,
 }
 
 /// What a run found or did.
@@ -70,7 +85,7 @@ pub fn client_settings() -> codegen::Settings {
 /// Generates the client source for the spec at `spec_path` with the workspace's overlay, in
 /// this process.
 pub fn generate_source(spec_path: &Path, overlay_path: &Path) -> anyhow::Result<String> {
-    crate::generation::generate_here(spec_path, overlay_path)
+    crate::generation::generate_here(spec_path, Some(overlay_path))
 }
 
 /// Runs `cargo xtask regenerate` with `options`.
@@ -105,8 +120,13 @@ pub fn run(options: &Options) -> anyhow::Result<Report> {
         other => other,
     };
 
+    let overlay_path = match &options.overlay {
+        OverlayChoice::Pinned => Some(pin.overlay_path(&spec_dir)),
+        OverlayChoice::File(path) => Some(path.clone()),
+        OverlayChoice::None => None,
+    };
     let source =
-        crate::generation::generate(&options.isolation, &spec_path, &pin.overlay_path(&spec_dir))?;
+        crate::generation::generate(&options.isolation, &spec_path, overlay_path.as_deref())?;
     let outcome = ensure_file_contents(&output_path, &source, options.check)?;
     Ok(Report {
         output: display_path(&output_path),
