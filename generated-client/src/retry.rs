@@ -138,37 +138,32 @@ pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
     if error.is_builder() || error.is_redirect() || error.is_status() {
         return false;
     }
-    let mut cause = error.source();
-    while let Some(current) = cause {
-        if is_transient_cause(current) {
-            return true;
-        }
-        cause = current.source();
-    }
-    false
+    causes(error).any(is_transient_cause)
 }
 
 /// Why the server's TLS certificate was refused (untrusted issuer, wrong name, expired, ...),
 /// when that is what failed: not a transport failure, since every retry meets the same
 /// certificate.
 pub(crate) fn certificate_problem(error: &reqwest::Error) -> Option<String> {
-    let mut cause = error.source();
-    while let Some(current) = cause {
-        // An I/O error's `source` skips the error it wraps, so that one is read here.
-        let wrapped = current
-            .downcast_ref::<io::Error>()
-            .and_then(io::Error::get_ref)
-            .map(|inner| inner as &(dyn StdError + 'static));
-        for candidate in [Some(current), wrapped].into_iter().flatten() {
-            if let Some(tls @ rustls::Error::InvalidCertificate(_)) =
-                candidate.downcast_ref::<rustls::Error>()
-            {
-                return Some(tls.to_string());
-            }
-        }
-        cause = current.source();
+    causes(error).find_map(|cause| match cause.downcast_ref::<rustls::Error>() {
+        Some(tls @ rustls::Error::InvalidCertificate(_)) => Some(tls.to_string()),
+        _ => None,
+    })
+}
+
+/// The chain of causes under `error`. An I/O error's own `source` skips the error it wraps
+/// (hyper and rustls report through wrapped I/O errors), so the walk goes into the wrapped
+/// error instead.
+fn causes(error: &reqwest::Error) -> impl Iterator<Item = &(dyn StdError + 'static)> {
+    std::iter::successors(error.source(), |&current| next_cause(current))
+}
+
+/// The cause under `current`; see [`causes`].
+fn next_cause<'a>(current: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
+    match current.downcast_ref::<io::Error>() {
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+        None => current.source(),
     }
-    None
 }
 
 /// One link of an error chain that marks a transport failure.

@@ -10,3 +10,4 @@ mod pagination;
 mod rate_limit;
 mod requests;
 mod security;
+mod tls;

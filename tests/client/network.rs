@@ -1,17 +1,19 @@
 //! The faults real networks make: a connection cut in the middle of a body, a reset before the
-//! response head, a body that stalls. Each is retried, and a walk through them still yields
-//! every served entry exactly once.
+//! response head, a body that stalls, an HTTP/2 stream reset, a GOAWAY. Each is retried, and a
+//! walk through them still yields every served entry exactly once, over clear HTTP/1.1 and over
+//! TLS with HTTP/2.
 
 use std::time::Duration;
 
 use cloudflare_security_center::{Error, RetryPolicy, Scope};
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, Fault, Filters, MockServer};
 
-use crate::support::{builder, client, fast_retries, server_with};
+use crate::support::{Transport, builder, client, fast_retries, server_over, server_with};
 
-/// Entries enough for a dozen pages of 25.
-async fn faulty_server(fault: Fault) -> MockServer {
-    server_with(
+/// Entries enough for a dozen pages of 25, served over `transport`.
+async fn faulty_server(transport: Transport, fault: Fault) -> MockServer {
+    server_over(
+        transport,
         Config::default()
             .with_entries(300)
             .with_insights_per_scope(1)
@@ -20,8 +22,10 @@ async fn faulty_server(fault: Fault) -> MockServer {
     .await
 }
 
-/// Walks the account-wide log at 25 per page and checks the ids against the served set.
+/// Walks the account-wide log at 25 per page and checks the ids against the served set, and
+/// that every request went over `transport`'s protocol.
 async fn assert_walk_is_exact(
+    transport: Transport,
     server: &MockServer,
     client: cloudflare_security_center::Client,
     prefetch: bool,
@@ -38,35 +42,83 @@ async fn assert_walk_is_exact(
         .items();
     let mut seen = Vec::new();
     while let Some(entry) = items.next().await {
-        let entry = entry.unwrap_or_else(|error| panic!("entry {}: {error}", seen.len()));
+        let entry =
+            entry.unwrap_or_else(|error| panic!("{transport:?}: entry {}: {error}", seen.len()));
         seen.push(entry.id.expect("an id").to_string());
     }
-    assert_eq!(seen, expected, "every entry once, in order");
+    assert_eq!(seen, expected, "{transport:?}: every entry once, in order");
+    let requests = server.requests();
     let pages = expected.len().div_ceil(25);
     assert!(
-        server.requests().len() > pages,
-        "faults were met and retried: {} requests for {pages} pages",
-        server.requests().len()
+        requests.len() > pages,
+        "{transport:?}: faults were met and retried: {} requests for {pages} pages",
+        requests.len()
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.version == transport.version()),
+        "{transport:?}: {:?}",
+        requests
+            .iter()
+            .map(|request| &request.version)
+            .collect::<Vec<_>>()
     );
 }
 
-/// Scenario: every fifth response sends its full `Content-Length`, half the body, then closes:
-/// each cut page is fetched again, with and without prefetch.
+/// Runs `fault` over both transports, with and without prefetch.
+async fn survive(fault: Fault) {
+    for transport in Transport::ALL {
+        for prefetch in [false, true] {
+            let server = faulty_server(transport, fault.clone()).await;
+            assert_walk_is_exact(transport, &server, client(&server), prefetch).await;
+        }
+    }
+}
+
+/// Scenario: every fifth response sends its full length's head, half the body, then the
+/// connection closes (under HTTP/2: every stream on it fails): each cut page is fetched again.
 #[tokio::test]
 async fn a_body_cut_mid_way_is_retried_and_the_walk_is_exact() {
-    for prefetch in [false, true] {
-        let server = faulty_server(Fault::DropMidBody { every: 5 }).await;
-        assert_walk_is_exact(&server, client(&server), prefetch).await;
-    }
+    survive(Fault::DropMidBody { every: 5 }).await;
 }
 
 /// Scenario: every fourth connection is reset after the request, before any byte of the
 /// answer: each is sent again.
 #[tokio::test]
 async fn a_reset_before_the_head_is_retried_and_the_walk_is_exact() {
-    for prefetch in [false, true] {
-        let server = faulty_server(Fault::ResetBeforeHead { every: 4 }).await;
-        assert_walk_is_exact(&server, client(&server), prefetch).await;
+    survive(Fault::ResetBeforeHead { every: 4 }).await;
+}
+
+/// Scenario: under HTTP/2, every fifth stream is reset (RST_STREAM INTERNAL_ERROR) half-way
+/// through its body while the connection lives on (over HTTP/1.1 the body is cut): retried.
+#[tokio::test]
+async fn a_stream_reset_mid_body_is_retried_and_the_walk_is_exact() {
+    survive(Fault::ResetStream { every: 5 }).await;
+}
+
+/// Scenario: every third request on a connection is followed by GOAWAY (NO_ERROR; over
+/// HTTP/1.1 `Connection: close`): requests in flight finish, the next opens a new connection.
+#[tokio::test]
+async fn goaway_moves_the_walk_to_a_new_connection_without_loss() {
+    for transport in Transport::ALL {
+        for prefetch in [false, true] {
+            let server = faulty_server(transport, Fault::GoAway { every: 3 }).await;
+            let expected = server
+                .expected_entries(mock_server::Scope::Account, None, &Filters::default())
+                .len();
+            let mut items = client(&server)
+                .audit_log(Scope::account(ACCOUNT_ID))
+                .per_page(25)
+                .with_prefetch(prefetch)
+                .items();
+            let mut seen = 0;
+            while let Some(entry) = items.next().await {
+                entry.unwrap_or_else(|error| panic!("{transport:?}: {error}"));
+                seen += 1;
+            }
+            assert_eq!(seen, expected, "{transport:?}");
+        }
     }
 }
 
@@ -74,23 +126,28 @@ async fn a_reset_before_the_head_is_retried_and_the_walk_is_exact() {
 /// timeout (300 ms) ends the attempt and the page is fetched again.
 #[tokio::test]
 async fn a_stalled_body_times_out_and_is_retried() {
-    let server = faulty_server(Fault::Stall {
-        every: 4,
-        delay: Duration::from_secs(5),
-    })
-    .await;
-    let client = builder(&server)
-        .with_attempt_timeout(Duration::from_millis(300))
-        .build()
-        .expect("a valid configuration");
-    assert_walk_is_exact(&server, client, false).await;
+    for transport in Transport::ALL {
+        let server = faulty_server(
+            transport,
+            Fault::Stall {
+                every: 4,
+                delay: Duration::from_secs(5),
+            },
+        )
+        .await;
+        let client = builder(&server)
+            .with_attempt_timeout(Duration::from_millis(300))
+            .build()
+            .expect("a valid configuration");
+        assert_walk_is_exact(transport, &server, client, false).await;
+    }
 }
 
 /// Scenario: every body is cut and retries are off: a transport error, which says it is worth
 /// retrying (it is not a decoding failure of a complete body).
 #[tokio::test]
 async fn a_cut_body_is_a_retryable_transport_error() {
-    let server = faulty_server(Fault::DropMidBody { every: 1 }).await;
+    let server = faulty_server(Transport::ClearHttp1, Fault::DropMidBody { every: 1 }).await;
     let client = builder(&server)
         .with_retry(RetryPolicy::disabled())
         .build()

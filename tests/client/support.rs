@@ -20,17 +20,49 @@ pub async fn server_with(config: Config) -> MockServer {
     MockServer::start(config).await
 }
 
+/// How a suite's client talks to the mock: the suites that matter run over both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// HTTP/1.1 in clear text, as most tests.
+    ClearHttp1,
+    /// TLS with HTTP/2 negotiated by ALPN, as production traffic to `api.cloudflare.com`.
+    TlsHttp2,
+}
+
+impl Transport {
+    /// Both transports.
+    pub const ALL: [Transport; 2] = [Transport::ClearHttp1, Transport::TlsHttp2];
+
+    /// The protocol version the mock's journal records for this transport.
+    pub fn version(self) -> &'static str {
+        match self {
+            Transport::ClearHttp1 => "HTTP/1.1",
+            Transport::TlsHttp2 => "HTTP/2.0",
+        }
+    }
+}
+
+/// A server with `config`, serving over `transport`.
+pub async fn server_over(transport: Transport, config: Config) -> MockServer {
+    MockServer::start(config.with_tls(transport == Transport::TlsHttp2)).await
+}
+
 /// Retries with millisecond backoff, so tests of retry behaviour stay fast.
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(4))
 }
 
-/// A builder for `server`, authenticated with its API token, with fast retries.
+/// A builder for `server`, authenticated with its API token, with fast retries; trusting its CA
+/// when it serves TLS.
 pub fn builder(server: &MockServer) -> ClientBuilder {
-    Client::builder()
+    let builder = Client::builder()
         .with_credentials(token(server))
         .with_base_url(server.base_url())
-        .with_retry(fast_retries())
+        .with_retry(fast_retries());
+    match server.ca_pem() {
+        Some(pem) => builder.with_root_certificate(pem),
+        None => builder,
+    }
 }
 
 /// A client for `server`, authenticated with its API token, with fast retries.

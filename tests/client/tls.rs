@@ -1,0 +1,112 @@
+//! What production speaks: TLS, with a certificate the client must trust. A certificate that is
+//! not trusted, or not for the host asked, is refused at once, never retried, and named.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cloudflare_security_center::{Client, Error, Scope};
+use mock_server::{ACCOUNT_ID, Config, MockServer};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::{fast_retries, token};
+
+/// A TCP relay in front of `target` that counts the connections made through it: each attempt
+/// of the client opens one (a refused handshake leaves the connection unusable).
+async fn counting_relay(target: SocketAddr) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let address = listener.local_addr().expect("an address");
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (address, count)
+}
+
+async fn tls_server() -> MockServer {
+    MockServer::start(Config::default().with_entries(10).with_tls(true)).await
+}
+
+/// Scenario: a TLS server whose CA the client was not told to trust, reached through a relay
+/// that counts connections: a certificate error that names the host and the reason, after one
+/// connection, and no request reached the server.
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_without_retries() {
+    let server = tls_server().await;
+    let (relay, connections) = counting_relay(server.addr()).await;
+    let client = Client::builder()
+        .with_credentials(token(&server))
+        .with_base_url(format!("https://127.0.0.1:{}/client/v4", relay.port()))
+        .with_retry(fast_retries().with_max_retries(4))
+        .build()
+        .expect("a valid configuration");
+    let error = client
+        .audit_log(Scope::account(ACCOUNT_ID))
+        .send()
+        .await
+        .expect_err("the certificate is not trusted");
+    match &error {
+        Error::Certificate { host, reason, .. } => {
+            assert_eq!(host, "127.0.0.1");
+            assert!(reason.contains("UnknownIssuer"), "{reason}");
+        }
+        other => panic!("expected a certificate error, got {other:?}"),
+    }
+    assert!(!error.is_retryable());
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "not retried");
+    assert!(server.requests().is_empty(), "no request got through");
+}
+
+/// Scenario: the server's certificate is trusted but issued for `localhost` and `127.0.0.1`,
+/// and the client asks for another name that resolves to it: refused after one connection,
+/// naming that host.
+#[tokio::test]
+async fn a_certificate_for_another_name_is_refused() {
+    let server = tls_server().await;
+    let (relay, connections) = counting_relay(server.addr()).await;
+    let client = Client::builder()
+        .with_credentials(token(&server))
+        .with_base_url(format!(
+            "https://api.example.test:{}/client/v4",
+            relay.port()
+        ))
+        .with_root_certificate(server.ca_pem().expect("a TLS server"))
+        .with_http_client(move |http| http.resolve("api.example.test", relay))
+        .with_retry(fast_retries())
+        .build()
+        .expect("a valid configuration");
+    let error = client
+        .audit_log(Scope::account(ACCOUNT_ID))
+        .send()
+        .await
+        .expect_err("the certificate is for another name");
+    match &error {
+        Error::Certificate { host, reason, .. } => {
+            assert_eq!(host, "api.example.test");
+            assert!(reason.contains("not valid for name"), "{reason}");
+        }
+        other => panic!("expected a certificate error, got {other:?}"),
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "not retried");
+}
+
+/// Scenario: the same server with its CA trusted: the page arrives over HTTP/2.
+#[tokio::test]
+async fn a_trusted_certificate_serves_pages_over_http2() {
+    let server = tls_server().await;
+    let page = crate::support::client(&server)
+        .audit_log(Scope::account(ACCOUNT_ID))
+        .send()
+        .await
+        .expect("a page");
+    assert_eq!(page.entries().len(), 10);
+    assert_eq!(server.requests()[0].version, "HTTP/2.0");
+}
