@@ -80,7 +80,11 @@ impl Default for PagerOptions {
 /// limit is reached; a cursor seen before in this walk ends it with
 /// [`Error::PaginationLoop`] instead of being requested again, and too many empty pages in a
 /// row end it with [`Error::PaginationStalled`].
-pub(crate) fn paginate<P, F, Fut>(fetch: F, start: Option<String>, options: PagerOptions) -> Pages<P>
+pub(crate) fn paginate<P, F, Fut>(
+    fetch: F,
+    start: Option<String>,
+    options: PagerOptions,
+) -> Pages<P>
 where
     P: CursorPage,
     F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
