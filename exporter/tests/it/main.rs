@@ -8,6 +8,6 @@ mod network;
 mod paging;
 mod safety;
 mod siem;
-mod tls;
 mod support;
+mod tls;
 mod usage;
