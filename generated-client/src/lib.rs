@@ -81,6 +81,10 @@
 //! # }
 //! ```
 //!
+//! Requests go over TLS (HTTP/2 when the server offers it) with the platform's roots;
+//! [`ClientBuilder::with_root_certificate`] adds one, for a TLS-inspecting proxy
+//! (`HTTPS_PROXY` is honoured). A refused certificate is [`Error::Certificate`], never retried.
+//!
 //! Secrets never appear in `Debug` output or errors, and their header values are marked
 //! sensitive. Redirects are not followed, so credentials never reach another host. Retries
 //! (2 by default) cover every transport failure (a connection refused or reset, a body cut
