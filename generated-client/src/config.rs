@@ -213,6 +213,7 @@ impl ClientBuilder {
                  RateLimit::disabled() to turn pacing off",
             ));
         }
+        install_crypto_provider();
         let mut http = reqwest::Client::builder().connect_timeout(self.connect_timeout);
         for pem in &self.root_certificates {
             http = http.tls_certs_merge(root_certificates(pem)?);
@@ -236,6 +237,16 @@ impl ClientBuilder {
         Ok(Client::from_generated(generated::Client::new_with_client(
             &base_url, http, settings,
         )))
+    }
+}
+
+/// With the `rustls-ring` feature alone, makes ring the process's rustls provider unless one is
+/// installed already (reqwest built without a provider of its own needs one).
+fn install_crypto_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs")))]
+    {
+        // An error only says that a provider is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
