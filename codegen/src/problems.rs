@@ -30,6 +30,8 @@ pub enum Kind {
     SelfMerge,
     /// An empty `allOf`, `anyOf` or `oneOf`.
     EmptyComposition,
+    /// A schema's `default` that is not of the schema's `type`.
+    DefaultMismatch,
     /// A value that does not read as OpenAPI 3.0 (the reader stops at the first such value).
     NotOpenApi,
     /// A path item given by `$ref`.
@@ -62,6 +64,7 @@ impl Kind {
             Self::CompositionCycle => "composition-cycle",
             Self::SelfMerge => "self-merge",
             Self::EmptyComposition => "empty-composition",
+            Self::DefaultMismatch => "default-mismatch",
             Self::NotOpenApi => "not-openapi",
             Self::PathItemRef => "path-item-ref",
             Self::MissingOperationId => "missing-operation-id",

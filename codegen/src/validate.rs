@@ -10,6 +10,10 @@ use crate::Error;
 use crate::document::{display_pointer, escape_pointer_token};
 use crate::problems::{Finding, Fix, Kind, Target};
 
+mod merges;
+
+pub use merges::merged_recursion_findings;
+
 /// Accepts OpenAPI 3.0.x only, with a clear message for 3.1 and Swagger 2.0.
 pub fn check_version(file: &str, document: &Value) -> Result<(), Error> {
     let unsupported = |message: String| Error::UnsupportedVersion {
@@ -178,14 +182,87 @@ fn first(findings: Vec<Finding>) -> Result<(), Error> {
 }
 
 /// The findings of the checks that read the document as a JSON value: [`ref_findings`],
-/// [`composition_cycle_findings`], [`self_merge_findings`] and
-/// [`empty_composition_findings`]. A cycle of pure aliases is reported once, as a `$ref` cycle.
+/// [`composition_cycle_findings`], [`self_merge_findings`],
+/// [`empty_composition_findings`] and [`default_findings`]. A cycle of pure aliases is reported
+/// once, as a `$ref` cycle.
 pub fn document_findings(file: &str, document: &Value) -> Vec<Finding> {
     let mut findings = ref_findings(file, document);
     findings.extend(composition_cycle_findings(file, document));
     findings.extend(self_merge_findings(file, document));
+    findings.extend(merged_recursion_findings(file, document));
     findings.extend(empty_composition_findings(file, document));
+    findings.extend(default_findings(file, document));
     findings
+}
+
+/// Schemas whose `default` is not of their `type` (a string default of an array, ...): typify
+/// refuses them with an unlocated "value does not conform to the given schema". Only schemas
+/// that name a single `type` are checked; `null` is accepted where the schema is nullable.
+/// Example values, enums and `x-` extensions are not schemas and are not searched.
+pub fn default_findings(file: &str, document: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut pending: Vec<(String, &Value)> = vec![(String::new(), document)];
+    while let Some((pointer, value)) = pending.pop() {
+        match value {
+            Value::Object(map) => {
+                if let (Some(Value::String(kind)), Some(default)) =
+                    (map.get("type"), map.get("default"))
+                {
+                    let nullable = map.get("nullable") == Some(&Value::Bool(true));
+                    if !fits_type(kind, default, nullable) {
+                        let at = format!("{pointer}/default");
+                        let target = Target::of_pointer(document, &at);
+                        findings.push(Finding::new(
+                            Error::InvalidDocument {
+                                file: file.to_owned(),
+                                pointer: at,
+                                message: format!(
+                                    "default {default} is not of the schema's type `{kind}`; \
+                                     the generator refuses a default its schema does not accept"
+                                ),
+                            },
+                            Kind::DefaultMismatch,
+                            Fix::Remove {
+                                targets: vec![target.into()],
+                                keeps: None,
+                            },
+                        ));
+                    }
+                }
+                for (key, item) in map {
+                    let opaque = ["example", "examples", "default", "enum"].contains(&key.as_str())
+                        || key.starts_with("x-");
+                    if !opaque {
+                        pending.push((format!("{pointer}/{}", escape_pointer_token(key)), item));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    pending.push((format!("{pointer}/{index}"), item));
+                }
+            }
+            _ => {}
+        }
+    }
+    findings
+}
+
+/// Whether `value` is of the JSON Schema type `kind` (an unknown type name accepts anything).
+fn fits_type(kind: &str, value: &Value, nullable: bool) -> bool {
+    match (kind, value) {
+        (_, Value::Null) => nullable || kind == "null",
+        ("string", Value::String(_))
+        | ("number", Value::Number(_))
+        | ("boolean", Value::Bool(_))
+        | ("array", Value::Array(_))
+        | ("object", Value::Object(_)) => true,
+        ("integer", Value::Number(number)) => {
+            number.is_i64() || number.is_u64() || number.as_f64().is_some_and(|n| n.fract() == 0.0)
+        }
+        ("string" | "number" | "integer" | "boolean" | "array" | "object" | "null", _) => false,
+        _ => true,
+    }
 }
 
 /// Refuses a component schema that contains itself through `allOf`, `anyOf`, `oneOf`, `not` and
@@ -889,7 +966,8 @@ fn template_names(path: &str) -> BTreeSet<String> {
     names
 }
 
-/// One media type, with a schema, and no `encoding` for JSON (progenitor `todo!`s on the rest).
+/// One media type, with a schema, and no `encoding` for JSON (progenitor `todo!`s on the rest,
+/// or refuses a body without a schema with an unlocated error).
 fn check_request_body(
     api: &OpenAPI,
     operation: &Operation,
@@ -937,6 +1015,27 @@ fn check_request_body(
                     .map(|media| content.key(media).into())
                     .collect(),
                 keeps: Some(format!("`{kept}`")),
+            },
+        ));
+        return;
+    }
+    if let Some((media, media_type)) = body.content.first()
+        && media_type.schema.is_none()
+    {
+        let schema = if is_json(media) {
+            serde_json::json!({})
+        } else {
+            serde_json::json!({"type": "string", "format": "binary"})
+        };
+        out.push(Unsupported::new(
+            Kind::RequestBody,
+            format!(
+                "request body `{media}` has no schema; the generator needs one (e.g. `{{}}` for \
+                 any JSON value)"
+            ),
+            Fix::Update {
+                target: content.key(media).into(),
+                update: serde_json::json!({ "schema": schema }),
             },
         ));
         return;

@@ -103,3 +103,64 @@ fn a_single_problem_is_its_own_error() {
          operation, so give them one schema or drop the extra responses in the overlay"
     );
 }
+
+/// Scenario: a string default on an array property and a JSON request body without a schema,
+/// both refused by progenitor or typify without a location, are listed with their pointers and
+/// fixes; applying the fixes makes the spec generate.
+#[test]
+fn mistyped_default_and_schemaless_body_are_located() {
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /checks/{id}:\n    \
+                delete:\n      operationId: delete-check\n      parameters:\n        \
+                - {name: id, in: path, required: true, schema: {type: string}}\n      \
+                requestBody:\n        content:\n          application/json: {}\n      \
+                responses:\n        '200':\n          description: OK.\n          content:\n            \
+                application/json:\n              schema: {$ref: '#/components/schemas/check'}\n\
+                components:\n  schemas:\n    check:\n      type: object\n      properties:\n        \
+                expected_codes:\n          type: array\n          items: {type: string}\n          \
+                default: '200'\n";
+    let problems = match codegen::generate(
+        codegen::Source::new("checks.yaml", spec),
+        None,
+        &codegen::Settings::default(),
+    ) {
+        Err(codegen::Error::Problems { problems, .. }) => problems,
+        other => panic!("{other:?}"),
+    };
+    let found: Vec<(&str, Kind, String)> = problems
+        .iter()
+        .map(|problem| {
+            (
+                problem.pointer.as_str(),
+                problem.kind,
+                problem.fix.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "/components/schemas/check/properties/expected_codes/default",
+                Kind::DefaultMismatch,
+                "add an overlay action `remove: true` on \
+                 `$.components.schemas.check.properties.expected_codes.default`"
+                    .to_owned()
+            ),
+            (
+                "/paths/~1checks~1{id}/delete",
+                Kind::RequestBody,
+                "add an overlay action on \
+                 `$.paths['/checks/{id}'].delete.requestBody.content['application/json']` with \
+                 `update: {\"schema\":{}}`"
+                    .to_owned()
+            ),
+        ]
+    );
+    let overlay = overlay_of(&problems);
+    codegen::generate(
+        codegen::Source::new("checks.yaml", spec),
+        Some(codegen::Source::new("fixes.json", &overlay)),
+        &codegen::Settings::default(),
+    )
+    .unwrap_or_else(|error| panic!("the fixes do not fix it: {error}"));
+}
