@@ -239,24 +239,17 @@ pub fn summary(problems: &[Problem]) -> String {
 }
 
 /// The pointer an error names (`/` when it names none) and its message without the file and
-/// the pointer.
+/// the pointer. Every located error reads `{file}: {pointer}: {message}`, so the pointer is
+/// taken from there, which also holds for variants added later.
 fn located(file: &str, error: &Error) -> (String, String) {
-    let pointer = match error {
-        Error::DanglingRef { pointer, .. }
-        | Error::ExternalRef { pointer, .. }
-        | Error::RefCycle { pointer, .. }
-        | Error::CompositionCycle { pointer, .. }
-        | Error::SelfMerge { pointer, .. }
-        | Error::InvalidDocument { pointer, .. }
-        | Error::UnsupportedOperation { pointer, .. }
-        | Error::ComponentCycle { pointer, .. }
-        | Error::NotJson { pointer, .. } => crate::document::display_pointer(pointer),
-        _ => "/".to_owned(),
-    };
     let text = error.to_string();
-    let text = text.strip_prefix(&format!("{file}: ")).unwrap_or(&text);
-    let text = text.strip_prefix(&format!("{pointer}: ")).unwrap_or(text);
-    (pointer, text.to_owned())
+    let rest = text.strip_prefix(&format!("{file}: ")).unwrap_or(&text);
+    match rest.split_once(": ") {
+        Some((pointer, message)) if pointer.starts_with('/') => {
+            (pointer.to_owned(), message.to_owned())
+        }
+        _ => ("/".to_owned(), rest.to_owned()),
+    }
 }
 
 /// Orders pointers token by token, array indices (and status codes) as numbers.

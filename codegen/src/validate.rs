@@ -993,13 +993,24 @@ fn check_request_body(
     };
     let content = place.key("content");
     if body.content.len() > 1 {
-        let kept = body
-            .content
-            .keys()
-            .find(|media| is_json(media))
-            .or_else(|| body.content.keys().next())
-            .cloned()
-            .unwrap_or_default();
+        // Keep the media type the generator prefers among those it can send.
+        let kept = BODY_MEDIA_TYPES.iter().find_map(|wanted| {
+            body.content
+                .keys()
+                .find(|media| media.split(';').next().map(str::trim) == Some(*wanted))
+        });
+        let fix = match kept {
+            Some(kept) => Fix::Remove {
+                targets: body
+                    .content
+                    .keys()
+                    .filter(|media| *media != kept)
+                    .map(|media| content.key(media).into())
+                    .collect(),
+                keeps: Some(format!("`{kept}`")),
+            },
+            None => Fix::Advice(unsendable_advice(&content)),
+        };
         out.push(Unsupported::new(
             Kind::RequestBody,
             format!(
@@ -1007,15 +1018,20 @@ fn check_request_body(
                 body.content.len(),
                 body.content.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
-            Fix::Remove {
-                targets: body
-                    .content
-                    .keys()
-                    .filter(|media| **media != kept)
-                    .map(|media| content.key(media).into())
-                    .collect(),
-                keeps: Some(format!("`{kept}`")),
-            },
+            fix,
+        ));
+        return;
+    }
+    if let Some((media, _)) = body.content.first()
+        && !BODY_MEDIA_TYPES.contains(&media.split(';').next().map_or("", str::trim))
+    {
+        out.push(Unsupported::new(
+            Kind::RequestBody,
+            format!(
+                "request body `{media}` is not a media type the generator can send ({})",
+                BODY_MEDIA_TYPES.join(", ")
+            ),
+            Fix::Advice(unsendable_advice(&content)),
         ));
         return;
     }
@@ -1055,6 +1071,26 @@ fn check_request_body(
             },
         ));
     }
+}
+
+/// The request body media types progenitor can send, in the order a fix prefers them.
+const BODY_MEDIA_TYPES: [&str; 5] = [
+    "application/json",
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "text/x-markdown",
+];
+
+/// What to do about a request body (whose `content` is at `content`) in no media type the
+/// generator can send.
+fn unsendable_advice(content: &Target) -> String {
+    format!(
+        "describe the body in a media type the generator can send ({}): an overlay action \
+         `remove: true` on each entry of `{content}`, then one on `{content}` with `update:` \
+         the new entry; or remove the operation",
+        BODY_MEDIA_TYPES.join(", ")
+    )
 }
 
 /// progenitor's test for a typed (JSON) body: exactly `application/json`, parameters allowed.
