@@ -11,6 +11,8 @@ use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
 
 /// How deep the nested inputs go.
 const DEPTH: usize = 100_000;
+/// How deep the YAML block-style spec nests (its size grows with the square of this).
+const BLOCK_DEPTH: usize = 1_000;
 
 /// Runs `body` on a thread with a 2 MiB stack and returns its result.
 fn on_normal_stack<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
@@ -30,8 +32,8 @@ fn generate(text: &str) -> Result<String, codegen::Error> {
     )
 }
 
-/// A spec that is 100 000 arrays deep, in JSON, in YAML flow style and in YAML block style,
-/// is refused by the parser's recursion limit with a positioned syntax error.
+/// A spec that is 100 000 arrays deep in JSON and in YAML flow style, and 1,000 deep in YAML
+/// block style, is refused by the parser's recursion limit with a positioned syntax error.
 #[test]
 fn deeply_nested_specs_fail_with_a_recursion_limit() {
     let messages = on_normal_stack(|| {
@@ -45,7 +47,9 @@ fn deeply_nested_specs_fail_with_a_recursion_limit() {
             "[".repeat(DEPTH),
             "]".repeat(DEPTH)
         );
-        let block: String = (0..DEPTH / 20)
+        // Block style grows with the square of its depth (each level indents further): 1,000
+        // levels, far past the parser's limit of 128, are enough to prove the same.
+        let block: String = (0..BLOCK_DEPTH)
             .map(|level| format!("{}- \n", "  ".repeat(level)))
             .collect();
         let block = format!("openapi: 3.0.3\nx:\n{block}");
@@ -351,6 +355,7 @@ fn recursion_without_self_merge_still_generates() {
         "A: {type: object, properties: {p: {type: array, items: {$ref: '#/components/schemas/A'}}}}",
         "A: {allOf: [{type: object, properties: {p: {allOf: [{$ref: '#/components/schemas/A'}]}}}]}",
         "A: {type: object, additionalProperties: {allOf: [{$ref: '#/components/schemas/A'}, {}]}}",
+        "A: {allOf: [{type: array, items: {$ref: '#/components/schemas/A'}}, {type: array}]}",
         "B: {type: object, properties: {id: {type: string}}}\n    A: {allOf: [{$ref: '#/components/schemas/B'}, {type: object, properties: {children: {type: array, items: {$ref: '#/components/schemas/A'}}}}]}",
     ];
     let results = on_normal_stack(move || {
@@ -367,6 +372,27 @@ fn recursion_without_self_merge_still_generates() {
     for result in results {
         assert_eq!(result, Ok(()));
     }
+}
+
+/// Another typify stack overflow from `codegen_structured`: an `allOf` whose members meet at one
+/// place (both have `items`, or the same property) where one schema refers back to the
+/// component holding the `allOf`; typify merges the two, resolves the reference and starts
+/// over. Each input is refused naming the place; the inputs are in
+/// `fuzz/regressions/codegen_text/merged_recursion_*` (the fuzzer's and two reduced ones).
+#[test]
+fn recursion_through_a_merged_place_is_refused() {
+    let messages = generate_regressions("merged_recursion_");
+    assert_eq!(messages.len(), 3);
+    assert_each_refused_with(&messages, "which contains this allOf");
+    // Sorted: fuzz, items, property.
+    assert_eq!(
+        messages[1],
+        Err("deep.yaml: /components/schemas/A: allOf merges several schemas at `items`, and one of them refers back to #/components/schemas/A, which contains this allOf; the generator would merge it into itself without end (keep `items` in one member only)".to_owned())
+    );
+    assert_eq!(
+        messages[2],
+        Err("deep.yaml: /components/schemas/A: allOf merges several schemas at `properties/p`, and one of them refers back to #/components/schemas/A, which contains this allOf; the generator would merge it into itself without end (keep `properties/p` in one member only)".to_owned())
+    );
 }
 
 /// A third typify stack overflow from `codegen_structured`: an empty `allOf` (here in
