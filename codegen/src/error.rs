@@ -121,6 +121,24 @@ pub enum Error {
         /// The schema merged into itself, e.g. `#/components/schemas/Node`.
         component: String,
     },
+    /// An `allOf` whose members meet at one place (`items`, a property, ...) where a schema refers
+    /// back to the component holding the `allOf`: typify merges the schemas there, resolves the
+    /// reference, and merges the component into itself without end.
+    #[error(
+        "{file}: {pointer}: allOf merges several schemas at `{place}`, and one of them refers back \
+         to {component}, which contains this allOf; the generator would merge it into itself \
+         without end (keep `{place}` in one member only)"
+    )]
+    MergedRecursion {
+        /// The file.
+        file: String,
+        /// JSON pointer to the schema with the `allOf`.
+        pointer: String,
+        /// Where the members meet, e.g. `items` or `properties/parent`.
+        place: String,
+        /// The component merged into itself, e.g. `#/components/schemas/Node`.
+        component: String,
+    },
     /// The document does not match the OpenAPI 3.0 schema.
     #[error("{file}: {pointer}: {message}")]
     InvalidDocument {
