@@ -36,25 +36,10 @@ pub fn parse(source: Source<'_>) -> Result<Value, Error> {
     let text = source.text.trim_start_matches('\u{feff}');
     match Syntax::detect(text) {
         Syntax::Json => {
-            let value = serde_json::from_str(text).map_err(|error| Error::Syntax {
-                file: source.name.to_owned(),
-                syntax: "JSON",
-                line: error.line(),
-                column: error.column(),
-                message: strip_position(&error.to_string()),
-            })?;
-            // serde_json keeps the last of two equal keys; find them with a second reading.
-            match keys::first_duplicate_json(text) {
-                Some(repeated) => Err(keys::duplicate(
-                    source.name,
-                    Syntax::Json,
-                    text,
-                    &repeated.pointer,
-                    &repeated.key,
-                    Some(repeated.at),
-                )),
-                None => Ok(value),
-            }
+            let value = serde_json::from_str(text)
+                .map_err(|error| json_syntax_error(source.name, &error))?;
+            refuse_duplicate_json_keys(source.name, text)?;
+            Ok(value)
         }
         Syntax::Yaml => {
             let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|error| {
@@ -71,6 +56,33 @@ pub fn parse(source: Source<'_>) -> Result<Value, Error> {
             })?;
             yaml_to_json(source, text, yaml, &mut String::new())
         }
+    }
+}
+
+/// The error for JSON text of `file` that serde_json refused.
+pub(crate) fn json_syntax_error(file: &str, error: &serde_json::Error) -> Error {
+    Error::Syntax {
+        file: file.to_owned(),
+        syntax: "JSON",
+        line: error.line(),
+        column: error.column(),
+        message: strip_position(&error.to_string()),
+    }
+}
+
+/// Refuses a key given twice in one object of the JSON `text` (valid JSON): serde_json keeps
+/// the last of two equal keys, so they are found with a second reading.
+pub(crate) fn refuse_duplicate_json_keys(file: &str, text: &str) -> Result<(), Error> {
+    match keys::first_duplicate_json(text) {
+        Some(repeated) => Err(keys::duplicate(
+            file,
+            Syntax::Json,
+            text,
+            &repeated.pointer,
+            &repeated.key,
+            Some(repeated.at),
+        )),
+        None => Ok(()),
     }
 }
 

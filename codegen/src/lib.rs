@@ -15,11 +15,16 @@
 //!    following redirects (they would carry credentials elsewhere), optionally route `date-time`
 //!    decoding through a faster parser ([`timestamps`]), and format the tokens with prettyplease.
 //!
+//! Beside the pipeline, [`extract`] cuts the operations a client needs, and every component they
+//! reach, out of upstream's whole API document (what `cargo xtask spec-sync` writes to
+//! `spec/openapi.yaml`).
+//!
 //! [OpenAPI Overlay 1.0]: https://spec.openapis.org/overlay/v1.0.0.html
 
 pub mod doc_comments;
 pub mod document;
 mod error;
+pub mod extract;
 pub mod generate;
 pub mod overlay;
 pub mod problems;

@@ -1,5 +1,6 @@
 //! Workspace automation behind `cargo xtask`: regenerating the client, checking it is fresh,
-//! reviewing a spec change, and running the mock server.
+//! cutting the spec out of upstream's whole document, reviewing a spec change, and running the
+//! mock server.
 //!
 //! A library as well as a binary so that the workspace's tests run exactly the code path the
 //! command runs.
@@ -10,6 +11,7 @@ pub mod generation;
 pub mod mock;
 pub mod pin;
 pub mod regenerate;
+pub mod spec_sync;
 
 use std::path::{Path, PathBuf};
 

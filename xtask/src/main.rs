@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use xtask::files::Outcome;
 use xtask::generation::{self, Isolation};
 use xtask::regenerate::{self, COMMAND};
-use xtask::{diff, mock};
+use xtask::{diff, mock, spec_sync};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Workspace automation", version)]
@@ -36,6 +36,26 @@ enum Command {
         /// Write (or check) this file instead.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Extract spec/openapi.yaml from upstream's whole API document: the operations
+    /// spec/upstream.toml lists and every component they reach; record the origin.
+    ///
+    /// Exit codes: 0 done (with --check: the spec is what FILE extracts to), 1 --check found a
+    /// difference, 2 usage or input error (nothing is written).
+    SpecSync {
+        /// Upstream's whole document (JSON or YAML), e.g. a downloaded openapi.json.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The upstream revision (commit) FILE is from, recorded in spec/upstream.toml.
+        #[arg(long, value_name = "REV", conflicts_with = "check")]
+        revision: Option<String>,
+        /// Write nothing; exit 1 with a reason and the head of the diff if spec/openapi.yaml is
+        /// not what FILE extracts to.
+        #[arg(long)]
+        check: bool,
+        /// The folder holding upstream.toml and the spec it names [default: spec/].
+        #[arg(long, value_name = "DIR")]
+        spec_dir: Option<PathBuf>,
     },
     /// Compare two versions of the spec and classify each change for users of the client.
     ///
@@ -113,6 +133,55 @@ fn main() -> ExitCode {
                 Err(error) => {
                     eprintln!("error: {error:#}");
                     ExitCode::from(diff::EXIT_ERROR)
+                }
+            }
+        }
+        Command::SpecSync {
+            from,
+            revision,
+            check,
+            spec_dir,
+        } => {
+            let defaults = spec_sync::Options::new(from);
+            let options = spec_sync::Options {
+                revision,
+                check,
+                spec_dir: spec_dir.unwrap_or(defaults.spec_dir.clone()),
+                ..defaults
+            };
+            match spec_sync::run(&options) {
+                Ok(report) => {
+                    match &report.outcome {
+                        spec_sync::Outcome::Written { changed } => eprintln!(
+                            "{} {}: {} from {} (sha256 {}); recorded in {}\n\
+                             next: `cargo xtask diff --old HEAD`, then `cargo xtask regenerate`",
+                            if *changed { "wrote" } else { "unchanged:" },
+                            report.spec,
+                            report.summary(),
+                            report.from,
+                            report.upstream_sha256,
+                            report.record,
+                        ),
+                        spec_sync::Outcome::Fresh => eprintln!(
+                            "{} is what {} extracts to ({})",
+                            report.spec,
+                            report.from,
+                            report.summary()
+                        ),
+                        spec_sync::Outcome::Stale { reason, diff_head } => {
+                            print!("{diff_head}");
+                            eprintln!("error: {reason}");
+                        }
+                    }
+                    if report.is_ok() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::from(2)
                 }
             }
         }

@@ -30,6 +30,13 @@ pub struct Upstream {
     pub revision: String,
     /// Date of retrieval.
     pub retrieved: String,
+    /// Lower-case hex SHA-256 of upstream's whole document the spec was extracted from (absent
+    /// until `cargo xtask spec-sync` has run).
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// The operationIds `cargo xtask spec-sync` keeps from upstream's document.
+    #[serde(default)]
+    pub operations: Option<Vec<String>>,
 }
 
 /// The spec file as pinned.
@@ -50,13 +57,13 @@ impl Pin {
         let path = spec_dir.join(RECORD);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", crate::display_path(&path)))?;
-        toml::from_str(&text).map_err(|error| {
-            anyhow::anyhow!(
-                "{}: {}",
-                crate::display_path(&path),
-                error.to_string().trim_end()
-            )
-        })
+        Self::parse(&crate::display_path(&path), &text)
+    }
+
+    /// Parses the text of a record shown as `name`.
+    pub fn parse(name: &str, text: &str) -> anyhow::Result<Self> {
+        toml::from_str(text)
+            .map_err(|error| anyhow::anyhow!("{name}: {}", error.to_string().trim_end()))
     }
 
     /// Path of the pinned spec.
