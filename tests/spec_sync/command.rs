@@ -238,3 +238,34 @@ fn record_without_operations_is_refused() {
     );
     assert_eq!(dir.read("openapi.yaml"), OLD_SPEC);
 }
+
+/// Scenario: the workspace's record lists exactly the operationIds of `spec/openapi.yaml`, and
+/// the spec is its own closure: cut out of itself, it keeps every component it has, so an
+/// upstream document holding it would give the same spec.
+#[test]
+fn workspace_record_tracks_the_spec_and_its_closure() {
+    let spec_dir = xtask::workspace_root().join("spec");
+    let pin = xtask::pin::Pin::load(&spec_dir).expect("spec/upstream.toml");
+    let text = std::fs::read_to_string(pin.spec_path(&spec_dir)).expect("the spec");
+    let operations = pin
+        .upstream
+        .operations
+        .expect("the record lists operations");
+    let spec: serde_json::Value = serde_yaml_ng::from_str(&text).expect("YAML");
+    let mut in_spec: Vec<String> = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("a path item").values())
+        .filter_map(|operation| operation.get("operationId")?.as_str().map(str::to_owned))
+        .collect();
+    in_spec.sort();
+    let mut listed = operations.clone();
+    listed.sort();
+    assert_eq!(listed, in_spec);
+    let extraction =
+        codegen::extract::extract(codegen::Source::new("openapi.yaml", &text), &operations)
+            .expect("the spec extracts from itself");
+    let cut: serde_json::Value = serde_yaml_ng::from_str(&extraction.text).expect("YAML");
+    assert_eq!(cut, spec);
+}
