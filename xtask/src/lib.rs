@@ -5,6 +5,7 @@
 //! A library as well as a binary so that the workspace's tests run exactly the code path the
 //! command runs.
 
+pub mod bench;
 pub mod diff;
 pub mod files;
 pub mod generation;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use xtask::files::Outcome;
 use xtask::generation::{self, Isolation};
 use xtask::regenerate::{self, COMMAND};
-use xtask::{diff, mock, spec_sync};
+use xtask::{bench, diff, mock, spec_sync};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Workspace automation", version)]
@@ -54,6 +54,28 @@ enum Command {
         #[arg(long)]
         check: bool,
         /// The folder holding upstream.toml and the spec it names [default: spec/].
+        #[arg(long, value_name = "DIR")]
+        spec_dir: Option<PathBuf>,
+    },
+    /// Measure spec-sync on upstream's whole document (time, peak memory) and list what the
+    /// generator reports for that document with no overlay; prints Markdown for
+    /// docs/benchmarks.md. Run it in release: `cargo run --release -p xtask -- bench-spec-sync`.
+    BenchSpecSync {
+        /// Upstream's whole document [default: ../shared/upstream/cloudflare-openapi-2024-08-06.json
+        /// beside the workspace; skipped with a message when absent].
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// Measured runs per case.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// One measured run of bench-spec-sync, in a fresh process.
+    #[command(name = "__bench-spec-sync-child", hide = true)]
+    BenchSpecSyncChild {
+        /// Upstream's whole document.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The spec folder to sync into; none: report the process's baseline only.
         #[arg(long, value_name = "DIR")]
         spec_dir: Option<PathBuf>,
     },
@@ -184,6 +206,33 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Command::BenchSpecSync { from, runs } => {
+            let from = from.unwrap_or_else(bench::default_document);
+            match bench::run(&bench::Options {
+                from: from.clone(),
+                runs,
+            }) {
+                Ok(Some(report)) => {
+                    print!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Ok(None) => {
+                    eprintln!(
+                        "skipped: {} does not exist; pass --from with upstream's whole \
+                         openapi.json",
+                        xtask::display_path(&from)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::BenchSpecSyncChild { from, spec_dir } => {
+            ExitCode::from(bench::serve_child(&from, spec_dir.as_deref()))
         }
         Command::Generate { spec, overlay } => {
             ExitCode::from(generation::serve_child(&spec, overlay.as_deref()))

@@ -111,3 +111,44 @@ fn revision_with_check_is_a_usage_error() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("cannot be used with"), "{stderr}");
 }
+
+/// Runs `xtask bench-spec-sync --runs 1` with `args`: exit code, standard output and error.
+fn bench(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bench-spec-sync", "--runs", "1"])
+        .args(args)
+        .output()
+        .expect("xtask runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Scenario: the benchmark without its document says it skipped, and succeeds.
+#[test]
+fn bench_skips_without_its_document() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let missing = dir.path().join("openapi.json");
+    let (code, stdout, stderr) = bench(&["--from", missing.to_str().expect("UTF-8")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.starts_with("skipped: "), "{stderr}");
+}
+
+/// Scenario: the benchmark on a small document measures both cases in child processes and
+/// reports what the generator says.
+#[test]
+fn bench_reports_both_cases_and_the_generator() {
+    let dir = spec_dir();
+    let from = dir.path().join("upstream.yaml");
+    let (code, stdout, stderr) = bench(&["--from", from.to_str().expect("UTF-8")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("| a handful (get-thing, delete-thing) | 2 | 1 |"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("| every operation | 2 | 1 |"), "{stdout}");
+    assert!(stdout.contains("`regenerate --no-overlay`"), "{stdout}");
+}
