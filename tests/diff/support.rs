@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use xtask::diff::compare::Context;
 use xtask::diff::input::SpecText;
-use xtask::diff::{Change, Class, Report, compare_texts};
+use xtask::diff::{Change, Class, Report, Rule, compare_texts};
 
 /// Folder of the diff fixtures.
 pub fn fixtures() -> PathBuf {
@@ -48,8 +48,16 @@ pub fn diff_base(edits: &[(&str, &str)]) -> Report {
     compare_texts(&base, &new, None, &Context::default()).expect("both fixture sides are valid")
 }
 
-/// The one change of `report` with `rule`; fails listing every change when there is not exactly one.
-pub fn the_change<'a>(report: &'a Report, rule: &str) -> &'a Change {
+/// The rule with the stable id `id`; fails when no rule has it, so a mistyped id in a test
+/// cannot pass by finding nothing.
+pub fn rule(id: &str) -> Rule {
+    Rule::from_id(id).unwrap_or_else(|| panic!("no rule has the id `{id}`"))
+}
+
+/// The one change of `report` with the rule `id`; fails listing every change when there is not
+/// exactly one.
+pub fn the_change<'a>(report: &'a Report, id: &str) -> &'a Change {
+    let rule = rule(id);
     let matching: Vec<&Change> = report.all().filter(|change| change.rule == rule).collect();
     assert_eq!(
         matching.len(),
@@ -60,9 +68,10 @@ pub fn the_change<'a>(report: &'a Report, rule: &str) -> &'a Change {
     matching[0]
 }
 
-/// Asserts that `report` holds exactly one change besides informational ones, with `rule` and
-/// `class`, and returns it.
-pub fn only_change<'a>(report: &'a Report, rule: &str, class: Class) -> &'a Change {
+/// Asserts that `report` holds exactly one change besides informational ones, with the rule `id`
+/// and `class`, and returns it.
+pub fn only_change<'a>(report: &'a Report, id: &str, class: Class) -> &'a Change {
+    let rule = rule(id);
     let relevant: Vec<&Change> = report
         .all()
         .filter(|change| change.class != Class::Informational || change.rule == rule)

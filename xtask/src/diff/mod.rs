@@ -5,16 +5,28 @@
 //! Both sides are prepared with the workspace overlay, as `cargo xtask regenerate` prepares them,
 //! so the report describes the client that would be generated. Each side is also read as upstream
 //! wrote it, and upstream changes that the overlay hides are reported in a section of their own.
+//!
+//! Only [`input`] and [`run`] touch files and git; the engine is pure, one module per concern:
+//! [`model`] flattens a document, `walk` pairs two of them and applies the structural rules,
+//! `schema` the rules on one schema node, `typify` models the Rust types those rules reason
+//! about, [`rule`] names every rule, [`change`] is the report's vocabulary, [`compare`] merges
+//! and masks, and [`render`] writes text or Markdown.
 
+pub mod change;
 pub mod compare;
 pub mod input;
 pub mod model;
 pub mod render;
+pub mod rule;
+mod schema;
+mod typify;
+mod walk;
 
 use std::path::PathBuf;
 
-pub use compare::{Change, Class, Subject};
+pub use change::{Change, Class, Subject};
 pub use input::Side;
+pub use rule::Rule;
 
 use crate::workspace_root;
 

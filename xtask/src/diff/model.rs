@@ -128,8 +128,8 @@ pub struct Node {
     pub nullable: bool,
     /// `enum` values, each rendered as text (strings bare, others as JSON).
     pub enumeration: Option<BTreeSet<String>>,
-    /// Numeric and length constraints by keyword (`minimum`, `maxLength`, ...).
-    pub bounds: BTreeMap<&'static str, f64>,
+    /// Numeric and length constraints (`minimum`, `maxLength`, ...).
+    pub bounds: BTreeMap<Bound, f64>,
     /// `exclusiveMinimum` / `exclusiveMaximum` flags.
     pub exclusive: BTreeSet<&'static str>,
     /// `pattern`.
@@ -142,15 +142,51 @@ pub struct Node {
     pub description: Option<String>,
 }
 
-/// The numeric keywords compared as bounds, each with whether raising it narrows what is valid.
-pub const BOUNDS: [(&str, bool); 6] = [
-    ("minimum", true),
-    ("maximum", false),
-    ("minLength", true),
-    ("maxLength", false),
-    ("minItems", true),
-    ("maxItems", false),
-];
+/// A numeric keyword compared as a bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bound {
+    /// `minimum`.
+    Minimum,
+    /// `maximum`.
+    Maximum,
+    /// `minLength`.
+    MinLength,
+    /// `maxLength`.
+    MaxLength,
+    /// `minItems`.
+    MinItems,
+    /// `maxItems`.
+    MaxItems,
+}
+
+impl Bound {
+    /// Every bound, in the order changes to them are reported.
+    pub const ALL: [Bound; 6] = [
+        Self::Minimum,
+        Self::Maximum,
+        Self::MinLength,
+        Self::MaxLength,
+        Self::MinItems,
+        Self::MaxItems,
+    ];
+
+    /// The keyword as the spec spells it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Minimum => "minimum",
+            Self::Maximum => "maximum",
+            Self::MinLength => "minLength",
+            Self::MaxLength => "maxLength",
+            Self::MinItems => "minItems",
+            Self::MaxItems => "maxItems",
+        }
+    }
+
+    /// Whether raising it narrows what is valid (a lower bound).
+    pub fn raising_narrows(self) -> bool {
+        matches!(self, Self::Minimum | Self::MinLength | Self::MinItems)
+    }
+}
 
 impl Model {
     /// Flattens an OpenAPI 3.0 document given as JSON.
@@ -408,9 +444,9 @@ impl<'a> Walker<'a> {
                 })
                 .collect()
         });
-        for (keyword, _) in BOUNDS {
-            if let Some(number) = facets.get(keyword).and_then(Value::as_f64) {
-                node.bounds.insert(keyword, number);
+        for bound in Bound::ALL {
+            if let Some(number) = facets.get(bound.keyword()).and_then(Value::as_f64) {
+                node.bounds.insert(bound, number);
             }
         }
         for keyword in ["exclusiveMinimum", "exclusiveMaximum"] {
