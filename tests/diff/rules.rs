@@ -413,3 +413,113 @@ fn fail_on_breaking_exits_1_only_when_a_breaking_change_is_found() {
         Class::Breaking
     );
 }
+
+/// `get-item`'s path with a `put` whose JSON body has an integer field bounded at 100.
+const PUT_ITEM: &str = "  /items/{id}:
+    put:
+      operationId: put-item
+      parameters:
+        - name: id
+          in: path
+          required: true
+          schema:
+            type: string
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                count:
+                  type: integer
+                  minimum: 1
+                  maximum: 100
+      responses:
+        '204':
+          description: Stored.
+      security:
+        - token: []
+";
+
+/// `PUT_ITEM` with a body that is a bare integer bounded at 100.
+const PUT_COUNT: &str = "  /items/{id}:
+    put:
+      operationId: put-count
+      parameters:
+        - name: id
+          in: path
+          required: true
+          schema:
+            type: string
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: integer
+              minimum: 1
+              maximum: 100
+      responses:
+        '204':
+          description: Stored.
+      security:
+        - token: []
+";
+
+/// `base` with `operation` added at `/items/{id}` beside `get-item`.
+fn with_put(operation: &str) -> xtask::diff::input::SpecText {
+    let base = fixture("base.yaml");
+    let put = operation.replacen("  /items/{id}:\n", "", 1);
+    edited(
+        &base,
+        &[("  /items/{id}:\n", &format!("  /items/{{id}}:\n{put}"))],
+    )
+}
+
+/// Scenario: the largest `count` a request body field accepts goes down; the rule names a
+/// request property, not a parameter.
+#[test]
+fn a_lowered_maximum_of_a_request_body_field_is_breaking() {
+    let old = with_put(PUT_ITEM);
+    let new = edited(
+        &old,
+        &[(
+            "                  maximum: 100",
+            "                  maximum: 50",
+        )],
+    );
+    let report = compare_texts(&old, &new, None, &Context::default()).expect("valid");
+    let change = only_change(&report, "request-property-max-decreased", Class::Breaking);
+    assert_eq!(change.location, "request body field `count`");
+    assert_eq!(change.message, "maximum lowered from 100 to 50");
+}
+
+/// Scenario: the same field's `minimum` goes from 1 to 0, so its Rust integer type changes.
+#[test]
+fn a_request_body_field_minimum_that_changes_the_rust_integer_type_is_breaking() {
+    let old = with_put(PUT_ITEM);
+    let new = edited(
+        &old,
+        &[(
+            "                  minimum: 1\n",
+            "                  minimum: 0\n",
+        )],
+    );
+    let report = compare_texts(&old, &new, None, &Context::default()).expect("valid");
+    only_change(&report, "request-property-min-changed", Class::Breaking);
+}
+
+/// Scenario: a request body that is a bare integer gets a higher `maximum`; the rule names the
+/// request body.
+#[test]
+fn a_raised_maximum_of_a_request_body_is_non_breaking() {
+    let old = with_put(PUT_COUNT);
+    let new = edited(
+        &old,
+        &[("              maximum: 100", "              maximum: 500")],
+    );
+    let report = compare_texts(&old, &new, None, &Context::default()).expect("valid");
+    let change = only_change(&report, "request-body-max-increased", Class::NonBreaking);
+    assert_eq!(change.location, "request body");
+}

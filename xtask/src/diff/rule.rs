@@ -235,6 +235,34 @@ rules! {
     /// (`NonZeroU64`, `u64`, `i64`).
     RequestParameterMinChanged("request-parameter-min-changed", Breaking),
 
+    // Numeric bounds of a request body's own schema.
+    /// A request body's `maximum` was lowered or added: the server rejects values the client
+    /// could send before.
+    RequestBodyMaxDecreased("request-body-max-decreased", Breaking),
+    /// A request body's `maximum` was raised or removed: the server accepts more values.
+    RequestBodyMaxIncreased("request-body-max-increased", NonBreaking),
+    /// A request body's `minimum` was raised or added: the server rejects values the client
+    /// could send before.
+    RequestBodyMinIncreased("request-body-min-increased", Breaking),
+    /// A request body's `minimum` was lowered or removed: the server accepts more values.
+    RequestBodyMinDecreased("request-body-min-decreased", NonBreaking),
+    /// An integer request body's `minimum` changed so that typify picks another Rust integer.
+    RequestBodyMinChanged("request-body-min-changed", Breaking),
+
+    // Numeric bounds of fields and items inside a request body.
+    /// A request field's `maximum` was lowered or added: the server rejects values the client
+    /// could send before.
+    RequestPropertyMaxDecreased("request-property-max-decreased", Breaking),
+    /// A request field's `maximum` was raised or removed: the server accepts more values.
+    RequestPropertyMaxIncreased("request-property-max-increased", NonBreaking),
+    /// A request field's `minimum` was raised or added: the server rejects values the client
+    /// could send before.
+    RequestPropertyMinIncreased("request-property-min-increased", Breaking),
+    /// A request field's `minimum` was lowered or removed: the server accepts more values.
+    RequestPropertyMinDecreased("request-property-min-decreased", NonBreaking),
+    /// An integer request field's `minimum` changed so that typify picks another Rust integer.
+    RequestPropertyMinChanged("request-property-min-changed", Breaking),
+
     // Numeric bounds of responses.
     /// A response value's `maximum` was lowered or added: the server sends a narrower range,
     /// which the client already accepts.

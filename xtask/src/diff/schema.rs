@@ -11,6 +11,7 @@ use super::model::{Bound, Direction, Node};
 use super::render::code;
 use super::rule::Rule;
 use super::typify::{integer_type, is_option, rust_scalar};
+use super::walk::Place;
 
 /// A property present before and gone now.
 pub(super) fn property_removed(node: &Node, direction: Direction) -> Verdict {
@@ -164,10 +165,11 @@ pub(super) fn optionality(before: &Node, after: &Node, direction: Direction) -> 
     found
 }
 
-/// Type, format, enum values, bounds and pattern of one node.
-pub(super) fn facets(before: &Node, after: &Node, direction: Direction) -> Vec<Verdict> {
+/// Type, format, enum values, bounds and pattern of one node; `root` when it is the whole
+/// schema of its parameter, body or response rather than a field or item inside it.
+pub(super) fn facets(before: &Node, after: &Node, place: Place, root: bool) -> Vec<Verdict> {
     let mut found = Vec::new();
-    let request = direction == Direction::Request;
+    let request = place.direction() == Direction::Request;
     if before.type_name != after.type_name
         && before.type_name.is_some()
         && after.type_name.is_some()
@@ -238,7 +240,7 @@ pub(super) fn facets(before: &Node, after: &Node, direction: Direction) -> Vec<V
         });
     }
     enums(before, after, request, &mut found);
-    bounds(before, after, request, &mut found);
+    bounds(before, after, place, root, &mut found);
     if before.pattern != after.pattern {
         let message = match (&before.pattern, &after.pattern) {
             (None, Some(new)) => format!("pattern {} added", code(new)),
@@ -359,7 +361,8 @@ fn enums(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) {
     }
 }
 
-fn bounds(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) {
+fn bounds(before: &Node, after: &Node, place: Place, root: bool, found: &mut Vec<Verdict>) {
+    let request = place.direction() == Direction::Request;
     for bound in Bound::ALL {
         let keyword = bound.keyword();
         let old = before.bounds.get(&bound).copied();
@@ -384,7 +387,7 @@ fn bounds(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) 
             ),
             (None, None) => continue,
         };
-        let rule = bound_rule(bound, narrowed, request);
+        let rule = bound_rule(bound, narrowed, place, root);
         if matches!(bound, Bound::MinLength | Bound::MaxLength) {
             found.push(string_constraint(rule, message, !narrowed, request));
             continue;
@@ -394,11 +397,7 @@ fn bounds(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) 
             let (old_type, new_type) = (integer_type(old), integer_type(new));
             if old_type != new_type {
                 found.push(verdict(
-                    if request {
-                        Rule::RequestParameterMinChanged
-                    } else {
-                        Rule::ResponsePropertyMinChanged
-                    },
+                    by_place(place, root, NUMERIC_MIN_CHANGED),
                     message,
                     format!("the Rust integer type changes from {old_type} to {new_type} (compile break)"),
                 ));
@@ -434,17 +433,14 @@ fn bounds(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) 
     }
 }
 
-/// The rule for a bound that `narrowed` (or widened), in a request or a response.
-fn bound_rule(bound: Bound, narrowed: bool, request: bool) -> Rule {
+/// The rule for a bound that `narrowed` (or widened) at `place`.
+fn bound_rule(bound: Bound, narrowed: bool, place: Place, root: bool) -> Rule {
+    let request = place.direction() == Direction::Request;
     match (bound, narrowed, request) {
-        (Bound::Maximum, true, true) => Rule::RequestParameterMaxDecreased,
-        (Bound::Maximum, false, true) => Rule::RequestParameterMaxIncreased,
-        (Bound::Maximum, true, false) => Rule::ResponsePropertyMaxDecreased,
-        (Bound::Maximum, false, false) => Rule::ResponsePropertyMaxIncreased,
-        (Bound::Minimum, true, true) => Rule::RequestParameterMinIncreased,
-        (Bound::Minimum, false, true) => Rule::RequestParameterMinDecreased,
-        (Bound::Minimum, true, false) => Rule::ResponsePropertyMinIncreased,
-        (Bound::Minimum, false, false) => Rule::ResponsePropertyMinDecreased,
+        (Bound::Maximum, true, _) => by_place(place, root, NUMERIC_MAX_DECREASED),
+        (Bound::Maximum, false, _) => by_place(place, root, NUMERIC_MAX_INCREASED),
+        (Bound::Minimum, true, _) => by_place(place, root, NUMERIC_MIN_INCREASED),
+        (Bound::Minimum, false, _) => by_place(place, root, NUMERIC_MIN_DECREASED),
         (Bound::MaxLength, true, true) => Rule::RequestMaxLengthDecreased,
         (Bound::MaxLength, false, true) => Rule::RequestMaxLengthIncreased,
         (Bound::MaxLength, true, false) => Rule::ResponseMaxLengthDecreased,
@@ -455,6 +451,51 @@ fn bound_rule(bound: Bound, narrowed: bool, request: bool) -> Rule {
         (Bound::MinLength, false, false) => Rule::ResponseMinLengthDecreased,
         (Bound::MinItems | Bound::MaxItems, true, _) => Rule::ItemsBoundTightened,
         (Bound::MinItems | Bound::MaxItems, false, _) => Rule::ItemsBoundLoosened,
+    }
+}
+
+/// The rules of one numeric bound change, by place: a parameter, a request body's own schema,
+/// a field or item inside a request body, a response.
+type ByPlace = [Rule; 4];
+
+const NUMERIC_MAX_DECREASED: ByPlace = [
+    Rule::RequestParameterMaxDecreased,
+    Rule::RequestBodyMaxDecreased,
+    Rule::RequestPropertyMaxDecreased,
+    Rule::ResponsePropertyMaxDecreased,
+];
+const NUMERIC_MAX_INCREASED: ByPlace = [
+    Rule::RequestParameterMaxIncreased,
+    Rule::RequestBodyMaxIncreased,
+    Rule::RequestPropertyMaxIncreased,
+    Rule::ResponsePropertyMaxIncreased,
+];
+const NUMERIC_MIN_INCREASED: ByPlace = [
+    Rule::RequestParameterMinIncreased,
+    Rule::RequestBodyMinIncreased,
+    Rule::RequestPropertyMinIncreased,
+    Rule::ResponsePropertyMinIncreased,
+];
+const NUMERIC_MIN_DECREASED: ByPlace = [
+    Rule::RequestParameterMinDecreased,
+    Rule::RequestBodyMinDecreased,
+    Rule::RequestPropertyMinDecreased,
+    Rule::ResponsePropertyMinDecreased,
+];
+const NUMERIC_MIN_CHANGED: ByPlace = [
+    Rule::RequestParameterMinChanged,
+    Rule::RequestBodyMinChanged,
+    Rule::RequestPropertyMinChanged,
+    Rule::ResponsePropertyMinChanged,
+];
+
+fn by_place(place: Place, root: bool, rules: ByPlace) -> Rule {
+    let [parameter, body, body_field, response] = rules;
+    match place {
+        Place::Parameter => parameter,
+        Place::RequestBody if root => body,
+        Place::RequestBody => body_field,
+        Place::Response => response,
     }
 }
 

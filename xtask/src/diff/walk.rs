@@ -16,6 +16,28 @@ use super::render::code;
 use super::rule::Rule;
 use super::schema::{facets, optionality, property_added, property_removed};
 
+/// Where a compared schema sits. The direction decides most classifications; the bound rules
+/// also name the place in their ids (`request-parameter-`, `request-body-`, `request-property-`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Place {
+    /// A parameter's schema.
+    Parameter,
+    /// A request body's schema.
+    RequestBody,
+    /// A response's schema.
+    Response,
+}
+
+impl Place {
+    /// Which way data flows through a schema here.
+    pub(super) fn direction(self) -> Direction {
+        match self {
+            Self::Parameter | Self::RequestBody => Direction::Request,
+            Self::Response => Direction::Response,
+        }
+    }
+}
+
 /// Every change between `old` and `new`, per operation, unmerged.
 pub(super) fn find(old: &Model, new: &Model, context: &Context) -> Vec<Found> {
     let mut out = Vec::new();
@@ -254,7 +276,7 @@ fn compare_operation(
                 "request body",
                 before,
                 after,
-                Direction::Request,
+                Place::RequestBody,
                 context,
                 out,
             );
@@ -313,7 +335,7 @@ fn compare_operation(
                     &location,
                     before,
                     response,
-                    Direction::Response,
+                    Place::Response,
                     context,
                     out,
                 );
@@ -414,7 +436,7 @@ fn compare_parameter(
         location,
         &old.schema,
         &new.schema,
-        Direction::Request,
+        Place::Parameter,
         context,
         out,
     );
@@ -425,7 +447,7 @@ fn compare_content(
     location: &str,
     old: &Body,
     new: &Body,
-    direction: Direction,
+    place: Place,
     context: &Context,
     out: &mut Vec<Found>,
 ) {
@@ -437,7 +459,7 @@ fn compare_content(
                 verdict(
                     Rule::MediaTypeRemoved,
                     format!("media type {} removed", code(media)),
-                    match direction {
+                    match place.direction() {
                         Direction::Request => "the server no longer accepts bodies of this type",
                         Direction::Response => {
                             "the client can no longer read the body the server sends"
@@ -465,7 +487,7 @@ fn compare_content(
                 } else {
                     format!("{location} ({})", code(media))
                 };
-                compare_nodes(id, &location, before, nodes, direction, context, out);
+                compare_nodes(id, &location, before, nodes, place, context, out);
             }
         }
     }
@@ -477,10 +499,11 @@ fn compare_nodes(
     location: &str,
     old: &Nodes,
     new: &Nodes,
-    direction: Direction,
+    place: Place,
     context: &Context,
     out: &mut Vec<Found>,
 ) {
+    let direction = place.direction();
     let field = |path: &str| {
         if path.is_empty() {
             location.to_owned()
@@ -548,7 +571,7 @@ fn compare_nodes(
                 out.push(placed(path, &after.declared_in, verdict));
             }
         }
-        for verdict in facets(before, after, direction) {
+        for verdict in facets(before, after, place, path.is_empty()) {
             out.push(placed(path, &after.defined_in, verdict));
         }
     }
