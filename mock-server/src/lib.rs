@@ -97,13 +97,22 @@
 //! rate limit's 429s excluded, except for `goaway`, which counts every request on one connection. The faults that
 //! answer are the same over both protocols; the network faults differ:
 //!
-//! | fault | HTTP/1.1 | HTTP/2 (with [`Config::with_tls`]) |
-//! |---|---|---|
-//! | `drop-mid-body` | head with the full `Content-Length`, exactly half the body, then a FIN | HEADERS with the full `content-length`, DATA with the first half, then the TCP connection closes (FIN): no RST_STREAM, no GOAWAY; every stream on it fails |
-//! | `reset-before-head` | the request is read, then the connection is reset (RST), no byte sent | the request is read, then the TCP connection is reset (RST), no frame for the stream; every stream on it fails |
-//! | `stall` | head, nothing for MILLIS, then a FIN | HEADERS, nothing for MILLIS, then the TCP connection closes (FIN) |
-//! | `rst-stream` | no streams: as `drop-mid-body` | HEADERS with the full `content-length`, DATA with the first half, then RST_STREAM (INTERNAL_ERROR); the connection goes on |
-//! | `goaway` | the K-th answer on a connection carries `Connection: close`, then the connection closes | after the K-th request on a connection, GOAWAY (NO_ERROR; first with the last stream id 2^31-1, then after a PING with the last stream taken); in-flight requests finish, then the connection closes |
+//! What each network fault sends over HTTP/1.1, and over HTTP/2 (with [`Config::with_tls`]):
+//!
+//! - `drop-mid-body`: HTTP/1.1: the head with the full `Content-Length`, exactly half the body, then a FIN.
+//!   HTTP/2: HEADERS with the full `content-length`, DATA with the first half, then the TCP connection closes
+//!   (FIN): no RST_STREAM, no GOAWAY; every stream on it fails.
+//! - `reset-before-head`: HTTP/1.1: the request is read, then the connection is reset (RST), no byte sent.
+//!   HTTP/2: the request is read, then the TCP connection is reset (RST), no frame for the stream; every stream
+//!   on it fails.
+//! - `stall`: HTTP/1.1: the head, nothing for MILLIS, then a FIN. HTTP/2: HEADERS, nothing for MILLIS, then the
+//!   TCP connection closes (FIN).
+//! - `rst-stream`: HTTP/1.1 has no streams: as `drop-mid-body`. HTTP/2: HEADERS with the full
+//!   `content-length`, DATA with the first half, then RST_STREAM (INTERNAL_ERROR); the connection goes on.
+//! - `goaway`: HTTP/1.1: the K-th answer on a connection carries `Connection: close`, then the connection
+//!   closes. HTTP/2: after the K-th request on a connection, GOAWAY (NO_ERROR; first with the last stream id
+//!   2^31-1, then after a PING with the last stream taken); in-flight requests finish, then the connection
+//!   closes.
 //!
 //! Over TLS, no connection is closed with a TLS close_notify by these faults. On HTTP/2 "the first half" is exact
 //! unless the connection could not write all of it (then less by what was still in flight). [`Config::with_script`]
