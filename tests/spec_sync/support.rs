@@ -1,4 +1,4 @@
-//! Helpers shared by the spec-sync tests: fixture paths and texts, and a spec folder in a
+//! What the spec-sync tests share: fixture paths and texts, and a spec folder in a
 //! temporary directory with an `upstream.toml` listing the operations to keep.
 
 use std::path::{Path, PathBuf};
