@@ -78,6 +78,7 @@ impl HeapCounter {
 }
 
 // SAFETY: every call is forwarded to the system allocator unchanged; only counters are added.
+#[allow(unsafe_code)]
 unsafe impl GlobalAlloc for HeapCounter {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's layout.

@@ -181,7 +181,14 @@ mod timer_anchor;
 mod transport;
 
 #[rustfmt::skip]
-#[allow(missing_docs, unused_imports, private_interfaces, clippy::all)]
+#[allow(
+    missing_docs,
+    unreachable_pub,
+    unused_imports,
+    private_interfaces,
+    clippy::all,
+    clippy::unwrap_used
+)]
 mod generated;
 
 /// The README's examples, compiled as doctests so that they cannot rot.
@@ -196,6 +203,8 @@ pub use audit_log::{
 pub use auth::{Credentials, ENV_API_KEY, ENV_API_TOKEN, ENV_EMAIL};
 pub use config::{ClientBuilder, DEFAULT_BASE_URL, ENV_BASE_URL};
 pub use error::{ApiError, ApiMessage, Error};
+#[doc(hidden)]
+pub use exchange::{decode_error_body, decode_page_body};
 pub use forward_compat::FieldChanged;
 pub use generated::types;
 pub use pagination::{Items, Pages};

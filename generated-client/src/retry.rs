@@ -117,7 +117,7 @@ impl RetryPolicy {
 
 /// Statuses worth retrying: 408, 429, 500, 502, 503, 504, and Cloudflare's 520-527 (origin
 /// errors) and 530; not 501 or 505, which a retry cannot change.
-pub fn is_retryable_status(status: StatusCode) -> bool {
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(
         status.as_u16(),
         408 | 429 | 500 | 502 | 503 | 504 | 520..=527 | 530
@@ -207,7 +207,7 @@ fn is_transient_cause(cause: &(dyn StdError + 'static)) -> bool {
 /// The delay the server asked for: `retry-after-ms` (milliseconds), else `Retry-After` (seconds
 /// or an HTTP date). Zero, negative or unparsable values count as not given; a delay too long
 /// to represent saturates to [`Duration::MAX`] (so the cap turns it into an error).
-pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     if let Some(millis) = text("retry-after-ms").and_then(|value| value.trim().parse::<f64>().ok())
         && millis.is_finite()

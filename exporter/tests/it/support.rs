@@ -6,15 +6,15 @@ use std::process::{Command, Output, Stdio};
 use mock_server::{AuditLogEntry, Config, MockServer, Scope};
 
 /// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_insight-audit-log");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_insight-audit-log");
 
 /// A mock server on its own thread (the tests are synchronous), 1,000 entries per scope over 3 insights.
-pub fn server(config: Config) -> MockServer {
+pub(crate) fn server(config: Config) -> MockServer {
     MockServer::start_in_background(config).expect("mock server starts on 127.0.0.1")
 }
 
 /// A command with nothing inherited but PATH: the base URL and token of `server`.
-pub fn command(server: &MockServer) -> Command {
+pub(crate) fn command(server: &MockServer) -> Command {
     let mut command = bare_command();
     command
         .env("CLOUDFLARE_BASE_URL", server.base_url())
@@ -23,7 +23,7 @@ pub fn command(server: &MockServer) -> Command {
 }
 
 /// A command with nothing inherited but PATH.
-pub fn bare_command() -> Command {
+pub(crate) fn bare_command() -> Command {
     let mut command = Command::new(BIN);
     command.env_clear().stdin(Stdio::null());
     if let Some(path) = std::env::var_os("PATH") {
@@ -33,15 +33,15 @@ pub fn bare_command() -> Command {
 }
 
 /// What one run did.
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
     /// The cursor after `resume with: --cursor `, if printed (unquoted as a shell would).
-    pub fn resume_cursor(&self) -> Option<String> {
+    pub(crate) fn resume_cursor(&self) -> Option<String> {
         let word = self
             .stderr
             .lines()
@@ -53,7 +53,7 @@ impl Run {
 }
 
 /// Runs to the end and captures everything.
-pub fn run(command: &mut Command, args: &[&str]) -> Run {
+pub(crate) fn run(command: &mut Command, args: &[&str]) -> Run {
     let Output {
         status,
         stdout,
@@ -67,13 +67,13 @@ pub fn run(command: &mut Command, args: &[&str]) -> Run {
 }
 
 /// The account scope's first insight.
-pub fn first_issue(server: &MockServer) -> String {
+pub(crate) fn first_issue(server: &MockServer) -> String {
     server.issue_ids(Scope::Account)[0].clone()
 }
 
 /// Parses NDJSON: every line must be one whole entry.
 #[track_caller]
-pub fn parse_ndjson(text: &str) -> Vec<AuditLogEntry> {
+pub(crate) fn parse_ndjson(text: &str) -> Vec<AuditLogEntry> {
     assert!(
         text.is_empty() || text.ends_with('\n'),
         "output ends inside a line"
@@ -86,7 +86,7 @@ pub fn parse_ndjson(text: &str) -> Vec<AuditLogEntry> {
 }
 
 /// The files in `dir`, by name.
-pub fn file_names(dir: &Path) -> Vec<String> {
+pub(crate) fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("dir is readable")
         .map(|entry| {
