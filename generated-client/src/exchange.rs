@@ -272,6 +272,36 @@ fn decode_error<T: DeserializeOwned>(
     }
 }
 
+/// Not part of the API: the decoding this module applies to a response body, for the fuzz
+/// targets and the hardening tests, so that they exercise the runtime's own code instead of a
+/// copy of it. `body` as a 2XX answer of an audit-log operation: the decoded page, or the
+/// error [`call`] reports for it (an API error when the envelope says `success: false`, a
+/// decode error with the JSON path otherwise).
+#[doc(hidden)]
+pub fn decode_page_body(
+    body: &[u8],
+) -> Result<crate::types::SecurityCenterAuditLogResponse, Error> {
+    serde_json::from_slice(body).map_err(|error| {
+        decode_error::<crate::types::SecurityCenterAuditLogResponse>(
+            StatusCode::OK,
+            Bytes::copy_from_slice(body),
+            &error,
+        )
+    })
+}
+
+/// Not part of the API: the error [`call`] reports for an error answer with `status` and
+/// `body` (see [`decode_page_body`]); a status outside 100-999 reads as 500.
+#[doc(hidden)]
+pub fn decode_error_body(status: u16, body: &[u8]) -> Error {
+    let exchange = Exchange {
+        status: Some(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+        body: Bytes::copy_from_slice(body),
+        ..Exchange::default()
+    };
+    api_error(&exchange)
+}
+
 /// Builds the envelope-level error for a 2XX response that says `success: false`.
 pub(crate) fn unsuccessful(
     status: StatusCode,

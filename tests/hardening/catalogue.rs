@@ -7,7 +7,7 @@
 
 use xtask::regenerate::{self, Options};
 
-use crate::support::Sentinel;
+use tests::Sentinel;
 
 /// What a row must produce.
 enum Expect {

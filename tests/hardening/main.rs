@@ -2,13 +2,6 @@
 //! they are fed. Fuzz corpus replay, property tests, the security pass, size and depth limits,
 //! and the catalogue of malformed or unsupported specs (see `docs/hardening.md`).
 
-#[path = "../../fuzz/src/lib.rs"]
-#[allow(dead_code)]
-mod fuzz_checks;
-#[path = "../codegen/support.rs"]
-#[allow(dead_code)]
-mod support;
-
 mod catalogue;
 mod limits;
 mod properties;

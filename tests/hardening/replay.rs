@@ -7,17 +7,34 @@ use std::path::{Path, PathBuf};
 
 use arbitrary::{Arbitrary, Unstructured};
 
-use crate::fuzz_checks;
+use tests::fuzz;
 
-/// `fuzz/<kind>/<target>` for each committed kind of input.
+/// `fuzz/corpus/<target>`, `fuzz/regressions/<target>` and the target's seed folders (read
+/// recursively, as libFuzzer does).
 fn inputs(target: &str) -> Vec<PathBuf> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut folders = vec![
+        root.join("fuzz/corpus").join(target),
+        root.join("fuzz/regressions").join(target),
+    ];
+    folders.extend(
+        fuzz::seed_folders(target)
+            .iter()
+            .map(|seeds| root.join(seeds)),
+    );
     let mut files = Vec::new();
-    for kind in ["corpus", "seeds", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(fuzz.join(kind).join(target)) else {
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
-        files.extend(entries.filter_map(Result::ok).map(|entry| entry.path()));
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
     }
     files.sort();
     files
@@ -59,7 +76,7 @@ fn with_large_stack(body: impl FnOnce() + Send + 'static) {
 /// invariants (plain and path-reporting decoders agree; pages survive re-encoding).
 #[test]
 fn decode_page_corpus_replays_without_panic() {
-    let count = replay("decode_page", fuzz_checks::decode_page);
+    let count = replay("decode_page", fuzz::decode_page);
     assert!(count >= 7, "the seed pages are missing: {count}");
 }
 
@@ -68,8 +85,8 @@ fn decode_page_corpus_replays_without_panic() {
 fn decode_structured_corpus_replays_without_panic() {
     with_large_stack(|| {
         replay("decode_structured", |bytes| {
-            if let Some(page) = structured::<fuzz_checks::PageModel>(bytes) {
-                fuzz_checks::decode_structured(&page);
+            if let Some(page) = structured::<fuzz::PageModel>(bytes) {
+                fuzz::decode_structured(&page);
             }
         });
     });
@@ -79,7 +96,7 @@ fn decode_structured_corpus_replays_without_panic() {
 /// error, never a panic that escapes the generator.
 #[test]
 fn codegen_text_corpus_replays_without_panic() {
-    let count = replay("codegen_text", fuzz_checks::codegen_text);
+    let count = replay("codegen_text", fuzz::codegen_text);
     assert!(count >= 10, "the seed specs are missing: {count}");
 }
 
@@ -88,8 +105,8 @@ fn codegen_text_corpus_replays_without_panic() {
 fn codegen_structured_corpus_replays_without_panic() {
     with_large_stack(|| {
         replay("codegen_structured", |bytes| {
-            if let Some(spec) = structured::<fuzz_checks::SpecModel>(bytes) {
-                fuzz_checks::codegen_structured(&spec);
+            if let Some(spec) = structured::<fuzz::SpecModel>(bytes) {
+                fuzz::codegen_structured(&spec);
             }
         });
     });

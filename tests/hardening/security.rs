@@ -257,7 +257,7 @@ fn attribute_paths(tokens: TokenStream, out: &mut Vec<String>) {
 /// only the attributes the generator always uses.
 #[test]
 fn hostile_spec_generates_inert_code_at_its_output_path_only() {
-    let sentinel = crate::support::Sentinel::new();
+    let sentinel = tests::Sentinel::new();
     let workspace = std::fs::read_to_string(xtask::workspace_root().join("spec/openapi.yaml"))
         .expect("read spec/openapi.yaml");
     let hostile = workspace
@@ -355,7 +355,7 @@ fn hostile_spec_generates_inert_code_at_its_output_path_only() {
 /// file holds no item made of it.
 #[test]
 fn a_spec_file_name_cannot_end_the_header_comment() {
-    let sentinel = crate::support::Sentinel::new();
+    let sentinel = tests::Sentinel::new();
     let workspace = std::fs::read_to_string(xtask::workspace_root().join("spec/openapi.yaml"))
         .expect("read spec/openapi.yaml");
     let name = "spec\nfn pwned_header() {}\r\n\u{2028}.yaml";
