@@ -194,26 +194,8 @@ fn parse_path(text: &str) -> Result<syn::Path, Error> {
 /// The type name typify gives a component schema (`security-center_auditLog` →
 /// `SecurityCenterAuditLog`), which is how replacements are keyed.
 pub fn pascal_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    let mut previous_lower = false;
-    for character in name.chars() {
-        if character.is_ascii_alphanumeric() {
-            if upper {
-                out.extend(character.to_uppercase());
-            } else if character.is_ascii_uppercase() && !previous_lower {
-                out.extend(character.to_lowercase());
-            } else {
-                out.push(character);
-            }
-            previous_lower = character.is_ascii_lowercase() || character.is_ascii_digit();
-            upper = false;
-        } else {
-            upper = true;
-            previous_lower = false;
-        }
-    }
-    out
+    // typify's `sanitize` drops apostrophes before casing with heck.
+    heck::ToPascalCase::to_pascal_case(name.replace('\'', "").as_str())
 }
 
 /// The panic's message on one line (typify's messages embed multi-line `{:#?}` dumps).
@@ -238,6 +220,17 @@ mod tests {
     use super::*;
 
     const SPEC: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n";
+
+    #[test]
+    fn pascal_case_names_schemas_as_typify_does() {
+        // Separators, camel-case humps, acronyms and apostrophes, cased as typify's names.
+        assert_eq!(
+            pascal_case("security-center_auditLogFieldChanged"),
+            "SecurityCenterAuditLogFieldChanged"
+        );
+        assert_eq!(pascal_case("HTTPStatus"), "HttpStatus");
+        assert_eq!(pascal_case("user's name"), "UsersName");
+    }
 
     #[test]
     fn header_fields_cannot_end_their_comment() {
