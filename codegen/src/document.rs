@@ -106,7 +106,7 @@ fn yaml_to_json(
     let file = source.name;
     let not_json = |pointer: &str, message: String| Error::NotJson {
         file: file.to_owned(),
-        pointer: display_pointer(pointer),
+        pointer: crate::json_pointer::display(pointer),
         message,
     };
     Ok(match yaml {
@@ -164,7 +164,7 @@ fn yaml_to_json(
                 }
                 let len = pointer.len();
                 pointer.push('/');
-                pointer.push_str(&escape_pointer_token(&key));
+                pointer.push_str(&crate::json_pointer::escape(&key));
                 let value = yaml_to_json(source, text, item, pointer)?;
                 pointer.truncate(len);
                 out.insert(key, value);
@@ -194,19 +194,5 @@ pub fn canonicalize(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(canonicalize),
         _ => {}
-    }
-}
-
-/// Escapes one JSON pointer token (RFC 6901: `~` as `~0`, `/` as `~1`).
-pub fn escape_pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// Shows the document root as `/` rather than as an empty string.
-pub fn display_pointer(pointer: &str) -> String {
-    if pointer.is_empty() {
-        "/".to_owned()
-    } else {
-        pointer.to_owned()
     }
 }

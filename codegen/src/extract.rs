@@ -22,7 +22,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::document::{self, Syntax, escape_pointer_token};
+use crate::document::{self, Syntax};
+use crate::json_pointer;
 use crate::{Error, Source};
 
 /// The methods of an OpenAPI 3.0 path item.
@@ -165,7 +166,7 @@ fn cut(file: &str, root: Node<'_>, operations: &[String]) -> Result<Extraction, 
     };
     let mut items: BTreeMap<String, BTreeMap<String, Node<'_>>> = BTreeMap::new();
     for (path, item) in &paths {
-        let pointer = format!("/paths/{}", escape_pointer_token(path));
+        let pointer = format!("/paths/{}", json_pointer::escape(path));
         if let Some(members) = item.members(file, &pointer)? {
             items.insert(path.clone(), members);
         }
@@ -181,10 +182,10 @@ fn cut(file: &str, root: Node<'_>, operations: &[String]) -> Result<Extraction, 
     let mut used_tags: BTreeSet<String> = BTreeSet::new();
     for (path, methods) in &found {
         let members = &items[path];
-        let path_pointer = format!("/paths/{}", escape_pointer_token(path));
+        let path_pointer = format!("/paths/{}", json_pointer::escape(path));
         let mut kept: Map<String, Value> = Map::new();
         for (key, node) in members {
-            let pointer = format!("{path_pointer}/{}", escape_pointer_token(key));
+            let pointer = format!("{path_pointer}/{}", json_pointer::escape(key));
             let is_method = METHODS.contains(&key.as_str());
             if is_method && !methods.contains(key) {
                 continue;
@@ -228,7 +229,7 @@ fn cut(file: &str, root: Node<'_>, operations: &[String]) -> Result<Extraction, 
         }
     }
     for (key, node) in root.iter().filter(|(key, _)| key.starts_with("x-")) {
-        let pointer = format!("/{}", escape_pointer_token(key));
+        let pointer = format!("/{}", json_pointer::escape(key));
         let value = node.value(file, &pointer)?;
         walk.scan(&value, &pointer)?;
         out.insert(key.clone(), value);
@@ -241,7 +242,7 @@ fn cut(file: &str, root: Node<'_>, operations: &[String]) -> Result<Extraction, 
         .map(|(key, node)| (key.clone(), *node))
         .collect();
     for (key, node) in extensions {
-        let pointer = format!("/components/{}", escape_pointer_token(&key));
+        let pointer = format!("/components/{}", json_pointer::escape(&key));
         let value = node.value(file, &pointer)?;
         walk.scan(&value, &pointer)?;
         components.insert(key, value);
@@ -293,7 +294,7 @@ fn find_operations(
             if !wanted_set.contains(id.as_str()) {
                 continue;
             }
-            let pointer = format!("/paths/{}/{method}", escape_pointer_token(path));
+            let pointer = format!("/paths/{}/{method}", json_pointer::escape(path));
             if let Some(first) = at.insert(id.clone(), pointer.clone()) {
                 return Err(invalid(
                     file,
@@ -363,7 +364,7 @@ impl<'a> Walk<'a> {
             match value {
                 Value::Object(members) => {
                     for (key, member) in members.iter().rev() {
-                        let at = format!("{pointer}/{}", escape_pointer_token(key));
+                        let at = format!("{pointer}/{}", json_pointer::escape(key));
                         match (key.as_str(), member) {
                             ("$ref", Value::String(target)) => self.reference(&at, target)?,
                             _ => stack.push((member, at)),
@@ -387,7 +388,7 @@ impl<'a> Walk<'a> {
             return Ok(Some(Rc::clone(value)));
         }
         let (section, name) = component;
-        let section_pointer = format!("/components/{}", escape_pointer_token(section));
+        let section_pointer = format!("/components/{}", json_pointer::escape(section));
         if !self.read.contains_key(section) {
             let members = match self.sections.get(section) {
                 Some(node) => node.members(self.file, &section_pointer)?,
@@ -404,7 +405,7 @@ impl<'a> Walk<'a> {
         let Some(node) = node else {
             return Ok(None);
         };
-        let pointer = format!("{section_pointer}/{}", escape_pointer_token(name));
+        let pointer = format!("{section_pointer}/{}", json_pointer::escape(name));
         let value = Rc::new(node.value(self.file, &pointer)?);
         self.reached.insert(component.clone(), Rc::clone(&value));
         self.pending.push_back(component.clone());
@@ -421,14 +422,16 @@ impl<'a> Walk<'a> {
             });
         };
         let tokens: Vec<&str> = fragment.split('/').skip(1).collect();
-        let unescape = |token: &str| token.replace("~1", "/").replace("~0", "~");
         let [components, section, name, rest @ ..] = tokens.as_slice() else {
             return Err(self.outside(pointer, target));
         };
         if !fragment.starts_with('/') || *components != "components" {
             return Err(self.outside(pointer, target));
         }
-        let component = (unescape(section), unescape(name));
+        let component = (
+            json_pointer::unescape(section),
+            json_pointer::unescape(name),
+        );
         let inside: String = rest.iter().map(|token| format!("/{token}")).collect();
         let resolves = self
             .component(&component)?
@@ -476,7 +479,7 @@ impl<'a> Walk<'a> {
                 if self.component(&component)?.is_none() {
                     return Err(invalid(
                         self.file,
-                        &format!("{pointer}/{index}/{}", escape_pointer_token(scheme)),
+                        &format!("{pointer}/{index}/{}", json_pointer::escape(scheme)),
                         &format!(
                             "the security requirement names the scheme `{scheme}`, which \
                              #/components/securitySchemes does not define"
@@ -496,8 +499,8 @@ impl<'a> Walk<'a> {
             };
             let pointer = format!(
                 "/components/{}/{}",
-                escape_pointer_token(&component.0),
-                escape_pointer_token(&component.1)
+                json_pointer::escape(&component.0),
+                json_pointer::escape(&component.1)
             );
             self.current = Some(component);
             let result = self.scan(&value, &pointer);
@@ -512,8 +515,8 @@ impl<'a> Walk<'a> {
         let name = |(section, name): &Component| {
             format!(
                 "#/components/{}/{}",
-                escape_pointer_token(section),
-                escape_pointer_token(name)
+                json_pointer::escape(section),
+                json_pointer::escape(name)
             )
         };
         for start in self
@@ -588,7 +591,7 @@ fn to_yaml(file: &str, document: &Map<String, Value>) -> Result<String, Error> {
         let part = serde_yaml_ng::to_string(&Member(key, value)).map_err(|error| {
             invalid(
                 file,
-                &format!("/{}", escape_pointer_token(key)),
+                &format!("/{}", json_pointer::escape(key)),
                 &format!("cannot be written as YAML: {error}"),
             )
         })?;

@@ -26,6 +26,7 @@ pub mod document;
 mod error;
 pub mod extract;
 pub mod generate;
+pub mod json_pointer;
 pub mod overlay;
 pub mod problems;
 mod redirects;

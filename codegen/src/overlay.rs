@@ -61,7 +61,7 @@ impl Overlay {
         let mut overlay: Overlay =
             serde_path_to_error::deserialize(value).map_err(|error| Error::Overlay {
                 file: source.name.to_owned(),
-                location: crate::validate::pointer_of(error.path()),
+                location: crate::json_pointer::of_path(error.path()),
                 message: error.inner().to_string(),
             })?;
         overlay.file = source.name.to_owned();
@@ -109,7 +109,9 @@ impl Overlay {
             }
             if action.remove {
                 // Remove later array elements first so earlier indices stay valid.
-                pointers.sort_by_key(|pointer| std::cmp::Reverse(pointer_key(pointer)));
+                pointers.sort_by_key(|pointer| {
+                    std::cmp::Reverse(crate::json_pointer::sort_key(pointer))
+                });
                 pointers.dedup();
                 for pointer in &pointers {
                     remove_at(document, pointer);
@@ -168,7 +170,7 @@ fn merge_properties(
     at: &str,
 ) -> Result<(), String> {
     for (key, value) in update {
-        let here = format!("{at}/{}", document::escape_pointer_token(key));
+        let here = format!("{at}/{}", crate::json_pointer::escape(key));
         match (target.get_mut(key), value) {
             (None, _) => {
                 target.insert(key.clone(), value.clone());
@@ -205,17 +207,6 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Orders pointers so that array indices compare as numbers (`/a/9` before `/a/10`).
-fn pointer_key(pointer: &str) -> Vec<(u64, String)> {
-    pointer
-        .split('/')
-        .map(|token| match token.parse::<u64>() {
-            Ok(index) => (index, String::new()),
-            Err(_) => (u64::MAX, token.to_owned()),
-        })
-        .collect()
-}
-
 fn remove_at(document: &mut Value, pointer: &str) {
     let Some(split) = pointer.rfind('/') else {
         // The root itself: an empty document remains.
@@ -223,7 +214,7 @@ fn remove_at(document: &mut Value, pointer: &str) {
         return;
     };
     let (parent, token) = (&pointer[..split], &pointer[split + 1..]);
-    let token = token.replace("~1", "/").replace("~0", "~");
+    let token = crate::json_pointer::unescape(token);
     match document.pointer_mut(parent) {
         Some(Value::Object(map)) => {
             map.remove(&token);

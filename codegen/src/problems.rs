@@ -188,8 +188,8 @@ pub fn into_result(file: &str, mut findings: Vec<Finding>) -> Result<(), Error> 
         .map(|finding| finding.to_problem(file))
         .collect();
     problems.sort_by(|a, b| {
-        pointer_key(&a.pointer)
-            .cmp(&pointer_key(&b.pointer))
+        crate::json_pointer::sort_key(&a.pointer)
+            .cmp(&crate::json_pointer::sort_key(&b.pointer))
             .then_with(|| a.message.cmp(&b.message))
     });
     problems.dedup();
@@ -252,17 +252,6 @@ fn located(file: &str, error: &Error) -> (String, String) {
     }
 }
 
-/// Orders pointers token by token, array indices (and status codes) as numbers.
-fn pointer_key(pointer: &str) -> Vec<(u8, u64, String)> {
-    pointer
-        .split('/')
-        .map(|token| match token.parse::<u64>() {
-            Ok(number) => (0, number, String::new()),
-            Err(_) => (1, 0, token.to_owned()),
-        })
-        .collect()
-}
-
 /// An RFC 9535 JSONPath naming one node, as overlay actions target it: `$.paths['/x'].get`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target(String);
@@ -307,7 +296,7 @@ impl Target {
         let mut target = Self::root();
         let mut node = Some(document);
         for token in pointer.split('/').skip(1) {
-            let token = token.replace("~1", "/").replace("~0", "~");
+            let token = crate::json_pointer::unescape(token);
             match (node, token.parse::<usize>()) {
                 (Some(Value::Array(items)), Ok(index)) => {
                     target = target.index(index);
@@ -402,7 +391,7 @@ mod tests {
     #[test]
     fn pointers_sort_with_numeric_indices() {
         let mut pointers = vec!["/a/10", "/a/9", "/a/b", "/a/200"];
-        pointers.sort_by_key(|pointer| pointer_key(pointer));
+        pointers.sort_by_key(|pointer| crate::json_pointer::sort_key(pointer));
         assert_eq!(pointers, vec!["/a/9", "/a/10", "/a/200", "/a/b"]);
     }
 }

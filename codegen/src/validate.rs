@@ -7,7 +7,7 @@ use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Response, StatusCode
 use serde_json::Value;
 
 use crate::Error;
-use crate::document::{display_pointer, escape_pointer_token};
+use crate::json_pointer;
 use crate::problems::{Finding, Fix, Kind, Target};
 
 mod merges;
@@ -156,7 +156,7 @@ fn dangling_advice(target: &str, at: &Target) -> String {
         .filter(|(_, name)| !name.contains('/'));
     match component {
         Some((section, name)) => {
-            let name = name.replace("~1", "/").replace("~0", "~");
+            let name = json_pointer::unescape(name);
             format!(
                 "add the missing component (an overlay action on `{}` with `update: \
                  {{{name:?}: ...}}`) or point the `$ref` at one that exists (an overlay action \
@@ -233,7 +233,7 @@ pub fn default_findings(file: &str, document: &Value) -> Vec<Finding> {
                     let opaque = ["example", "examples", "default", "enum"].contains(&key.as_str())
                         || key.starts_with("x-");
                     if !opaque {
-                        pending.push((format!("{pointer}/{}", escape_pointer_token(key)), item));
+                        pending.push((format!("{pointer}/{}", json_pointer::escape(key)), item));
                     }
                 }
             }
@@ -353,7 +353,7 @@ pub fn empty_composition_findings(file: &str, document: &Value) -> Vec<Finding> 
         match value {
             Value::Object(map) => {
                 for (key, item) in map {
-                    let at = format!("{pointer}/{}", escape_pointer_token(key));
+                    let at = format!("{pointer}/{}", json_pointer::escape(key));
                     if ["allOf", "anyOf", "oneOf"].contains(&key.as_str())
                         && item.as_array().is_some_and(Vec::is_empty)
                     {
@@ -477,7 +477,7 @@ fn inner_schemas<'a>(document: &'a Value, component: &str) -> Vec<(String, &'a V
         }
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, property) in properties {
-                let at = format!("{pointer}/properties/{}", escape_pointer_token(name));
+                let at = format!("{pointer}/properties/{}", json_pointer::escape(name));
                 pending.push((at, property));
             }
         }
@@ -505,7 +505,7 @@ fn component_schemas(document: &Value) -> Vec<String> {
         .map(|schemas| {
             schemas
                 .keys()
-                .map(|name| format!("#/components/schemas/{}", escape_pointer_token(name)))
+                .map(|name| format!("#/components/schemas/{}", json_pointer::escape(name)))
                 .collect()
         })
         .unwrap_or_default()
@@ -641,7 +641,7 @@ fn collect_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, Stri
             for (key, item) in map {
                 let len = pointer.len();
                 pointer.push('/');
-                pointer.push_str(&escape_pointer_token(key));
+                pointer.push_str(&json_pointer::escape(key));
                 if key == "$ref"
                     && let Value::String(target) = item
                 {
@@ -669,23 +669,9 @@ fn collect_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, Stri
 pub fn to_openapi(file: &str, document: Value) -> Result<OpenAPI, Error> {
     serde_path_to_error::deserialize(document).map_err(|error| Error::InvalidDocument {
         file: file.to_owned(),
-        pointer: pointer_of(error.path()),
+        pointer: json_pointer::of_path(error.path()),
         message: error.inner().to_string(),
     })
-}
-
-/// Turns a serde path into a JSON pointer.
-pub(crate) fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-            Segment::Map { key } => pointer.push_str(&format!("/{}", escape_pointer_token(key))),
-            Segment::Enum { .. } | Segment::Unknown => {}
-        }
-    }
-    display_pointer(&pointer)
 }
 
 /// Checks each operation for what progenitor cannot generate: a missing or repeated
@@ -719,7 +705,7 @@ pub fn operation_findings(file: &str, api: &OpenAPI) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut seen_ids: BTreeMap<&str, String> = BTreeMap::new();
     for (path, item) in api.paths.iter() {
-        let path_pointer = format!("/paths/{}", escape_pointer_token(path));
+        let path_pointer = format!("/paths/{}", json_pointer::escape(path));
         let path_target = Target::root().key("paths").key(path);
         let item = match item {
             ReferenceOr::Item(item) => item,
@@ -863,7 +849,7 @@ fn resolve_at<'a, T>(
                 place = Target::root()
                     .key("components")
                     .key(section)
-                    .key(&name.replace("~1", "/").replace("~0", "~"));
+                    .key(&json_pointer::unescape(name));
             }
         }
     }

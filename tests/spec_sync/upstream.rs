@@ -223,7 +223,7 @@ fn overlay_of(problems: &[Problem]) -> (String, Vec<String>) {
                 let tokens: Vec<String> = problem
                     .pointer
                     .split('/')
-                    .map(|token| token.replace("~1", "/").replace("~0", "~"))
+                    .map(codegen::json_pointer::unescape)
                     .collect();
                 let [_, paths, path, method] = tokens.as_slice() else {
                     panic!("advice for something other than an operation: {problem:?}");

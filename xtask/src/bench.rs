@@ -244,7 +244,7 @@ fn add_fixes(problems: &[codegen::problems::Problem], actions: &mut Vec<Value>) 
                 let tokens: Vec<String> = problem
                     .pointer
                     .split('/')
-                    .map(|token| token.replace("~1", "/").replace("~0", "~"))
+                    .map(codegen::json_pointer::unescape)
                     .collect();
                 if let [_, paths, path, method] = tokens.as_slice()
                     && paths == "paths"

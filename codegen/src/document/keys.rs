@@ -13,8 +13,9 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{Syntax, escape_pointer_token};
+use super::Syntax;
 use crate::Error;
+use crate::json_pointer;
 
 /// The message of the error raised on purpose; any other error means "not found". (The text
 /// has already been read once, so no other error is expected.)
@@ -38,7 +39,7 @@ pub(super) fn duplicate(
         column,
         first_line,
         first_column,
-        pointer: format!("{pointer}/{}", escape_pointer_token(key)),
+        pointer: format!("{pointer}/{}", json_pointer::escape(key)),
         key: key.to_owned(),
     }
 }
@@ -222,7 +223,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
             keys: &mut keys,
         })? {
             let pointer = match key {
-                Some(key) => format!("{}/{}", self.pointer, escape_pointer_token(&key)),
+                Some(key) => format!("{}/{}", self.pointer, json_pointer::escape(&key)),
                 None => format!("{}/?", self.pointer),
             };
             entries.next_value_seed(Walk {

@@ -137,7 +137,7 @@ fn shared_places<'a>(members: &[&'a Value]) -> Vec<(String, Vec<&'a Value>)> {
         }
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, property) in properties {
-                let place = format!("properties/{}", crate::document::escape_pointer_token(name));
+                let place = format!("properties/{}", crate::json_pointer::escape(name));
                 places.entry(place).or_default().push(property);
             }
         }

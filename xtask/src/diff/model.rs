@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use codegen::json_pointer;
 use serde_json::{Map, Value};
 
 /// Prefix of a reference to a component schema.
@@ -375,7 +376,7 @@ impl<'a> Walker<'a> {
             out.insert(at.path.clone(), node);
             return;
         }
-        let pointer = format!("/components/schemas/{}", escape(&name));
+        let pointer = format!("/components/schemas/{}", json_pointer::escape(&name));
         let Some(target) = self.document.pointer(&pointer) else {
             return;
         };
@@ -527,7 +528,8 @@ impl<'a> Walker<'a> {
                     for part in value.as_array().into_iter().flatten() {
                         match schema_ref(part) {
                             Some(name) if !stack.contains(&name) => {
-                                let pointer = format!("/components/schemas/{}", escape(&name));
+                                let pointer =
+                                    format!("/components/schemas/{}", json_pointer::escape(&name));
                                 if let Some(target) = self.document.pointer(&pointer) {
                                     let part_owner = Some(Owner {
                                         schema: name.clone(),
@@ -586,7 +588,7 @@ fn root_at() -> At {
 fn schema_ref(schema: &Value) -> Option<String> {
     let target = schema.get("$ref")?.as_str()?;
     let name = target.strip_prefix(SCHEMA_REF)?;
-    Some(name.replace("~1", "/").replace("~0", "~"))
+    Some(json_pointer::unescape(name))
 }
 
 /// The only part of an `allOf` that has nothing else beside it but annotations.
@@ -603,10 +605,6 @@ fn single_all_of(schema: &Value) -> Option<&Value> {
         [only] if !structural => Some(only),
         _ => None,
     }
-}
-
-fn escape(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
 }
 
 fn join(path: &str, name: &str) -> String {
