@@ -8,9 +8,11 @@
 //! spec and the overlay, writes the generated source to its standard output, and any crash of
 //! the child becomes an error that names the spec instead of a SIGSEGV of the command.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 
@@ -24,8 +26,86 @@ pub const CHILD_COMMAND: &str = "__generate";
 pub const ERROR_MARKER: &str = "xtask-generate-error: ";
 
 /// Environment variable that makes the generation crash on purpose, to test the backstop:
-/// `stack-overflow` recurses without end, `abort` aborts. Read where the generation runs.
+/// `stack-overflow` recurses without end, `abort` aborts, `memory` asks for memory without end.
+/// Read where the generation runs.
 pub const CRASH_FOR_TESTS: &str = "XTASK_GENERATE_CRASH_FOR_TESTS";
+
+/// How much memory the `xtask` process may hold at once: 4 GiB. typify's memory runs away on some
+/// specs (fuzzing found one that takes 3 GB in five seconds); past this limit an allocation fails
+/// and the process aborts, which the parent reports, before the machine runs out of memory.
+pub const MEMORY_LIMIT: usize = 4 << 30;
+
+/// The system allocator with a ceiling of [`MEMORY_LIMIT`] bytes held at once; the `xtask`
+/// executable allocates through it, so the child that generates cannot take the machine's
+/// memory.
+pub struct MemoryCap;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+impl MemoryCap {
+    fn take(size: usize) -> bool {
+        let before = HELD.fetch_add(size, Ordering::Relaxed);
+        if before.saturating_add(size) > MEMORY_LIMIT {
+            HELD.fetch_sub(size, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+}
+
+// SAFETY: every call is passed on to `System` unchanged; the cap only refuses (returns null)
+// before asking it, and the count is given back when memory is freed.
+#[allow(
+    unsafe_code,
+    reason = "a global allocator is an unsafe trait; like the benchmark's counting allocator, \
+              it only passes calls on to the system allocator"
+)]
+unsafe impl GlobalAlloc for MemoryCap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if !Self::take(layout.size()) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the caller's contract for `alloc`, passed on.
+        let pointer = unsafe { System.alloc(layout) };
+        if pointer.is_null() {
+            HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if !Self::take(layout.size()) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
+        let pointer = unsafe { System.alloc_zeroed(layout) };
+        if pointer.is_null() {
+            HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract for `dealloc`, passed on.
+        unsafe { System.dealloc(pointer, layout) };
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let grows = new_size.saturating_sub(layout.size());
+        if !Self::take(grows) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the caller's contract for `realloc`, passed on.
+        let new = unsafe { System.realloc(pointer, layout, new_size) };
+        if new.is_null() {
+            HELD.fetch_sub(grows, Ordering::Relaxed);
+        } else {
+            HELD.fetch_sub(layout.size().saturating_sub(new_size), Ordering::Relaxed);
+        }
+        new
+    }
+}
 
 /// Where the generator runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -154,12 +234,17 @@ fn answer(spec: &str, output: Output) -> anyhow::Result<String> {
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join(" / ");
-    let overflow = stderr.contains("has overflowed its stack");
+    let cause = if stderr.contains("has overflowed its stack") {
+        ", stack overflow"
+    } else if stderr.contains("memory allocation of") {
+        ", out of memory: over the 4 GiB the generator may hold"
+    } else {
+        ""
+    };
     let how = match (signal_of(&output.status), output.status.code()) {
         (Some(signal), _) => format!(
-            "signal {signal}{}{}",
+            "signal {signal}{}{cause}",
             signal_name(signal).map_or(String::new(), |name| format!(" {name}")),
-            if overflow { ", stack overflow" } else { "" }
         ),
         (None, Some(code)) => format!("exit code {code}"),
         (None, None) => "no exit code".to_owned(),
@@ -205,6 +290,14 @@ fn crash_if_asked() {
             std::hint::black_box(recurse(0));
         }
         Ok("abort") => std::process::abort(),
+        Ok("memory") => {
+            // Asked for, never touched: the cap counts it, the machine does not hold it.
+            let mut held: Vec<Vec<u8>> = Vec::new();
+            loop {
+                held.push(Vec::with_capacity(256 << 20));
+                std::hint::black_box(&held);
+            }
+        }
         _ => {}
     }
 }

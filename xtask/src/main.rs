@@ -122,6 +122,11 @@ enum Command {
     },
 }
 
+/// All memory through a ceiling, so a generation whose memory runs away fails instead of
+/// exhausting the machine (see `xtask::generation::MemoryCap`).
+#[global_allocator]
+static ALLOCATOR: generation::MemoryCap = generation::MemoryCap;
+
 fn main() -> ExitCode {
     // A usage error exits with clap's code 2, the same as `diff::EXIT_ERROR`.
     let cli = Cli::parse();

@@ -103,6 +103,23 @@ fn an_abort_in_the_generator_is_an_error_naming_the_spec() {
     run.assert_untouched();
 }
 
+/// Scenario: the generation asks for memory without end (typify does on some specs); the
+/// allocation past the 4 GiB ceiling fails, and the command exits 1 naming the spec and the
+/// memory, with the output untouched.
+#[test]
+fn runaway_memory_in_the_generator_is_an_error_naming_the_spec() {
+    let run = Run::new(|text| text);
+    let (code, stderr) = run.regenerate(Some("memory"));
+    assert_eq!(code, Some(1), "{stderr}");
+    let expected = format!(
+        "error: generation of {} crashed (signal 6 SIGABRT, out of memory: over the 4 GiB the \
+         generator may hold) in the generator",
+        shown(&run.spec)
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    run.assert_untouched();
+}
+
 /// Scenario: a spec the generator refuses; the child's error reaches the command word for word,
 /// as the in-process generation words it.
 #[test]
