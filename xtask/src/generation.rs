@@ -291,11 +291,13 @@ fn crash_if_asked() {
         }
         Ok("abort") => std::process::abort(),
         Ok("memory") => {
-            // Asked for, never touched: the cap counts it, the machine does not hold it.
+            // Asked for, never touched: the cap counts it, the machine does not hold it. Each
+            // step is reported, so a test can see where the allocations stopped.
             let mut held: Vec<Vec<u8>> = Vec::new();
             loop {
                 held.push(Vec::with_capacity(256 << 20));
                 std::hint::black_box(&held);
+                eprintln!("held {} MiB", held.len() * 256);
             }
         }
         _ => {}

@@ -117,6 +117,13 @@ fn runaway_memory_in_the_generator_is_an_error_naming_the_spec() {
         shown(&run.spec)
     );
     assert!(stderr.contains(&expected), "{stderr}");
+    // The allocations stopped at the ceiling, not where the system would have refused them.
+    let most = stderr
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != ' ')
+        .filter_map(|part| part.trim().strip_prefix("held ")?.strip_suffix(" MiB"))
+        .filter_map(|mebibytes| mebibytes.parse::<usize>().ok())
+        .max();
+    assert_eq!(most, Some(3840), "{stderr}");
     run.assert_untouched();
 }
 
