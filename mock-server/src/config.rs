@@ -94,15 +94,15 @@ impl Config {
     /// How many accounts to serve (clamped to 1..=[`MAX_SCOPES`]; default 1): [`crate::ACCOUNT_ID`] first, then ids
     /// drawn from the seed ([`crate::MockServer::account_ids`]). Each has its own insights and entries, as many as
     /// [`Config::with_account_entries`] says. Only the first is generated at start, the others on first use.
-    pub fn with_accounts(mut self, n: usize) -> Self {
-        self.accounts = n.clamp(1, MAX_SCOPES);
+    pub fn with_accounts(mut self, count: usize) -> Self {
+        self.accounts = count.clamp(1, MAX_SCOPES);
         self
     }
 
     /// How many zones to serve (clamped to 1..=[`MAX_SCOPES`]; default 1): [`crate::ZONE_ID`] first, then ids drawn
     /// from the seed ([`crate::MockServer::zone_ids`]); like [`Config::with_accounts`].
-    pub fn with_zones(mut self, n: usize) -> Self {
-        self.zones = n.clamp(1, MAX_SCOPES);
+    pub fn with_zones(mut self, count: usize) -> Self {
+        self.zones = count.clamp(1, MAX_SCOPES);
         self
     }
 
@@ -120,28 +120,28 @@ impl Config {
     }
 
     /// Number of entries in each scope (account and zone).
-    pub fn with_entries(mut self, n: usize) -> Self {
-        self.account_entries = n;
-        self.zone_entries = n;
+    pub fn with_entries(mut self, count: usize) -> Self {
+        self.account_entries = count;
+        self.zone_entries = count;
         self
     }
 
     /// Number of entries in each account only.
-    pub fn with_account_entries(mut self, n: usize) -> Self {
-        self.account_entries = n;
+    pub fn with_account_entries(mut self, count: usize) -> Self {
+        self.account_entries = count;
         self
     }
 
     /// Number of entries in each zone only (e.g. 0 for a benchmark that walks only the account).
-    pub fn with_zone_entries(mut self, n: usize) -> Self {
-        self.zone_entries = n;
+    pub fn with_zone_entries(mut self, count: usize) -> Self {
+        self.zone_entries = count;
         self
     }
 
     /// Number of insights in each scope (at least 1); entries are spread uniformly over them. With 1, the single
     /// insight holds every entry of its scope.
-    pub fn with_insights_per_scope(mut self, n: usize) -> Self {
-        self.insights_per_scope = n.max(1);
+    pub fn with_insights_per_scope(mut self, count: usize) -> Self {
+        self.insights_per_scope = count.max(1);
         self
     }
 

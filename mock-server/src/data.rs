@@ -141,8 +141,8 @@ impl From<&ScopeId> for ScopeId {
 
 impl fmt::Display for ScopeId {
     /// The scope's part of a path: `accounts/{id}` or `zones/{id}`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.kind.path_segment(), self.id)
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}/{}", self.kind.path_segment(), self.id)
     }
 }
 
@@ -191,16 +191,16 @@ pub enum AppendError {
 }
 
 impl fmt::Display for AppendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AppendError::UnknownScope(scope) => write!(f, "no served scope {scope}"),
+            AppendError::UnknownScope(scope) => write!(formatter, "no served scope {scope}"),
             AppendError::TimeOutOfRange(t) => write!(
-                f,
+                formatter,
                 "changed_at {} is outside what an entry can carry (1970 to the year 10889)",
                 t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
             ),
             AppendError::TooMany { requested, room } => write!(
-                f,
+                formatter,
                 "cannot append {requested} entries: the scope has room for {room} more"
             ),
         }
@@ -366,17 +366,17 @@ impl ScopeData {
 
     /// Makes one more entry with this `changed_at` (in `0..=MAX_MS`), for a random insight, with an id greater than
     /// that of every entry already there with the same `changed_at`, and puts it in its place in the order.
-    pub(crate) fn append(&mut self, ms: i64, info: &ScopeInfo) -> AuditLogEntry {
+    pub(crate) fn append(&mut self, millis: i64, info: &ScopeInfo) -> AuditLogEntry {
         let index = self.meta.len() as u32;
         let drawn = self.generator.draw(&info.issue_ids);
-        let (mut hi, mut lo) = self.generator.uuid_v7(ms);
+        let (mut hi, mut lo) = self.generator.uuid_v7(millis);
         let same_ms_end = self
             .order
-            .partition_point(|&i| self.meta[i as usize].changed_at_ms() <= ms);
+            .partition_point(|&i| self.meta[i as usize].changed_at_ms() <= millis);
         if let Some(last) = same_ms_end
             .checked_sub(1)
             .map(|p| self.meta[self.order[p] as usize])
-            && last.changed_at_ms() == ms
+            && last.changed_at_ms() == millis
             && ((u128::from(hi) << 64) | u128::from(lo)) <= last.key()
         {
             // Like a server's monotonic counter: the random bits of the id continue from the last one's.
@@ -433,8 +433,8 @@ impl Rng {
     }
 
     /// A value in `0..n` (`n > 0`); the modulo bias is irrelevant here.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound
     }
 
     /// True with probability `percent`/100.
@@ -448,17 +448,17 @@ impl Rng {
 }
 
 /// Formats Unix milliseconds as the wire timestamp (`...T..:..:..mmmZ`).
-pub(crate) fn format_ms(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
+pub(crate) fn format_ms(millis: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(millis)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// A UUIDv7 as two 64-bit halves, written the usual way.
 fn format_uuid(hi: u64, lo: u64) -> String {
-    let mut s = String::with_capacity(36);
+    let mut text = String::with_capacity(36);
     let _ = write!(
-        s,
+        text,
         "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
         hi >> 32,
         (hi >> 16) & 0xFFFF,
@@ -466,7 +466,7 @@ fn format_uuid(hi: u64, lo: u64) -> String {
         lo >> 48,
         lo & 0xFFFF_FFFF_FFFF,
     );
-    s
+    text
 }
 
 /// The fields of an entry drawn before its id (which may still be adjusted to keep ids in order).
@@ -600,12 +600,12 @@ impl Generator {
         }
     }
 
-    /// A UUIDv7, as two halves, whose timestamp is `ms` and whose other bits are random.
-    fn uuid_v7(&mut self, ms: i64) -> (u64, u64) {
-        let ms = (ms as u64) & 0xFFFF_FFFF_FFFF;
+    /// A UUIDv7, as two halves, whose timestamp is `millis` and whose other bits are random.
+    fn uuid_v7(&mut self, millis: i64) -> (u64, u64) {
+        let millis = (millis as u64) & 0xFFFF_FFFF_FFFF;
         let a = self.rng.next_u64();
         let b = self.rng.next_u64();
-        let hi = (ms << 16) | 0x7000 | (a & 0x0FFF);
+        let hi = (millis << 16) | 0x7000 | (a & 0x0FFF);
         let lo = ((0x8000 | (b & 0x3FFF)) << 48) | ((b >> 16) & 0xFFFF_FFFF_FFFF);
         (hi, lo)
     }
@@ -620,12 +620,12 @@ pub(crate) fn generate(info: &ScopeInfo) -> ScopeData {
     let mut offsets = Vec::with_capacity(entries + 1);
     let mut meta = Vec::with_capacity(entries);
     let mut per_issue: Vec<Vec<u32>> = vec![Vec::new(); info.issue_ids.len()];
-    let mut ms = EPOCH_MS + generator.rng.below(30 * 86_400_000) as i64;
+    let mut millis = EPOCH_MS + generator.rng.below(30 * 86_400_000) as i64;
 
     for i in 0..entries {
-        ms += 1 + generator.rng.below(120_000) as i64;
+        millis += 1 + generator.rng.below(120_000) as i64;
         let drawn = generator.draw(&info.issue_ids);
-        let (hi, lo) = generator.uuid_v7(ms);
+        let (hi, lo) = generator.uuid_v7(millis);
         let (entry, m) = drawn.finish(hi, lo, info);
         offsets.push(buf.len());
         serde_json::to_writer(&mut buf, &entry).expect("writing to a Vec cannot fail");
@@ -668,22 +668,22 @@ mod tests {
         let data = generate(&zone(500));
         let mut previous: Option<AuditLogEntry> = None;
         for i in 0..data.len() as u32 {
-            let e = data.entry(i);
-            let hex: String = e.id.chars().filter(|c| *c != '-').take(12).collect();
-            let ms = i64::from_str_radix(&hex, 16).unwrap();
-            assert_eq!(format_ms(ms), e.changed_at);
-            assert_eq!(ms, data.meta(i).changed_at_ms());
-            assert_eq!(&e.id[14..15], "7", "version nibble");
+            let entry = data.entry(i);
+            let hex: String = entry.id.chars().filter(|c| *c != '-').take(12).collect();
+            let millis = i64::from_str_radix(&hex, 16).unwrap();
+            assert_eq!(format_ms(millis), entry.changed_at);
+            assert_eq!(millis, data.meta(i).changed_at_ms());
+            assert_eq!(&entry.id[14..15], "7", "version nibble");
             assert!(
-                matches!(&e.id[19..20], "8" | "9" | "a" | "b"),
+                matches!(&entry.id[19..20], "8" | "9" | "a" | "b"),
                 "variant bits"
             );
-            assert_eq!(e.zone_id, Some(ZONE_NUMERIC_ID));
+            assert_eq!(entry.zone_id, Some(ZONE_NUMERIC_ID));
             if let Some(p) = previous {
-                assert!(e.id > p.id);
-                assert!(e.changed_at > p.changed_at);
+                assert!(entry.id > p.id);
+                assert!(entry.changed_at > p.changed_at);
             }
-            previous = Some(e);
+            previous = Some(entry);
         }
     }
 
@@ -699,7 +699,7 @@ mod tests {
         assert!(tail[0].id > data.entry(49).id);
         assert!(
             tail.iter()
-                .all(|e| e.changed_at == data.entry(49).changed_at)
+                .all(|entry| entry.changed_at == data.entry(49).changed_at)
         );
         assert_eq!(data.epoch(), 0, "appended at the end");
         assert_eq!(data.list(None)[50..], (50..70).collect::<Vec<u32>>()[..]);

@@ -76,15 +76,15 @@ pub(crate) fn page_body<'a>(
     per_page: u32,
     cursor: Option<&str>,
 ) -> Bytes {
-    let payload: usize = entries.clone().map(|e| e.len() + 1).sum();
+    let payload: usize = entries.clone().map(|entry| entry.len() + 1).sum();
     let mut out = BytesMut::with_capacity(PAGE_HEAD.len() + payload + 128);
     out.put_slice(PAGE_HEAD);
     let mut count = 0usize;
-    for e in entries {
+    for entry in entries {
         if count > 0 {
             out.put_u8(b',');
         }
-        out.put_slice(e);
+        out.put_slice(entry);
         count += 1;
     }
     out.put_slice(br#"],"result_info":{"count":"#);

@@ -114,8 +114,8 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Whether this count-based fault fires on the `n`-th counted request.
-    pub(crate) fn fires(&self, n: u64) -> bool {
+    /// Whether this count-based fault fires on the `number`-th counted request.
+    pub(crate) fn fires(&self, number: u64) -> bool {
         let every = match self {
             Fault::RateLimit { every, .. }
             | Fault::ServerError { every, .. }
@@ -130,33 +130,37 @@ impl Fault {
                 return false;
             }
         };
-        every != 0 && n.is_multiple_of(every)
+        every != 0 && number.is_multiple_of(every)
     }
 
-    /// Whether this fault shuts a connection down after its `n`-th request.
-    pub(crate) fn fires_on_connection(&self, n: u64) -> bool {
-        matches!(self, Fault::GoAway { every } if *every != 0 && n.is_multiple_of(*every))
+    /// Whether this fault shuts a connection down after its `number`-th request.
+    pub(crate) fn fires_on_connection(&self, number: u64) -> bool {
+        matches!(self, Fault::GoAway { every } if *every != 0 && number.is_multiple_of(*every))
     }
 }
 
 impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fault::RateLimit {
                 every,
                 retry_after_secs,
-            } => write!(f, "rate-limit:{every}:{retry_after_secs}"),
-            Fault::ServerError { every, status } => write!(f, "server-error:{every}:{status}"),
-            Fault::TruncatedBody { every } => write!(f, "truncate:{every}"),
-            Fault::HtmlErrorPage { every } => write!(f, "html:{every}"),
-            Fault::Slow { every, delay } => write!(f, "slow:{every}:{}", delay.as_millis()),
-            Fault::DropMidBody { every } => write!(f, "drop-mid-body:{every}"),
-            Fault::ResetBeforeHead { every } => write!(f, "reset-before-head:{every}"),
-            Fault::Stall { every, delay } => write!(f, "stall:{every}:{}", delay.as_millis()),
-            Fault::ResetStream { every } => write!(f, "rst-stream:{every}"),
-            Fault::GoAway { every } => write!(f, "goaway:{every}"),
-            Fault::RepeatedCursor => f.write_str("repeat-cursor"),
-            Fault::EmptyCursorOnLastPage => f.write_str("empty-cursor"),
+            } => write!(formatter, "rate-limit:{every}:{retry_after_secs}"),
+            Fault::ServerError { every, status } => {
+                write!(formatter, "server-error:{every}:{status}")
+            }
+            Fault::TruncatedBody { every } => write!(formatter, "truncate:{every}"),
+            Fault::HtmlErrorPage { every } => write!(formatter, "html:{every}"),
+            Fault::Slow { every, delay } => write!(formatter, "slow:{every}:{}", delay.as_millis()),
+            Fault::DropMidBody { every } => write!(formatter, "drop-mid-body:{every}"),
+            Fault::ResetBeforeHead { every } => write!(formatter, "reset-before-head:{every}"),
+            Fault::Stall { every, delay } => {
+                write!(formatter, "stall:{every}:{}", delay.as_millis())
+            }
+            Fault::ResetStream { every } => write!(formatter, "rst-stream:{every}"),
+            Fault::GoAway { every } => write!(formatter, "goaway:{every}"),
+            Fault::RepeatedCursor => formatter.write_str("repeat-cursor"),
+            Fault::EmptyCursorOnLastPage => formatter.write_str("empty-cursor"),
         }
     }
 }
@@ -164,26 +168,26 @@ impl fmt::Display for Fault {
 impl FromStr for Fault {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let parts: Vec<&str> = s.split(':').collect();
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = text.split(':').collect();
         let num = |i: usize, what: &str| -> Result<u64, String> {
             let raw = parts
                 .get(i)
-                .ok_or_else(|| format!("{s:?}: missing {what}"))?;
+                .ok_or_else(|| format!("{text:?}: missing {what}"))?;
             raw.parse::<u64>()
-                .map_err(|_| format!("{s:?}: {what} must be a whole number"))
+                .map_err(|_| format!("{text:?}: {what} must be a whole number"))
         };
         let every = |i: usize| -> Result<u64, String> {
             let k = num(i, "period K")?;
             if k == 0 {
-                return Err(format!("{s:?}: period K must be at least 1"));
+                return Err(format!("{text:?}: period K must be at least 1"));
             }
             Ok(k)
         };
         let arity = |min: usize, max: usize, form: &str| -> Result<(), String> {
             if parts.len() < min || parts.len() > max {
                 return Err(format!(
-                    "{s:?}: wrong number of ':'-separated values, expected {form}"
+                    "{text:?}: wrong number of ':'-separated values, expected {form}"
                 ));
             }
             Ok(())
@@ -209,7 +213,7 @@ impl FromStr for Fault {
                     503
                 };
                 if !(500..=599).contains(&status) {
-                    return Err(format!("{s:?}: status must be 500..=599"));
+                    return Err(format!("{text:?}: status must be 500..=599"));
                 }
                 Ok(Fault::ServerError {
                     every: every(1)?,
@@ -405,8 +409,8 @@ mod tests {
             Fault::RepeatedCursor,
             Fault::EmptyCursorOnLastPage,
         ];
-        for f in all {
-            assert_eq!(f.to_string().parse::<Fault>(), Ok(f));
+        for fault in all {
+            assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
         }
         assert_eq!(
             "rate-limit:5".parse(),

@@ -31,7 +31,7 @@ impl RecordedRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
@@ -124,5 +124,5 @@ impl Journal {
 
 /// Locks a mutex, recovering the data if a panicking test thread poisoned it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(|error| error.into_inner())
 }

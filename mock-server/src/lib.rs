@@ -238,7 +238,7 @@ impl MockServer {
         let port = config.port;
         match MockServer::try_start(config).await {
             Ok(server) => server,
-            Err(e) => panic!("mock-server: cannot listen on 127.0.0.1:{port}: {e}"),
+            Err(error) => panic!("mock-server: cannot listen on 127.0.0.1:{port}: {error}"),
         }
     }
 
@@ -299,8 +299,8 @@ impl MockServer {
                     });
                 let (runtime, listener) = match setup {
                     Ok(ok) => ok,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
                         return;
                     }
                 };
@@ -314,9 +314,9 @@ impl MockServer {
             })?;
         match ready_rx.recv() {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => {
+            Ok(Err(error)) => {
                 let _ = thread.join();
-                return Err(e);
+                return Err(error);
             }
             Err(_) => return Err(io::Error::other("mock-server thread ended during start")),
         }
@@ -400,7 +400,7 @@ impl MockServer {
         self.state
             .of_kind(kind)
             .iter()
-            .map(|s| s.info.scope.id().to_owned())
+            .map(|served| served.info.scope.id().to_owned())
             .collect()
     }
 
@@ -409,7 +409,7 @@ impl MockServer {
         self.state
             .scopes
             .iter()
-            .map(|s| s.info.scope.clone())
+            .map(|served| served.info.scope.clone())
             .collect()
     }
 
@@ -475,7 +475,7 @@ impl MockServer {
     pub fn entries_json(&self, scope: impl Into<ScopeId>, issue: Option<&str>) -> Vec<Value> {
         self.entries(scope, issue)
             .iter()
-            .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+            .map(|error| serde_json::to_value(error).unwrap_or(Value::Null))
             .collect()
     }
 
@@ -507,14 +507,14 @@ impl MockServer {
         out
     }
 
-    /// Appends `n` entries to a scope, stamped with the present (the server's clock: UTC, milliseconds), over its
+    /// Appends `count` entries to a scope, stamped with the present (the server's clock: UTC, milliseconds), over its
     /// insights, with fields like the generated ones; they are served from now on. Returns them in order.
     pub fn append_entries(
         &self,
         scope: impl Into<ScopeId>,
-        n: usize,
+        count: usize,
     ) -> Result<Vec<AuditLogEntry>, AppendError> {
-        self.append(scope.into(), n, None)
+        self.append(scope.into(), count, None)
     }
 
     /// Like [`MockServer::append_entries`], stamped `changed_at` (truncated to the millisecond): several entries
@@ -523,26 +523,29 @@ impl MockServer {
     pub fn append_entries_at(
         &self,
         scope: impl Into<ScopeId>,
-        n: usize,
+        count: usize,
         changed_at: DateTime<Utc>,
     ) -> Result<Vec<AuditLogEntry>, AppendError> {
-        let ms = changed_at.timestamp_millis();
-        if !(0..=data::MAX_MS).contains(&ms) {
+        let millis = changed_at.timestamp_millis();
+        if !(0..=data::MAX_MS).contains(&millis) {
             return Err(AppendError::TimeOutOfRange(changed_at));
         }
-        self.append(scope.into(), n, Some(ms))
+        self.append(scope.into(), count, Some(millis))
     }
 
     fn append(
         &self,
         scope: ScopeId,
-        n: usize,
-        ms: Option<i64>,
+        count: usize,
+        millis: Option<i64>,
     ) -> Result<Vec<AuditLogEntry>, AppendError> {
         let index = self.find(&scope).ok_or(AppendError::UnknownScope(scope))?;
         self.state
-            .append(index, n, ms)
-            .map_err(|room| AppendError::TooMany { requested: n, room })
+            .append(index, count, millis)
+            .map_err(|room| AppendError::TooMany {
+                requested: count,
+                room,
+            })
     }
 
     /// Every request received so far, in arrival order (empty when the journal is off).

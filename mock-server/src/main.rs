@@ -53,15 +53,15 @@ struct Args {
     rate_limit: Option<RateLimit>,
 }
 
-fn parse_scope_count(s: &str) -> Result<usize, String> {
-    s.parse::<usize>()
+fn parse_scope_count(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
         .ok()
-        .filter(|n| (1..=MAX_SCOPES).contains(n))
+        .filter(|count| (1..=MAX_SCOPES).contains(count))
         .ok_or_else(|| format!("expected a whole number from 1 to {MAX_SCOPES}"))
 }
 
-fn parse_growth(s: &str) -> Result<f64, String> {
-    let rate: f64 = s.parse().map_err(|_| {
+fn parse_growth(text: &str) -> Result<f64, String> {
+    let rate: f64 = text.parse().map_err(|_| {
         "expected a number of entries per second per scope, e.g. 2 or 0.5".to_owned()
     })?;
     if !rate.is_finite() || rate <= 0.0 || rate > MAX_GROWTH_RATE {
@@ -72,12 +72,12 @@ fn parse_growth(s: &str) -> Result<f64, String> {
     Ok(rate)
 }
 
-fn parse_fault(s: &str) -> Result<Fault, String> {
-    s.parse()
+fn parse_fault(text: &str) -> Result<Fault, String> {
+    text.parse()
 }
 
-fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
-    s.parse()
+fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
+    text.parse()
 }
 
 /// Blocks until Ctrl-C; forever if the signal cannot be listened for.
@@ -105,22 +105,25 @@ fn main() -> ExitCode {
         .with_seed(args.seed)
         .with_request_journal(false)
         .with_strict(false);
-    if let Some(n) = args.zone_entries {
-        config = config.with_zone_entries(n);
+    if let Some(count) = args.zone_entries {
+        config = config.with_zone_entries(count);
     }
     if let Some(rate) = args.growth {
         config = config.with_growth(rate);
     }
-    for f in &args.faults {
-        config = config.with_fault(f.clone());
+    for fault in &args.faults {
+        config = config.with_fault(fault.clone());
     }
     if let Some(limit) = args.rate_limit {
         config = config.with_rate_limit(limit);
     }
     let server = match MockServer::start_in_background(config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("mock-server: cannot listen on 127.0.0.1:{}: {e}", args.port);
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!(
+                "mock-server: cannot listen on 127.0.0.1:{}: {error}",
+                args.port
+            );
             return ExitCode::from(1);
         }
     };
@@ -128,9 +131,9 @@ fn main() -> ExitCode {
         let path = args.ca_out.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("mock-server-ca-{}.pem", server.addr().port()))
         });
-        if let Err(e) = std::fs::write(&path, pem) {
+        if let Err(error) = std::fs::write(&path, pem) {
             eprintln!(
-                "mock-server: cannot write the CA certificate to {}: {e}",
+                "mock-server: cannot write the CA certificate to {}: {error}",
                 path.display()
             );
             return ExitCode::from(1);
@@ -140,12 +143,12 @@ fn main() -> ExitCode {
             path.display()
         );
     }
-    let creds = server.credentials();
+    let credentials = server.credentials();
     println!("mock-server listening on {}", server.base_url());
     println!("CLOUDFLARE_BASE_URL={}", server.base_url());
-    println!("CLOUDFLARE_API_TOKEN={}", creds.api_token);
-    println!("CLOUDFLARE_API_KEY={}", creds.api_key);
-    println!("CLOUDFLARE_EMAIL={}", creds.email);
+    println!("CLOUDFLARE_API_TOKEN={}", credentials.api_token);
+    println!("CLOUDFLARE_API_KEY={}", credentials.api_key);
+    println!("CLOUDFLARE_EMAIL={}", credentials.email);
     // The counts as configured: asking the server would generate every scope's entries now, not on first use.
     let zone_entries = args.zone_entries.unwrap_or(args.entries);
     for scope in server.scopes() {
@@ -163,8 +166,8 @@ fn main() -> ExitCode {
     if let Some(rate) = args.growth {
         println!("growth: {rate} entries per second per scope");
     }
-    for f in &args.faults {
-        println!("fault: {f}");
+    for fault in &args.faults {
+        println!("fault: {fault}");
     }
     if let Some(limit) = &args.rate_limit {
         println!("rate limit: {limit} (requests:window:lock-out seconds)");

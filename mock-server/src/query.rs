@@ -36,8 +36,8 @@ impl FieldChanged {
 impl FromStr for FieldChanged {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
             "status" => Ok(FieldChanged::Status),
             "user_classification" => Ok(FieldChanged::UserClassification),
             other => Err(format!(
@@ -70,8 +70,8 @@ impl Order {
 impl FromStr for Order {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
             "asc" => Ok(Order::Asc),
             "desc" => Ok(Order::Desc),
             other => Err(format!("order must be one of asc, desc (got {other:?})")),
@@ -80,8 +80,8 @@ impl FromStr for Order {
 }
 
 impl fmt::Display for Order {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
     }
 }
 
@@ -134,17 +134,17 @@ pub(crate) fn parse(raw: Option<&str>) -> Result<PageRequest, ApiError> {
         seen.push(key.to_string());
         match key.as_ref() {
             "per_page" => {
-                let n: u32 = value.parse().map_err(|_| {
+                let count: u32 = value.parse().map_err(|_| {
                     ApiError::invalid(format!(
                         "per_page must be an integer between 1 and {MAX_PER_PAGE} (got {value:?})"
                     ))
                 })?;
-                if !(1..=MAX_PER_PAGE).contains(&n) {
+                if !(1..=MAX_PER_PAGE).contains(&count) {
                     return Err(ApiError::invalid(format!(
-                        "per_page must be an integer between 1 and {MAX_PER_PAGE} (got {n})"
+                        "per_page must be an integer between 1 and {MAX_PER_PAGE} (got {count})"
                     )));
                 }
-                per_page = Some(n);
+                per_page = Some(count);
             }
             "cursor" => cursor = Some(value.into_owned()),
             "since" => filters.since = Some(parse_time("since", &value)?),

@@ -56,9 +56,9 @@ impl RateLimit {
 }
 
 impl fmt::Display for RateLimit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
-            f,
+            formatter,
             "{}:{}:{}",
             self.quota,
             ceil_secs(self.window),
@@ -70,24 +70,27 @@ impl fmt::Display for RateLimit {
 impl FromStr for RateLimit {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let parts: Vec<&str> = s.split(':').collect();
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = text.split(':').collect();
         if !(2..=3).contains(&parts.len()) {
             return Err(format!(
-                "{s:?}: expected QUOTA:WINDOW[:LOCKOUT] (a request count, then seconds)"
+                "{text:?}: expected QUOTA:WINDOW[:LOCKOUT] (a request count, then seconds)"
             ));
         }
         let num = |i: usize, what: &str| -> Result<u64, String> {
-            let n = parts[i]
-                .parse::<u64>()
-                .map_err(|_| format!("{s:?}: {what} must be a whole number, not {:?}", parts[i]))?;
-            if n == 0 {
-                return Err(format!("{s:?}: {what} must be at least 1"));
+            let count = parts[i].parse::<u64>().map_err(|_| {
+                format!(
+                    "{text:?}: {what} must be a whole number, not {:?}",
+                    parts[i]
+                )
+            })?;
+            if count == 0 {
+                return Err(format!("{text:?}: {what} must be at least 1"));
             }
-            Ok(n)
+            Ok(count)
         };
         let quota = u32::try_from(num(0, "quota (requests per window)")?)
-            .map_err(|_| format!("{s:?}: quota must be at most {}", u32::MAX))?;
+            .map_err(|_| format!("{text:?}: quota must be at most {}", u32::MAX))?;
         let window = Duration::from_secs(num(1, "window (seconds)")?);
         let lockout = match parts.get(2) {
             Some(_) => Duration::from_secs(num(2, "lock-out (seconds)")?),
@@ -192,8 +195,8 @@ impl Limiter {
 mod tests {
     use super::*;
 
-    fn secs(s: u64) -> Duration {
-        Duration::from_secs(s)
+    fn secs(seconds: u64) -> Duration {
+        Duration::from_secs(seconds)
     }
 
     fn allowed(remaining: u32, reset_secs: u64) -> Admission {
@@ -216,7 +219,7 @@ mod tests {
             lockout: secs(20),
         });
         let t0 = Instant::now();
-        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let at = |millis: u64| t0 + Duration::from_millis(millis);
         assert_eq!(limiter.admit(at(0)), allowed(2, 10));
         assert_eq!(limiter.admit(at(1_500)), allowed(1, 9));
         assert_eq!(limiter.admit(at(9_999)), allowed(0, 1));

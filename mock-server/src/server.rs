@@ -182,19 +182,19 @@ impl Reply {
         }
     }
 
-    fn error(e: &ApiError) -> Self {
-        Reply::json(e.status, e.body())
+    fn error(error: &ApiError) -> Self {
+        Reply::json(error.status, error.body())
     }
 }
 
 /// Locks for reading, recovering the data if a panicking thread poisoned the lock.
 fn read_lock<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|e| e.into_inner())
+    l.read().unwrap_or_else(|error| error.into_inner())
 }
 
 /// Locks for writing, recovering the data if a panicking thread poisoned the lock.
 fn write_lock<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|e| e.into_inner())
+    l.write().unwrap_or_else(|error| error.into_inner())
 }
 
 fn kind_index(kind: Scope) -> usize {
@@ -304,20 +304,20 @@ impl State {
         read_lock(self.data(index))
     }
 
-    /// Appends `n` entries stamped `ms` (the server's present when `None`) to a scope, after any growth due.
+    /// Appends `count` entries stamped `millis` (the server's present when `None`) to a scope, after any growth due.
     pub(crate) fn append(
         &self,
         index: usize,
-        n: usize,
-        ms: Option<i64>,
+        count: usize,
+        millis: Option<i64>,
     ) -> Result<Vec<AuditLogEntry>, usize> {
         let mut data = write_lock(self.data(index));
-        if n > data.room() {
+        if count > data.room() {
             return Err(data.room());
         }
-        let ms = ms.unwrap_or_else(|| self.clock.now_ms());
+        let millis = millis.unwrap_or_else(|| self.clock.now_ms());
         let info = &self.scopes[index].info;
-        Ok((0..n).map(|_| data.append(ms, info)).collect())
+        Ok((0..count).map(|_| data.append(millis, info)).collect())
     }
 
     /// The entries a walk with these filters sees, oldest first (indices into the scope's data).
@@ -345,17 +345,19 @@ impl State {
             changed_by: filters.changed_by.clone(),
         };
         // `Some(None)`: a changed_by filter naming nobody, which matches nothing.
-        let actor: Option<Option<u8>> = key
-            .changed_by
-            .as_deref()
-            .map(|c| ACTORS.iter().position(|a| *a == c).map(|p| p as u8));
-        let keep = |i: u32| {
-            let m = data.meta(i);
-            let t = i128::from(m.changed_at_ms()) * 1_000_000;
-            key.since.is_none_or(|s| t >= s)
-                && key.before.is_none_or(|b| t < b)
-                && key.field.is_none_or(|f| m.field == f)
-                && actor.is_none_or(|a| a == Some(m.actor))
+        let actor: Option<Option<u8>> = key.changed_by.as_deref().map(|name| {
+            ACTORS
+                .iter()
+                .position(|actor| *actor == name)
+                .map(|position| position as u8)
+        });
+        let keep = |index: u32| {
+            let meta = data.meta(index);
+            let time = i128::from(meta.changed_at_ms()) * 1_000_000;
+            key.since.is_none_or(|since| time >= since)
+                && key.before.is_none_or(|before| time < before)
+                && key.field.is_none_or(|field| meta.field == field)
+                && actor.is_none_or(|actor| actor == Some(meta.actor))
         };
         let (epoch, len) = (data.epoch(), data.len());
         {
@@ -393,7 +395,7 @@ impl State {
     }
 
     /// Identifies a walk (scope, insight, filters, order) inside its cursors.
-    fn fingerprint(scope: &ScopeId, issue: Option<u16>, f: &Filters) -> u64 {
+    fn fingerprint(scope: &ScopeId, issue: Option<u16>, filters: &Filters) -> u64 {
         let opt = |t: &Option<chrono::DateTime<chrono::Utc>>| {
             t.as_ref().map(|t| nanos(t).to_string()).unwrap_or_default()
         };
@@ -401,22 +403,24 @@ impl State {
             .field(scope.kind().path_segment().as_bytes())
             .field(scope.id().as_bytes())
             .field(issue.map(|i| i.to_string()).unwrap_or_default().as_bytes())
-            .field(opt(&f.since).as_bytes())
-            .field(opt(&f.before).as_bytes())
+            .field(opt(&filters.since).as_bytes())
+            .field(opt(&filters.before).as_bytes())
             .field(
-                f.field_changed
+                filters
+                    .field_changed
                     .map(FieldChanged::as_str)
                     .unwrap_or_default()
                     .as_bytes(),
             )
             .field(
-                f.changed_by
+                filters
+                    .changed_by
                     .as_deref()
                     .map(|c| format!("={c}"))
                     .unwrap_or_default()
                     .as_bytes(),
             )
-            .field(f.order.as_str().as_bytes())
+            .field(filters.order.as_str().as_bytes())
             .finish()
     }
 }
@@ -435,7 +439,7 @@ fn match_route(state: &State, path: &str) -> Option<Route> {
         [_, id, "security-center", "insights", issue, "audit-log"] => (*id, Some(*issue)),
         _ => return None,
     };
-    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
     let scope_id = decode(id);
     Some(Route {
         scope,
@@ -445,18 +449,18 @@ fn match_route(state: &State, path: &str) -> Option<Route> {
     })
 }
 
-fn authorized(headers: &HeaderMap, creds: &Credentials) -> bool {
+fn authorized(headers: &HeaderMap, credentials: &Credentials) -> bool {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .is_some_and(|(scheme, token)| {
-            scheme.eq_ignore_ascii_case("bearer") && token == creds.api_token
+            scheme.eq_ignore_ascii_case("bearer") && token == credentials.api_token
         });
     bearer
-        || get("x-auth-key") == Some(creds.api_key.as_str())
-            && get("x-auth-email") == Some(creds.email.as_str())
+        || get("x-auth-key") == Some(credentials.api_key.as_str())
+            && get("x-auth-email") == Some(credentials.email.as_str())
 }
 
 /// Handles one request: journal, rate limit, script, route, faults, auth, validation, page.
@@ -465,17 +469,17 @@ fn authorized(headers: &HeaderMap, creds: &Credentials) -> bool {
 async fn handle(
     state: Arc<State>,
     link: Arc<Link>,
-    req: Request<Incoming>,
+    request: Request<Incoming>,
 ) -> Result<Response<ReplyBody>, io::Error> {
     let seq = state.seq.fetch_add(1, Ordering::Relaxed);
     let on_connection = link.count_request();
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().map(str::to_owned);
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().map(str::to_owned);
     let route = match_route(&state, &path);
     let unexpected = match &route {
         None => Some(format!("no route for {path}")),
-        Some(_) if req.method() != Method::GET => {
-            Some(format!("method {} is not served", req.method()))
+        Some(_) if request.method() != Method::GET => {
+            Some(format!("method {} is not served", request.method()))
         }
         Some(r) if r.index.is_none() => Some(format!(
             "unknown {} id {:?}",
@@ -486,16 +490,16 @@ async fn handle(
     };
     state.journal.record(RecordedRequest {
         seq,
-        method: req.method().to_string(),
-        version: format!("{:?}", req.version()),
+        method: request.method().to_string(),
+        version: format!("{:?}", request.version()),
         path: path.clone(),
         query: query.clone(),
-        headers: req
+        headers: request
             .headers()
             .iter()
-            .map(|(n, v)| {
+            .map(|(count, v)| {
                 (
-                    n.as_str().to_owned(),
+                    count.as_str().to_owned(),
                     String::from_utf8_lossy(v.as_bytes()).into_owned(),
                 )
             })
@@ -520,8 +524,8 @@ async fn handle(
         _ => {
             respond(
                 &state,
-                req.method(),
-                req.headers(),
+                request.method(),
+                request.headers(),
                 &path,
                 route,
                 query.as_deref(),
@@ -558,7 +562,7 @@ async fn handle(
     if state
         .faults
         .iter()
-        .any(|f| f.fires_on_connection(on_connection))
+        .any(|fault| fault.fires_on_connection(on_connection))
     {
         if link.is_h2() {
             link.go_away();
@@ -605,14 +609,14 @@ async fn respond(
         ));
     }
 
-    let n = state.counted.fetch_add(1, Ordering::Relaxed) + 1;
-    for f in state.faults.iter().filter(|f| f.fires(n)) {
-        if let Fault::Slow { delay, .. } = f {
+    let count = state.counted.fetch_add(1, Ordering::Relaxed) + 1;
+    for fault in state.faults.iter().filter(|fault| fault.fires(count)) {
+        if let Fault::Slow { delay, .. } = fault {
             tokio::time::sleep(*delay).await;
         }
     }
-    for f in state.faults.iter().filter(|f| f.fires(n)) {
-        match f {
+    for fault in state.faults.iter().filter(|fault| fault.fires(count)) {
+        match fault {
             Fault::RateLimit {
                 retry_after_secs, ..
             } => {
@@ -652,11 +656,11 @@ async fn respond(
 
     let mut reply = match serve_page(state, headers, path, &route, query) {
         Ok(r) => r,
-        Err(e) => Reply::error(&e),
+        Err(error) => Reply::error(&error),
     };
     // The first fault that changes how the answer is sent decides it.
-    for f in state.faults.iter().filter(|f| f.fires(n)) {
-        match f {
+    for fault in state.faults.iter().filter(|fault| fault.fires(count)) {
+        match fault {
             Fault::TruncatedBody { .. } => {
                 reply.body = reply.body.slice(..reply.body.len() / 2);
             }
@@ -764,11 +768,11 @@ fn to_response(reply: Reply, seq: u64, link: Arc<Link>) -> Response<ReplyBody> {
     }
     for (name, value) in reply.headers {
         // A canned header that is not valid HTTP is left out rather than crashing the server.
-        if let (Ok(n), Ok(v)) = (
+        if let (Ok(count), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
         ) {
-            h.append(n, v);
+            h.append(count, v);
         }
     }
     response
@@ -810,7 +814,7 @@ async fn connection(stream: TcpStream, state: Arc<State>, tls: Option<TlsAccepto
     let socket = Socket::new(stream, link.clone());
     let service = {
         let link = link.clone();
-        service_fn(move |req| handle(state.clone(), link.clone(), req))
+        service_fn(move |request| handle(state.clone(), link.clone(), request))
     };
     let http1 = || {
         let mut builder = http1::Builder::new();

@@ -25,8 +25,8 @@ pub(crate) struct Tls {
 }
 
 impl std::fmt::Debug for Tls {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tls").finish_non_exhaustive()
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Tls").finish_non_exhaustive()
     }
 }
 
@@ -97,10 +97,10 @@ fn certificates() -> Result<Certificates, rcgen::Error> {
 /// Makes fresh certificates and a rustls configuration with the `ring` provider that serves them with ALPN `h2`
 /// then `http/1.1`.
 pub(crate) fn setup() -> io::Result<Tls> {
-    let failed = |what: &str, e: &dyn std::fmt::Display| {
-        io::Error::other(format!("mock-server: cannot {what}: {e}"))
+    let failed = |what: &str, error: &dyn std::fmt::Display| {
+        io::Error::other(format!("mock-server: cannot {what}: {error}"))
     };
-    let made = certificates().map_err(|e| failed("make the TLS certificates", &e))?;
+    let made = certificates().map_err(|error| failed("make the TLS certificates", &error))?;
     // An explicit provider: installing a process-wide default would change what other rustls users in the same
     // process (such as a test's HTTP client) pick.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -112,7 +112,7 @@ pub(crate) fn setup() -> io::Result<Tls> {
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.key)),
             )
         })
-        .map_err(|e| failed("configure TLS", &e))?;
+        .map_err(|error| failed("configure TLS", &error))?;
     config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
     Ok(Tls {
         acceptor: TlsAcceptor::from(Arc::new(config)),

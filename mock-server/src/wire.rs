@@ -139,8 +139,8 @@ impl Link {
     }
 
     /// Counts bytes written to the socket, waking an HTTP/2 body that waits for them.
-    fn wrote(&self, n: usize) {
-        let total = self.written.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
+    fn wrote(&self, count: usize) {
+        let total = self.written.fetch_add(count as u64, Ordering::SeqCst) + count as u64;
         if total >= self.target.load(Ordering::SeqCst) {
             self.target.store(u64::MAX, Ordering::SeqCst);
             self.wake_body();
@@ -181,8 +181,8 @@ impl AsyncWrite for Socket {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.stream).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = written {
-            self.link.wrote(n);
+        if let Poll::Ready(Ok(count)) = written {
+            self.link.wrote(count);
         }
         written
     }
@@ -193,8 +193,8 @@ impl AsyncWrite for Socket {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = written {
-            self.link.wrote(n);
+        if let Poll::Ready(Ok(count)) = written {
+            self.link.wrote(count);
         }
         written
     }

@@ -73,16 +73,16 @@ async fn entries_have_the_wire_shape_of_the_spec() {
         let mut fields = HashSet::new();
         let mut actors = HashSet::new();
         let mut previous: Option<(String, String)> = None;
-        for e in &result {
-            let o = e.as_object().unwrap();
+        for error in &result {
+            let o = error.as_object().unwrap();
             let expected_len = if scope == Scope::Zone { 9 } else { 8 };
-            assert_eq!(o.len(), expected_len, "{e}");
+            assert_eq!(o.len(), expected_len, "{error}");
             match scope {
-                Scope::Zone => assert_eq!(e["zone_id"], Value::from(ZONE_NUMERIC_ID)),
+                Scope::Zone => assert_eq!(error["zone_id"], Value::from(ZONE_NUMERIC_ID)),
                 Scope::Account => assert!(o.get("zone_id").is_none()),
             }
-            let id = e["id"].as_str().unwrap();
-            let changed_at = e["changed_at"].as_str().unwrap();
+            let id = error["id"].as_str().unwrap();
+            let changed_at = error["changed_at"].as_str().unwrap();
             let parsed = uuid_ms(id);
             let at: chrono::DateTime<chrono::Utc> = changed_at.parse().unwrap();
             assert_eq!(parsed, at.timestamp_millis(), "{id} vs {changed_at}");
@@ -94,7 +94,7 @@ async fn entries_have_the_wire_shape_of_the_spec() {
                 assert!(id > pid.as_str() && changed_at > pat.as_str());
             }
             previous = Some((id.to_owned(), changed_at.to_owned()));
-            let field = e["field_changed"].as_str().unwrap();
+            let field = error["field_changed"].as_str().unwrap();
             fields.insert(field.to_owned());
             let allowed = if field == "status" {
                 STATUS_VALUES
@@ -102,7 +102,7 @@ async fn entries_have_the_wire_shape_of_the_spec() {
                 CLASSIFICATION_VALUES
             };
             for k in ["current_value", "previous_value"] {
-                match &e[k] {
+                match &error[k] {
                     Value::Null => {
                         nulls.insert(k);
                     }
@@ -110,21 +110,21 @@ async fn entries_have_the_wire_shape_of_the_spec() {
                     other => panic!("{k} = {other}"),
                 }
             }
-            match &e["rationale"] {
+            match &error["rationale"] {
                 Value::Null => {
                     nulls.insert("rationale");
                 }
                 Value::String(_) => {}
                 other => panic!("rationale = {other}"),
             }
-            let actor = e["changed_by"].as_str().unwrap();
+            let actor = error["changed_by"].as_str().unwrap();
             assert!(ACTORS.contains(&actor));
             actors.insert(actor.to_owned());
             assert!(
                 server
                     .issue_ids(scope)
                     .iter()
-                    .any(|i| i == e["issue_id"].as_str().unwrap())
+                    .any(|i| i == error["issue_id"].as_str().unwrap())
             );
         }
         assert_eq!(
@@ -160,7 +160,7 @@ async fn insights_partition_their_scope() {
             &[("per_page", "1000")],
         )
         .await;
-        assert!(got.iter().all(|e| &e.issue_id == issue));
+        assert!(got.iter().all(|error| &error.issue_id == issue));
         total += got.len();
     }
     assert_eq!(total, 400);

@@ -320,7 +320,7 @@ async fn drop_mid_body_is_an_early_end_of_file_to_a_client() {
         .await
         .expect("the head arrives");
     assert_eq!(response.status().as_u16(), 200);
-    assert!(response.content_length().is_some_and(|n| n > 0));
+    assert!(response.content_length().is_some_and(|count| count > 0));
     let error = response.bytes().await.expect_err("the body is cut");
     let chain = error_chain(&error);
     assert!(
@@ -377,16 +377,16 @@ fn stall_sends_the_head_then_nothing_then_closes() {
         delay: Duration::from_millis(1500),
     }))
     .unwrap();
-    let mut s = raw_send(
+    let mut stream = raw_send(
         server.addr(),
         &raw_get_request(&server, "per_page=10", false),
     );
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while head_end(&got).is_none() {
-        let n = s.read(&mut buf).expect("the head arrives");
-        assert!(n > 0, "closed before the head");
-        got.extend_from_slice(&buf[..n]);
+        let count = stream.read(&mut buf).expect("the head arrives");
+        assert!(count > 0, "closed before the head");
+        got.extend_from_slice(&buf[..count]);
     }
     let at = head_end(&got).unwrap();
     let head = String::from_utf8_lossy(&got[..at]).into_owned();
@@ -398,12 +398,12 @@ fn stall_sends_the_head_then_nothing_then_closes() {
     assert_eq!(got.len(), at, "no body bytes with the head");
 
     // Still open, and silent: a read that must not wait finds nothing yet.
-    s.set_nonblocking(true).unwrap();
-    let kind = s.read(&mut buf).map_err(|e| e.kind());
+    stream.set_nonblocking(true).unwrap();
+    let kind = stream.read(&mut buf).map_err(|error| error.kind());
     assert_eq!(kind, Err(ErrorKind::WouldBlock));
-    s.set_nonblocking(false).unwrap();
+    stream.set_nonblocking(false).unwrap();
 
-    let rest = RawReply::read_to_close(&mut s);
+    let rest = RawReply::read_to_close(&mut stream);
     assert!(rest.end.is_ok(), "closed, not reset: {:?}", rest.end);
     assert!(
         rest.bytes.is_empty(),

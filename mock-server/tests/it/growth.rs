@@ -16,8 +16,8 @@ use crate::support::{page, walk};
 /// Query parameters of a walk.
 type Params<'a> = Vec<(&'a str, &'a str)>;
 
-fn time(e: &AuditLogEntry) -> DateTime<Utc> {
-    e.changed_at.parse().expect("changed_at is RFC 3339")
+fn time(error: &AuditLogEntry) -> DateTime<Utc> {
+    error.changed_at.parse().expect("changed_at is RFC 3339")
 }
 
 /// The wire form of a time, as entries carry it.
@@ -28,24 +28,31 @@ fn wire(t: DateTime<Utc>) -> String {
 /// Asserts the shape the generator gives its entries: a UUIDv7 stamped `changed_at`, known enum values and
 /// actors, an insight of the scope, and the zone number on zone entries only.
 #[track_caller]
-fn assert_like_generated(server: &MockServer, scope: &ScopeId, e: &AuditLogEntry) {
-    let hex: String = e.id.split('-').take(2).collect();
-    let ms = i64::from_str_radix(&hex, 16).expect("hex id");
-    assert_eq!(ms, time(e).timestamp_millis(), "{e:?}");
-    assert_eq!(&e.id[14..15], "7", "version 7: {}", e.id);
-    assert!(matches!(&e.id[19..20], "8" | "9" | "a" | "b"), "{}", e.id);
-    assert!(e.changed_at.ends_with('Z') && e.changed_at.len() == 24);
-    let allowed = match e.field_changed.as_str() {
+fn assert_like_generated(server: &MockServer, scope: &ScopeId, error: &AuditLogEntry) {
+    let hex: String = error.id.split('-').take(2).collect();
+    let millis = i64::from_str_radix(&hex, 16).expect("hex id");
+    assert_eq!(millis, time(error).timestamp_millis(), "{error:?}");
+    assert_eq!(&error.id[14..15], "7", "version 7: {}", error.id);
+    assert!(
+        matches!(&error.id[19..20], "8" | "9" | "a" | "b"),
+        "{}",
+        error.id
+    );
+    assert!(error.changed_at.ends_with('Z') && error.changed_at.len() == 24);
+    let allowed = match error.field_changed.as_str() {
         "status" => STATUS_VALUES,
         "user_classification" => CLASSIFICATION_VALUES,
         other => panic!("field_changed {other}"),
     };
-    for v in [&e.current_value, &e.previous_value].into_iter().flatten() {
+    for v in [&error.current_value, &error.previous_value]
+        .into_iter()
+        .flatten()
+    {
         assert!(allowed.contains(&v.as_str()), "{v}");
     }
-    assert!(ACTORS.contains(&e.changed_by.as_str()));
-    assert!(server.issue_ids(scope).contains(&e.issue_id));
-    assert_eq!(e.zone_id, server.zone_numeric_id(scope.id()));
+    assert!(ACTORS.contains(&error.changed_by.as_str()));
+    assert!(server.issue_ids(scope).contains(&error.issue_id));
+    assert_eq!(error.zone_id, server.zone_numeric_id(scope.id()));
 }
 
 /// Entries appended now look like generated ones, over every insight, with increasing ids; they are the newest
@@ -58,15 +65,15 @@ async fn appended_entries_look_like_generated_ones_and_come_last() {
     let added = server.append_entries(&zone, 30).expect("appended");
     assert_eq!(added.len(), 30);
     assert!(added.windows(2).all(|w| w[0].id < w[1].id));
-    let issues: HashSet<&str> = added.iter().map(|e| e.issue_id.as_str()).collect();
+    let issues: HashSet<&str> = added.iter().map(|error| error.issue_id.as_str()).collect();
     assert_eq!(issues.len(), 3, "spread over the insights");
     let now = Utc::now();
-    for e in &added {
-        assert_like_generated(&server, &zone, e);
+    for error in &added {
+        assert_like_generated(&server, &zone, error);
         assert!(
-            (now - time(e)).abs() < TimeDelta::seconds(5),
+            (now - time(error)).abs() < TimeDelta::seconds(5),
             "{}",
-            e.changed_at
+            error.changed_at
         );
     }
     assert_eq!(server.entry_count(&zone, None), 70);
@@ -98,7 +105,7 @@ async fn appended_entries_look_like_generated_ones_and_come_last() {
     let issue = &added[0].issue_id;
     let mine: Vec<AuditLogEntry> = expected
         .iter()
-        .filter(|e| &e.issue_id == issue)
+        .filter(|error| &error.issue_id == issue)
         .cloned()
         .collect();
     assert_eq!(server.entries(&zone, Some(issue)), mine);
@@ -161,7 +168,7 @@ async fn a_walk_started_before_appends_sees_them_at_its_end_exactly_once() {
             expected.len() > at_start.len(),
             "{issue:?} {params:?}: some appended entries match"
         );
-        let ids: HashSet<&str> = got.iter().map(|e| e.id.as_str()).collect();
+        let ids: HashSet<&str> = got.iter().map(|error| error.id.as_str()).collect();
         assert_eq!(ids.len(), got.len(), "no entry twice");
         if issue.is_none() && params.is_empty() {
             assert_eq!(got[100..112], first[..]);
@@ -217,7 +224,7 @@ async fn entries_appended_with_the_same_timestamp_are_all_returned() {
     }
     let all: Vec<AuditLogEntry> = first.iter().chain(&second).cloned().collect();
     assert_eq!(got, all);
-    assert!(all.iter().all(|e| e.changed_at == since));
+    assert!(all.iter().all(|error| error.changed_at == since));
     assert!(all.windows(2).all(|w| w[0].id < w[1].id));
     let until = wire(t + TimeDelta::milliseconds(1));
     let (fresh, _) = walk(
@@ -296,15 +303,15 @@ async fn growth_adds_entries_to_every_scope_while_the_server_runs() {
         ("order", "asc"),
         ("per_page", "2"),
     ];
-    // 40 per second: wait (bounded) until `n` entries were added.
-    let grown_to = async |n: usize| {
+    // 40 per second: wait (bounded) until `count` entries were added.
+    let grown_to = async |count: usize| {
         for _ in 0..200 {
-            if server.entry_count(&account, None) >= 5 + n {
+            if server.entry_count(&account, None) >= 5 + count {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("fewer than {n} entries added in 5 s");
+        panic!("fewer than {count} entries added in 5 s");
     };
     grown_to(3).await;
     let (mut got, mut cursor) = page(&server, &url, &q, None).await;
@@ -318,12 +325,12 @@ async fn growth_adds_entries_to_every_scope_while_the_server_runs() {
     }
     assert!(got.len() >= 15, "{}", got.len());
     let now = Utc::now();
-    for e in &got {
-        assert_like_generated(&server, &account, e);
+    for error in &got {
+        assert_like_generated(&server, &account, error);
         assert!(
-            time(e) >= started && time(e) <= now,
+            time(error) >= started && time(error) <= now,
             "{} not in {started}..{now}",
-            e.changed_at
+            error.changed_at
         );
     }
     let everything = server.entries(&account, None);

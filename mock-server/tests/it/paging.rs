@@ -12,8 +12,8 @@ use crate::support::{get, get_raw, send, walk};
 /// A predicate that says which entries a filter keeps.
 type Keep<'a> = Box<dyn Fn(&AuditLogEntry) -> bool + 'a>;
 
-fn time(e: &AuditLogEntry) -> DateTime<Utc> {
-    e.changed_at.parse().expect("changed_at is RFC 3339")
+fn time(error: &AuditLogEntry) -> DateTime<Utc> {
+    error.changed_at.parse().expect("changed_at is RFC 3339")
 }
 
 /// For several page sizes, both orders, both scopes, an insight and the whole scope: every entry once, in order,
@@ -35,7 +35,7 @@ async fn every_page_size_walks_the_full_set_exactly_once_in_order() {
                 "an insight holds about a third of 1234"
             );
             for per_page in ["1", "7", "25", "333", "1000"] {
-                let n: usize = per_page.parse().unwrap();
+                let count: usize = per_page.parse().unwrap();
                 for (order, reversed) in [("asc", false), ("desc", true)] {
                     let (got, sizes) = walk(
                         &server,
@@ -52,9 +52,9 @@ async fn every_page_size_walks_the_full_set_exactly_once_in_order() {
                         got, expected,
                         "{scope:?} {issue:?} per_page={per_page} order={order}"
                     );
-                    assert_eq!(sizes.len(), expected.len().div_ceil(n));
-                    assert!(sizes[..sizes.len() - 1].iter().all(|s| *s == n));
-                    let ids: HashSet<&str> = got.iter().map(|e| e.id.as_str()).collect();
+                    assert_eq!(sizes.len(), expected.len().div_ceil(count));
+                    assert!(sizes[..sizes.len() - 1].iter().all(|size| *size == count));
+                    let ids: HashSet<&str> = got.iter().map(|error| error.id.as_str()).collect();
                     assert_eq!(ids.len(), got.len(), "no entry twice");
                 }
             }
@@ -92,27 +92,27 @@ async fn filters_select_exactly_the_matching_entries() {
         let cases: Vec<(Vec<(&str, &str)>, Keep)> = vec![
             (
                 vec![("since", &since)],
-                Box::new(|e: &AuditLogEntry| e.changed_at >= since),
+                Box::new(|error: &AuditLogEntry| error.changed_at >= since),
             ),
             (
                 vec![("before", &before)],
-                Box::new(|e: &AuditLogEntry| e.changed_at < before),
+                Box::new(|error: &AuditLogEntry| error.changed_at < before),
             ),
             (
                 vec![("field_changed", "status")],
-                Box::new(|e: &AuditLogEntry| e.field_changed == "status"),
+                Box::new(|error: &AuditLogEntry| error.field_changed == "status"),
             ),
             (
                 vec![("field_changed", "user_classification")],
-                Box::new(|e: &AuditLogEntry| e.field_changed == "user_classification"),
+                Box::new(|error: &AuditLogEntry| error.field_changed == "user_classification"),
             ),
             (
                 vec![("changed_by", "system")],
-                Box::new(|e: &AuditLogEntry| e.changed_by == "system"),
+                Box::new(|error: &AuditLogEntry| error.changed_by == "system"),
             ),
             (
                 vec![("changed_by", "d.okafor+secops@example.com")],
-                Box::new(|e: &AuditLogEntry| e.changed_by == "d.okafor+secops@example.com"),
+                Box::new(|error: &AuditLogEntry| error.changed_by == "d.okafor+secops@example.com"),
             ),
             (
                 vec![("changed_by", "nobody@example.com")],
@@ -125,11 +125,11 @@ async fn filters_select_exactly_the_matching_entries() {
                     ("field_changed", "status"),
                     ("changed_by", "system"),
                 ],
-                Box::new(|e: &AuditLogEntry| {
-                    e.changed_at >= since
-                        && e.changed_at < before
-                        && e.field_changed == "status"
-                        && e.changed_by == "system"
+                Box::new(|error: &AuditLogEntry| {
+                    error.changed_at >= since
+                        && error.changed_at < before
+                        && error.field_changed == "status"
+                        && error.changed_by == "system"
                 }),
             ),
             (
@@ -138,7 +138,8 @@ async fn filters_select_exactly_the_matching_entries() {
             ),
         ];
         for (params, keep) in &cases {
-            let expected: Vec<AuditLogEntry> = all.iter().filter(|e| keep(e)).cloned().collect();
+            let expected: Vec<AuditLogEntry> =
+                all.iter().filter(|error| keep(error)).cloned().collect();
             let mut q = params.clone();
             q.extend([("order", "asc"), ("per_page", "50")]);
             let (got, _) = walk(&server, scope, None, &q).await;

@@ -183,8 +183,8 @@ async fn concurrent_requests_share_one_budget() {
     let server = MockServer::start(limited(RateLimit::new(10, Duration::from_secs(60)))).await;
     let url = server.audit_log_url(Scope::Account, None);
     let requests = (0..30).map(|_| {
-        let req = get(&server, &url).query(&[("per_page", "1")]);
-        tokio::spawn(send(req))
+        let request = get(&server, &url).query(&[("per_page", "1")]);
+        tokio::spawn(send(request))
     });
     let mut statuses = Vec::new();
     for r in requests.collect::<Vec<_>>() {

@@ -64,14 +64,22 @@ async fn many_scopes_serve_distinct_data_under_their_own_ids() {
             Scope::Zone => Some(ZONE_NUMERIC_ID + (k - 5) as i64),
         };
         assert_eq!(server.zone_numeric_id(scope.id()), zone_number);
-        for e in &got {
-            assert!(issues.contains(&e.issue_id), "{scope}: {}", e.issue_id);
-            assert_eq!(e.zone_id, zone_number, "{scope}");
-            assert!(all_entries.insert(e.id.clone()), "{scope}: {} twice", e.id);
+        for error in &got {
+            assert!(
+                issues.contains(&error.issue_id),
+                "{scope}: {}",
+                error.issue_id
+            );
+            assert_eq!(error.zone_id, zone_number, "{scope}");
+            assert!(
+                all_entries.insert(error.id.clone()),
+                "{scope}: {} twice",
+                error.id
+            );
         }
         let issue = &issues[2];
         let (mine, _) = walk(&server, &scope, Some(issue), &[("per_page", "1000")]).await;
-        assert!(!mine.is_empty() && mine.iter().all(|e| &e.issue_id == issue));
+        assert!(!mine.is_empty() && mine.iter().all(|error| &error.issue_id == issue));
     }
     // The first account and zone serve what a one-scope server serves.
     let single = MockServer::start(Config::default().with_entries(60)).await;
@@ -197,5 +205,8 @@ async fn hundreds_of_scopes_with_thousands_of_entries_serve_on_first_use() {
     assert!(next.is_some());
     assert_eq!(got[..], server.entries(&last, None)[..1000]);
     assert_eq!(server.entry_count(&last, None), 5000);
-    assert!(got.iter().all(|e| e.zone_id == Some(ZONE_NUMERIC_ID + 299)));
+    assert!(
+        got.iter()
+            .all(|error| error.zone_id == Some(ZONE_NUMERIC_ID + 299))
+    );
 }

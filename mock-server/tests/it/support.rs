@@ -18,9 +18,9 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
             panic!(
-                "body is not JSON ({e}): {}",
+                "body is not JSON ({error}): {}",
                 String::from_utf8_lossy(&self.body)
             )
         })
@@ -75,8 +75,8 @@ pub fn get(server: &MockServer, url: &str) -> reqwest::RequestBuilder {
         .bearer_auth(&server.credentials().api_token)
 }
 
-pub async fn send(req: reqwest::RequestBuilder) -> Resp {
-    let r = req.send().await.expect("request sent");
+pub async fn send(request: reqwest::RequestBuilder) -> Resp {
+    let r = request.send().await.expect("request sent");
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     let body = r.bytes().await.expect("body read");
@@ -103,9 +103,14 @@ pub async fn page(
     if let Some(c) = cursor {
         q.push(("cursor", c));
     }
-    let resp = send(get(server, url).query(&q)).await;
-    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
-    let v = resp.json();
+    let response = send(get(server, url).query(&q)).await;
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let v = response.json();
     let entries: Vec<AuditLogEntry> = serde_json::from_value(v["result"].clone()).expect("entries");
     assert_eq!(v["result_info"]["count"], Value::from(entries.len()));
     let next = v["result_info"]
@@ -140,10 +145,10 @@ pub async fn walk(
 
 /// Sends raw bytes on a fresh connection and returns everything the server wrote until it closed.
 pub fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.write_all(bytes).expect("write");
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.write_all(bytes).expect("write");
     let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
+    let _ = stream.read_to_end(&mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -162,11 +167,12 @@ pub fn raw_get_request(server: &MockServer, query: &str, close: bool) -> Vec<u8>
 
 /// Opens a connection, sends `request`, and returns the stream (reads time out after 30 s rather than hang a test).
 pub fn raw_send(addr: std::net::SocketAddr, request: &[u8]) -> TcpStream {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .expect("read timeout");
-    s.write_all(request).expect("write");
-    s
+    stream.write_all(request).expect("write");
+    stream
 }
 
 /// Everything read from a connection until it ended, and how it ended (`Ok` for a clean end of file).
@@ -177,9 +183,9 @@ pub struct RawReply {
 
 impl RawReply {
     /// Reads until the server closes the connection (or resets it).
-    pub fn read_to_close(s: &mut TcpStream) -> RawReply {
+    pub fn read_to_close(stream: &mut TcpStream) -> RawReply {
         let mut bytes = Vec::new();
-        let end = s.read_to_end(&mut bytes).map(drop);
+        let end = stream.read_to_end(&mut bytes).map(drop);
         RawReply { bytes, end }
     }
 
@@ -210,7 +216,7 @@ pub fn head_end(bytes: &[u8]) -> Option<usize> {
 pub fn head_field<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines()
         .filter_map(|l| l.split_once(':'))
-        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .find(|(count, _)| count.trim().eq_ignore_ascii_case(name))
         .map(|(_, v)| v.trim())
 }
 
@@ -234,10 +240,10 @@ pub fn tls_client(server: &MockServer, http1_only: bool) -> reqwest::Client {
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
-    while let Some(e) = source {
+    while let Some(cause) = source {
         text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
     text
 }
@@ -327,7 +333,7 @@ pub async fn h2_get(h2: &H2, server: &MockServer, query: &str) -> H2Reply {
         .and_then(|mut send| send.send_request(request, true));
     let response = match sent {
         Ok((response, _)) => response.await,
-        Err(e) => Err(e),
+        Err(error) => Err(error),
     };
     let (head, mut body) = match response {
         Ok(r) => r.into_parts(),

@@ -216,7 +216,7 @@ async fn network_faults_fail_http1_clients_over_tls() {
             (response.version(), response.status().as_u16()),
             (Version::HTTP_11, 200)
         );
-        assert!(response.content_length().is_some_and(|n| n > 0));
+        assert!(response.content_length().is_some_and(|count| count > 0));
         response.bytes().await.expect_err("the body fails");
     }
     let server = MockServer::start(tls().with_fault(Fault::ResetBeforeHead { every: 1 })).await;
@@ -391,10 +391,10 @@ async fn goaway_over_http2_lets_in_flight_requests_finish_then_needs_a_new_conne
         h2_get(&h2, &server, "per_page=30"),
         h2_get(&h2, &server, "per_page=40")
     );
-    for (reply, n) in [(&a, 30), (&b, 40)] {
+    for (reply, count) in [(&a, 30), (&b, 40)] {
         assert!(reply.error.is_none(), "{:?}", reply.error);
         let v: serde_json::Value = serde_json::from_slice(&reply.body).expect("a whole page");
-        assert_eq!(v["result"].as_array().map(Vec::len), Some(n));
+        assert_eq!(v["result"].as_array().map(Vec::len), Some(count));
     }
     let c = h2_get(&h2, &server, "").await;
     let error = c.error.expect("refused after GOAWAY");

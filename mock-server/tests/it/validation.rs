@@ -198,8 +198,8 @@ async fn requires_a_bearer_token_or_a_key_and_email_pair() {
             .header("x-auth-key", "0000")
             .header("x-auth-email", DEFAULT_EMAIL),
     ];
-    for req in refused {
-        let r = send(req).await;
+    for request in refused {
+        let r = send(request).await;
         r.assert_failure(401, codes::AUTHENTICATION_ERROR);
         assert_eq!(r.json()["errors"][0]["message"], "Authentication error");
     }
@@ -215,8 +215,8 @@ async fn requires_a_bearer_token_or_a_key_and_email_pair() {
             .header("x-auth-key", DEFAULT_API_KEY)
             .header("x-auth-email", DEFAULT_EMAIL),
     ];
-    for req in accepted {
-        assert_eq!(send(req).await.status, 200);
+    for request in accepted {
+        assert_eq!(send(request).await.status, 200);
     }
 }
 
