@@ -12,7 +12,7 @@ use crate::surface::compact;
 
 /// The names of the public structs, enums and traits of `source`: trait implementations are
 /// listed for these types only.
-pub fn public_types(source: &str) -> syn::Result<BTreeSet<String>> {
+pub(crate) fn public_types(source: &str) -> syn::Result<BTreeSet<String>> {
     let file = syn::parse_file(source)?;
     Ok(file
         .items
@@ -27,7 +27,7 @@ pub fn public_types(source: &str) -> syn::Result<BTreeSet<String>> {
 
 /// The listing of one file, its items named under `module` (e.g. `error` for `src/error.rs`);
 /// `public` names the crate's public types.
-pub fn list(module: &str, source: &str, public: &BTreeSet<String>) -> syn::Result<String> {
+pub(crate) fn list(module: &str, source: &str, public: &BTreeSet<String>) -> syn::Result<String> {
     let file = syn::parse_file(source)?;
     let mut out = String::new();
     list_items(module, &file.items, public, &mut out);

@@ -8,7 +8,7 @@ use syn::{Fields, FnArg, GenericArgument, Item, PathArguments, ReturnType, Type,
 
 /// The listing: public types of `mod types`, then the client's public methods, each operation
 /// method followed by its builder's parameters and `send()`.
-pub fn list(source: &str) -> syn::Result<String> {
+pub(crate) fn list(source: &str) -> syn::Result<String> {
     let file = syn::parse_file(source)?;
     let mut out = String::new();
     let mut builders: BTreeMap<String, (Vec<String>, Option<String>)> = BTreeMap::new();
@@ -234,7 +234,7 @@ fn type_text(ty: &Type) -> String {
 }
 
 /// Removes the spaces the token printer puts between punctuation, keeping those between words.
-pub fn compact(tokens: &str) -> String {
+pub(crate) fn compact(tokens: &str) -> String {
     let word = |c: char| c.is_alphanumeric() || c == '_' || c == '\'';
     let chars: Vec<char> = tokens.chars().collect();
     let mut out = String::new();

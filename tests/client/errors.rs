@@ -23,7 +23,10 @@ fn scripted(script: Vec<CannedResponse>) -> Config {
 }
 
 fn client_with(server: &MockServer, retry: RetryPolicy) -> Client {
-    builder(server).with_retry(retry).build().unwrap()
+    builder(server)
+        .with_retry(retry)
+        .build()
+        .expect("a valid configuration")
 }
 
 /// Scenario: a 429 with `Retry-After: 1`, then a normal answer: the call waits and succeeds.

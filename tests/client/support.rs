@@ -6,7 +6,7 @@ use cloudflare_security_center::{Client, ClientBuilder, Credentials, RetryPolicy
 use mock_server::{Config, MockServer};
 
 /// A server with a small, deterministic data set.
-pub async fn server() -> MockServer {
+pub(crate) async fn server() -> MockServer {
     MockServer::start(
         Config::default()
             .with_entries(120)
@@ -16,13 +16,13 @@ pub async fn server() -> MockServer {
 }
 
 /// A server with `config`.
-pub async fn server_with(config: Config) -> MockServer {
+pub(crate) async fn server_with(config: Config) -> MockServer {
     MockServer::start(config).await
 }
 
 /// How a suite's client talks to the mock: the suites that matter run over both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     /// HTTP/1.1 in clear text, as most tests.
     ClearHttp1,
     /// TLS with HTTP/2 negotiated by ALPN, as production traffic to `api.cloudflare.com`.
@@ -31,10 +31,10 @@ pub enum Transport {
 
 impl Transport {
     /// Both transports.
-    pub const ALL: [Transport; 2] = [Transport::ClearHttp1, Transport::TlsHttp2];
+    pub(crate) const ALL: [Transport; 2] = [Transport::ClearHttp1, Transport::TlsHttp2];
 
     /// The protocol version the mock's journal records for this transport.
-    pub fn version(self) -> &'static str {
+    pub(crate) fn version(self) -> &'static str {
         match self {
             Transport::ClearHttp1 => "HTTP/1.1",
             Transport::TlsHttp2 => "HTTP/2.0",
@@ -43,18 +43,18 @@ impl Transport {
 }
 
 /// A server with `config`, serving over `transport`.
-pub async fn server_over(transport: Transport, config: Config) -> MockServer {
+pub(crate) async fn server_over(transport: Transport, config: Config) -> MockServer {
     MockServer::start(config.with_tls(transport == Transport::TlsHttp2)).await
 }
 
 /// Retries with millisecond backoff, so tests of retry behaviour stay fast.
-pub fn fast_retries() -> RetryPolicy {
+pub(crate) fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(4))
 }
 
 /// A builder for `server`, authenticated with its API token, with fast retries; trusting its CA
 /// when it serves TLS.
-pub fn builder(server: &MockServer) -> ClientBuilder {
+pub(crate) fn builder(server: &MockServer) -> ClientBuilder {
     let builder = Client::builder()
         .with_credentials(token(server))
         .with_base_url(server.base_url())
@@ -66,16 +66,16 @@ pub fn builder(server: &MockServer) -> ClientBuilder {
 }
 
 /// A client for `server`, authenticated with its API token, with fast retries.
-pub fn client(server: &MockServer) -> Client {
+pub(crate) fn client(server: &MockServer) -> Client {
     builder(server).build().expect("a valid configuration")
 }
 
 /// The server's API token as credentials.
-pub fn token(server: &MockServer) -> Credentials {
+pub(crate) fn token(server: &MockServer) -> Credentials {
     Credentials::api_token(server.credentials().api_token.clone()).expect("a valid token")
 }
 
 /// The first insight of the account scope.
-pub fn first_issue(server: &MockServer) -> String {
+pub(crate) fn first_issue(server: &MockServer) -> String {
     server.issue_ids(mock_server::Scope::Account)[0].clone()
 }

@@ -7,12 +7,12 @@ use xtask::diff::input::SpecText;
 use xtask::diff::{Change, Class, Report, Rule, compare_texts};
 
 /// Folder of the diff fixtures.
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("diff/fixtures")
 }
 
 /// A fixture file as a labelled text (labels are stable, so snapshots are too).
-pub fn fixture(name: &str) -> SpecText {
+pub(crate) fn fixture(name: &str) -> SpecText {
     let path = fixtures().join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("cannot read fixture {}: {error}", path.display()));
@@ -24,7 +24,7 @@ pub fn fixture(name: &str) -> SpecText {
 
 /// `base` with each `(from, to)` replacement applied; each `from` must occur exactly once, so a
 /// fixture edit that no longer matches fails instead of silently testing nothing.
-pub fn edited(base: &SpecText, edits: &[(&str, &str)]) -> SpecText {
+pub(crate) fn edited(base: &SpecText, edits: &[(&str, &str)]) -> SpecText {
     let mut text = base.text.clone();
     for (from, to) in edits {
         assert_eq!(
@@ -42,7 +42,7 @@ pub fn edited(base: &SpecText, edits: &[(&str, &str)]) -> SpecText {
 }
 
 /// Compares the base fixture with an edit of it, without an overlay.
-pub fn diff_base(edits: &[(&str, &str)]) -> Report {
+pub(crate) fn diff_base(edits: &[(&str, &str)]) -> Report {
     let base = fixture("base.yaml");
     let new = edited(&base, edits);
     compare_texts(&base, &new, None, &Context::default()).expect("both fixture sides are valid")
@@ -50,13 +50,13 @@ pub fn diff_base(edits: &[(&str, &str)]) -> Report {
 
 /// The rule with the stable id `id`; fails when no rule has it, so a mistyped id in a test
 /// cannot pass by finding nothing.
-pub fn rule(id: &str) -> Rule {
+pub(crate) fn rule(id: &str) -> Rule {
     Rule::from_id(id).unwrap_or_else(|| panic!("no rule has the id `{id}`"))
 }
 
 /// The one change of `report` with the rule `id`; fails listing every change when there is not
 /// exactly one.
-pub fn the_change<'a>(report: &'a Report, id: &str) -> &'a Change {
+pub(crate) fn the_change<'a>(report: &'a Report, id: &str) -> &'a Change {
     let rule = rule(id);
     let matching: Vec<&Change> = report.all().filter(|change| change.rule == rule).collect();
     assert_eq!(
@@ -70,7 +70,7 @@ pub fn the_change<'a>(report: &'a Report, id: &str) -> &'a Change {
 
 /// Asserts that `report` holds exactly one change besides informational ones, with the rule `id`
 /// and `class`, and returns it.
-pub fn only_change<'a>(report: &'a Report, id: &str, class: Class) -> &'a Change {
+pub(crate) fn only_change<'a>(report: &'a Report, id: &str, class: Class) -> &'a Change {
     let rule = rule(id);
     let relevant: Vec<&Change> = report
         .all()

@@ -4,24 +4,24 @@
 use std::path::{Path, PathBuf};
 
 /// Folder of the spec-sync fixtures.
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("spec_sync/fixtures")
 }
 
 /// Text of `fixtures/<name>`.
-pub fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     let path = fixtures().join(name);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
 }
 
 /// `ids` as owned strings.
-pub fn ids(ids: &[&str]) -> Vec<String> {
+pub(crate) fn ids(ids: &[&str]) -> Vec<String> {
     ids.iter().map(|id| (*id).to_owned()).collect()
 }
 
 /// Extracts `operations` from fixture `name`, which must succeed; the YAML text.
-pub fn extract_ok(name: &str, operations: &[&str]) -> String {
+pub(crate) fn extract_ok(name: &str, operations: &[&str]) -> String {
     let text = fixture(name);
     codegen::extract::extract(codegen::Source::new(name, &text), &ids(operations))
         .unwrap_or_else(|error| panic!("{name} does not extract: {error}"))
@@ -29,7 +29,7 @@ pub fn extract_ok(name: &str, operations: &[&str]) -> String {
 }
 
 /// The error of extracting `operations` from the document `text` (shown as `upstream.yaml`).
-pub fn extract_err(text: &str, operations: &[&str]) -> String {
+pub(crate) fn extract_err(text: &str, operations: &[&str]) -> String {
     match codegen::extract::extract(
         codegen::Source::new("upstream.yaml", text),
         &ids(operations),
@@ -40,17 +40,17 @@ pub fn extract_err(text: &str, operations: &[&str]) -> String {
 }
 
 /// A spec folder: `upstream.toml` listing `operations`, a spec and the record's other fields.
-pub struct SpecDir {
+pub(crate) struct SpecDir {
     /// Keeps the folder alive.
     pub dir: tempfile::TempDir,
 }
 
 /// What the spec holds before a run; a failed run must leave it.
-pub const OLD_SPEC: &str = "openapi: 3.0.3\n# the spec before the run\n";
+pub(crate) const OLD_SPEC: &str = "openapi: 3.0.3\n# the spec before the run\n";
 
 impl SpecDir {
     /// A folder whose record lists `operations` and whose spec is [`OLD_SPEC`].
-    pub fn new(operations: &[&str]) -> Self {
+    pub(crate) fn new(operations: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let listed: String = operations
             .iter()
@@ -69,24 +69,24 @@ impl SpecDir {
     }
 
     /// The folder.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Text of a file in the folder.
-    pub fn read(&self, name: &str) -> String {
+    pub(crate) fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path().join(name)).expect("a file of the spec folder")
     }
 
     /// Writes `text` into the folder as `name` and returns its path.
-    pub fn input(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn input(&self, name: &str, text: &str) -> PathBuf {
         let path = self.path().join(name);
         std::fs::write(&path, text).expect("write an input");
         path
     }
 
     /// The names in the folder, sorted (to see that no temporary file is left).
-    pub fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.path())
             .expect("list the folder")
             .filter_map(Result::ok)
