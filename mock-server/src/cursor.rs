@@ -83,9 +83,9 @@ impl CursorCodec {
         if raw.len() != LEN || raw[0] != VERSION {
             return Err(malformed());
         }
-        let word = |r: std::ops::Range<usize>| {
+        let word = |range: std::ops::Range<usize>| {
             let mut b = [0u8; 8];
-            b.copy_from_slice(&raw[r]);
+            b.copy_from_slice(&raw[range]);
             u64::from_le_bytes(b)
         };
         if word(25..33) != self.check(&raw[..25]) {
@@ -118,10 +118,13 @@ mod tests {
         assert!(codec.decode("", 7).is_err());
         assert!(codec.decode("not base64!", 7).is_err());
         let raw = STANDARD.decode(&c).unwrap();
-        for i in 0..raw.len() {
+        for index in 0..raw.len() {
             let mut t = raw.clone();
-            t[i] ^= 0x10;
-            assert!(codec.decode(&STANDARD.encode(&t), 7).is_err(), "byte {i}");
+            t[index] ^= 0x10;
+            assert!(
+                codec.decode(&STANDARD.encode(&t), 7).is_err(),
+                "byte {index}"
+            );
         }
         assert!(
             CursorCodec::new(43).decode(&c, 7).is_err(),

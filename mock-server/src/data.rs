@@ -323,23 +323,23 @@ pub(crate) struct ScopeData {
 impl ScopeData {
     /// Entry `i`'s serialised JSON object.
     #[inline]
-    pub(crate) fn entry_bytes(&self, i: u32) -> &[u8] {
-        let i = i as usize;
-        if i < self.generated {
-            &self.bytes[self.offsets[i]..self.offsets[i + 1]]
+    pub(crate) fn entry_bytes(&self, index: u32) -> &[u8] {
+        let index = index as usize;
+        if index < self.generated {
+            &self.bytes[self.offsets[index]..self.offsets[index + 1]]
         } else {
-            &self.appended[i - self.generated]
+            &self.appended[index - self.generated]
         }
     }
 
     /// Entry `i`, parsed back from the bytes that are served.
-    pub(crate) fn entry(&self, i: u32) -> AuditLogEntry {
-        serde_json::from_slice(self.entry_bytes(i)).expect("served bytes are valid entries")
+    pub(crate) fn entry(&self, index: u32) -> AuditLogEntry {
+        serde_json::from_slice(self.entry_bytes(index)).expect("served bytes are valid entries")
     }
 
     #[inline]
-    pub(crate) fn meta(&self, i: u32) -> &Meta {
-        &self.meta[i as usize]
+    pub(crate) fn meta(&self, index: u32) -> &Meta {
+        &self.meta[index as usize]
     }
 
     /// The entries of the scope, or of one insight, in key order.
@@ -347,7 +347,10 @@ impl ScopeData {
     pub(crate) fn list(&self, issue: Option<u16>) -> &[u32] {
         match issue {
             None => &self.order,
-            Some(i) => self.per_issue.get(i as usize).map_or(&[], Vec::as_slice),
+            Some(index) => self
+                .per_issue
+                .get(index as usize)
+                .map_or(&[], Vec::as_slice),
         }
     }
 
@@ -547,10 +550,12 @@ impl Generator {
                 let previous = *status;
                 let mut next = rng.pick(STATUS_VALUES);
                 if Some(next) == previous {
-                    next =
-                        STATUS_VALUES[(STATUS_VALUES.iter().position(|v| *v == next).unwrap_or(0)
-                            + 1)
-                            % STATUS_VALUES.len()];
+                    next = STATUS_VALUES[(STATUS_VALUES
+                        .iter()
+                        .position(|value| *value == next)
+                        .unwrap_or(0)
+                        + 1)
+                        % STATUS_VALUES.len()];
                 }
                 *status = Some(next);
                 (previous, Some(next))
@@ -564,7 +569,7 @@ impl Generator {
                     if Some(next) == previous {
                         next = CLASSIFICATION_VALUES[(CLASSIFICATION_VALUES
                             .iter()
-                            .position(|v| *v == next)
+                            .position(|value| *value == next)
                             .unwrap_or(0)
                             + 1)
                             % CLASSIFICATION_VALUES.len()];
@@ -616,26 +621,26 @@ pub(crate) fn generate(info: &ScopeInfo) -> ScopeData {
     let (mut generator, _) =
         Generator::new(info.scope.kind, info.seed, info.index, info.issue_ids.len());
     let entries = info.entries;
-    let mut buf = Vec::with_capacity(entries.saturating_mul(300));
+    let mut buffer = Vec::with_capacity(entries.saturating_mul(300));
     let mut offsets = Vec::with_capacity(entries + 1);
     let mut meta = Vec::with_capacity(entries);
     let mut per_issue: Vec<Vec<u32>> = vec![Vec::new(); info.issue_ids.len()];
     let mut millis = EPOCH_MS + generator.rng.below(30 * 86_400_000) as i64;
 
-    for i in 0..entries {
+    for index in 0..entries {
         millis += 1 + generator.rng.below(120_000) as i64;
         let drawn = generator.draw(&info.issue_ids);
         let (hi, lo) = generator.uuid_v7(millis);
         let (entry, m) = drawn.finish(hi, lo, info);
-        offsets.push(buf.len());
-        serde_json::to_writer(&mut buf, &entry).expect("writing to a Vec cannot fail");
-        per_issue[m.issue as usize].push(i as u32);
+        offsets.push(buffer.len());
+        serde_json::to_writer(&mut buffer, &entry).expect("writing to a Vec cannot fail");
+        per_issue[m.issue as usize].push(index as u32);
         meta.push(m);
     }
-    offsets.push(buf.len());
+    offsets.push(buffer.len());
 
     ScopeData {
-        bytes: Bytes::from(buf),
+        bytes: Bytes::from(buffer),
         offsets,
         generated: entries,
         appended: Vec::new(),
@@ -658,7 +663,7 @@ mod tests {
     fn keys(data: &ScopeData) -> Vec<u128> {
         data.list(None)
             .iter()
-            .map(|&i| data.meta(i).key())
+            .map(|&index| data.meta(index).key())
             .collect()
     }
 
@@ -667,12 +672,12 @@ mod tests {
     fn uuid_timestamp_matches_changed_at_and_ids_increase() {
         let data = generate(&zone(500));
         let mut previous: Option<AuditLogEntry> = None;
-        for i in 0..data.len() as u32 {
-            let entry = data.entry(i);
+        for index in 0..data.len() as u32 {
+            let entry = data.entry(index);
             let hex: String = entry.id.chars().filter(|c| *c != '-').take(12).collect();
             let millis = i64::from_str_radix(&hex, 16).unwrap();
             assert_eq!(format_ms(millis), entry.changed_at);
-            assert_eq!(millis, data.meta(i).changed_at_ms());
+            assert_eq!(millis, data.meta(index).changed_at_ms());
             assert_eq!(&entry.id[14..15], "7", "version nibble");
             assert!(
                 matches!(&entry.id[19..20], "8" | "9" | "a" | "b"),
@@ -695,7 +700,7 @@ mod tests {
         let mut data = generate(&info);
         let last_ms = data.meta(49).changed_at_ms();
         let tail: Vec<AuditLogEntry> = (0..20).map(|_| data.append(last_ms, &info)).collect();
-        assert!(tail.windows(2).all(|w| w[0].id < w[1].id));
+        assert!(tail.windows(2).all(|pair| pair[0].id < pair[1].id));
         assert!(tail[0].id > data.entry(49).id);
         assert!(
             tail.iter()
@@ -708,19 +713,26 @@ mod tests {
         let late = data.append(late_ms, &info);
         assert_eq!(data.epoch(), 1, "inserted inside the order");
         let k = keys(&data);
-        assert!(k.windows(2).all(|w| w[0] < w[1]), "strict key order");
-        let at = data.list(None).iter().position(|&i| i == 70).unwrap();
+        assert!(
+            k.windows(2).all(|pair| pair[0] < pair[1]),
+            "strict key order"
+        );
+        let at = data
+            .list(None)
+            .iter()
+            .position(|&index| index == 70)
+            .unwrap();
         assert_eq!(at, 11);
         assert_eq!(data.entry(70), late);
         for issue in 0..3 {
             let list = data.list(Some(issue));
             assert!(
                 list.windows(2)
-                    .all(|w| data.meta(w[0]).key() < data.meta(w[1]).key())
+                    .all(|pair| data.meta(pair[0]).key() < data.meta(pair[1]).key())
             );
-            assert!(list.iter().all(|&i| data.meta(i).issue == issue));
+            assert!(list.iter().all(|&index| data.meta(index).issue == issue));
         }
-        let per_issue: usize = (0..3).map(|i| data.list(Some(i)).len()).sum();
+        let per_issue: usize = (0..3).map(|index| data.list(Some(index)).len()).sum();
         assert_eq!(per_issue, data.len());
     }
 

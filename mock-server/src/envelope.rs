@@ -57,13 +57,13 @@ impl ApiError {
 
 /// `{"success":false,"errors":[{"code":..,"message":..}],"messages":[],"result":null}`.
 pub(crate) fn failure_body(code: u32, message: &str) -> Bytes {
-    let v = json!({
+    let value = json!({
         "success": false,
         "errors": [{ "code": code, "message": message }],
         "messages": [],
         "result": null,
     });
-    Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
+    Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
 }
 
 const PAGE_HEAD: &[u8] = br#"{"success":true,"errors":[],"messages":[],"result":["#;
@@ -108,15 +108,15 @@ mod tests {
     fn page_body_is_the_spec_envelope() {
         let a: &[u8] = br#"{"id":"a"}"#;
         let b: &[u8] = br#"{"id":"b"}"#;
-        let v: serde_json::Value =
+        let value: serde_json::Value =
             serde_json::from_slice(&page_body([a, b].into_iter(), 2, Some("c+/="))).unwrap();
         assert_eq!(
-            v,
+            value,
             json!({"success":true,"errors":[],"messages":[],"result":[{"id":"a"},{"id":"b"}],
                    "result_info":{"count":2,"per_page":2,"cursor":"c+/="}})
         );
-        let v: serde_json::Value =
+        let value: serde_json::Value =
             serde_json::from_slice(&page_body([].into_iter(), 5, None)).unwrap();
-        assert_eq!(v["result_info"], json!({"count":0,"per_page":5}));
+        assert_eq!(value["result_info"], json!({"count":0,"per_page":5}));
     }
 }

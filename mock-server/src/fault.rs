@@ -170,15 +170,15 @@ impl FromStr for Fault {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = text.split(':').collect();
-        let num = |i: usize, what: &str| -> Result<u64, String> {
+        let num = |index: usize, what: &str| -> Result<u64, String> {
             let raw = parts
-                .get(i)
+                .get(index)
                 .ok_or_else(|| format!("{text:?}: missing {what}"))?;
             raw.parse::<u64>()
                 .map_err(|_| format!("{text:?}: {what} must be a whole number"))
         };
-        let every = |i: usize| -> Result<u64, String> {
-            let k = num(i, "period K")?;
+        let every = |index: usize| -> Result<u64, String> {
+            let k = num(index, "period K")?;
             if k == 0 {
                 return Err(format!("{text:?}: period K must be at least 1"));
             }

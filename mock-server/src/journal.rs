@@ -32,13 +32,13 @@ impl RecordedRequest {
         self.headers
             .iter()
             .find(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, value)| value.as_str())
     }
 
     /// The request target as sent: path plus `?query` when there was one.
     pub fn target(&self) -> String {
         match &self.query {
-            Some(q) => format!("{}?{q}", self.path),
+            Some(query) => format!("{}?{query}", self.path),
             None => self.path.clone(),
         }
     }
@@ -46,7 +46,7 @@ impl RecordedRequest {
     /// The decoded query parameters in order (form decoding: `+` is a space).
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         form_urlencoded::parse(self.query.as_deref().unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .map(|(k, value)| (k.into_owned(), value.into_owned()))
             .collect()
     }
 
@@ -55,7 +55,7 @@ impl RecordedRequest {
         self.query_pairs()
             .into_iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+            .map(|(_, value)| value)
     }
 }
 

@@ -277,7 +277,7 @@ impl MockServer {
         let tls = config.tls.then(tls::setup).transpose()?;
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
         let state = Arc::new(State::new(&config));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (sender, receiver) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         let served = state.clone();
         // The runtime is built, used and dropped on its own thread, so starting or dropping the server from inside
@@ -308,7 +308,7 @@ impl MockServer {
                 runtime.block_on(async move {
                     tokio::select! {
                         () = server::serve(listener, served, acceptor) => {}
-                        _ = rx => {}
+                        _ = receiver => {}
                     }
                 });
             })?;
@@ -324,7 +324,7 @@ impl MockServer {
             addr,
             state,
             runner: Runner::Thread {
-                shutdown: Some(tx),
+                shutdown: Some(sender),
                 thread: Some(thread),
             },
             strict: config.strict,
@@ -368,9 +368,9 @@ impl MockServer {
             utf8_percent_encode(scope.id(), NON_ALPHANUMERIC)
         );
         match issue {
-            Some(i) => format!(
+            Some(index) => format!(
                 "{base}/{}/audit-log",
-                utf8_percent_encode(i, NON_ALPHANUMERIC)
+                utf8_percent_encode(index, NON_ALPHANUMERIC)
             ),
             None => format!("{base}/audit-log"),
         }
@@ -437,7 +437,7 @@ impl MockServer {
     /// The insight ids of a scope, in a fixed order (derived from the seed); empty for a scope not served.
     pub fn issue_ids(&self, scope: impl Into<ScopeId>) -> Vec<String> {
         self.find(&scope.into())
-            .map(|i| self.state.scopes[i].info.issue_ids.clone())
+            .map(|index| self.state.scopes[index].info.issue_ids.clone())
             .unwrap_or_default()
     }
 
@@ -603,20 +603,20 @@ impl MockServer {
 }
 
 fn describe_unexpected(unexpected: &[RecordedRequest]) -> String {
-    let mut msg = format!(
+    let mut message = format!(
         "mock-server received {} unexpected request(s):",
         unexpected.len()
     );
-    for r in unexpected {
-        msg.push_str(&format!(
+    for request in unexpected {
+        message.push_str(&format!(
             "\n  #{} {} {} ({})",
-            r.seq,
-            r.method,
-            r.target(),
-            r.unexpected.as_deref().unwrap_or("")
+            request.seq,
+            request.method,
+            request.target(),
+            request.unexpected.as_deref().unwrap_or("")
         ));
     }
-    msg
+    message
 }
 
 impl Drop for MockServer {
@@ -624,8 +624,8 @@ impl Drop for MockServer {
         match &mut self.runner {
             Runner::Task(task) => task.abort(),
             Runner::Thread { shutdown, thread } => {
-                if let Some(tx) = shutdown.take() {
-                    let _ = tx.send(());
+                if let Some(sender) = shutdown.take() {
+                    let _ = sender.send(());
                 }
                 if let Some(t) = thread.take() {
                     let _ = t.join();

@@ -197,10 +197,10 @@ mod tests {
     /// Unknown parameters are ignored; known ones are parsed; defaults apply.
     #[test]
     fn defaults_and_unknown_parameters() {
-        let r = parse(Some("foo=bar&changed_by=a%40b.c")).unwrap();
-        assert_eq!(r.per_page, DEFAULT_PER_PAGE);
-        assert_eq!(r.filters.order, Order::Desc);
-        assert_eq!(r.filters.changed_by.as_deref(), Some("a@b.c"));
-        assert!(r.cursor.is_none());
+        let parsed = parse(Some("foo=bar&changed_by=a%40b.c")).unwrap();
+        assert_eq!(parsed.per_page, DEFAULT_PER_PAGE);
+        assert_eq!(parsed.filters.order, Order::Desc);
+        assert_eq!(parsed.filters.changed_by.as_deref(), Some("a@b.c"));
+        assert!(parsed.cursor.is_none());
     }
 }

@@ -77,11 +77,11 @@ impl FromStr for RateLimit {
                 "{text:?}: expected QUOTA:WINDOW[:LOCKOUT] (a request count, then seconds)"
             ));
         }
-        let num = |i: usize, what: &str| -> Result<u64, String> {
-            let count = parts[i].parse::<u64>().map_err(|_| {
+        let num = |index: usize, what: &str| -> Result<u64, String> {
+            let count = parts[index].parse::<u64>().map_err(|_| {
                 format!(
                     "{text:?}: {what} must be a whole number, not {:?}",
-                    parts[i]
+                    parts[index]
                 )
             })?;
             if count == 0 {

@@ -402,7 +402,12 @@ impl State {
         Fnv::new()
             .field(scope.kind().path_segment().as_bytes())
             .field(scope.id().as_bytes())
-            .field(issue.map(|i| i.to_string()).unwrap_or_default().as_bytes())
+            .field(
+                issue
+                    .map(|index| index.to_string())
+                    .unwrap_or_default()
+                    .as_bytes(),
+            )
             .field(opt(&filters.since).as_bytes())
             .field(opt(&filters.before).as_bytes())
             .field(
@@ -450,11 +455,11 @@ fn match_route(state: &State, path: &str) -> Option<Route> {
 }
 
 fn authorized(headers: &HeaderMap, credentials: &Credentials) -> bool {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let get = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let bearer = headers
         .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
         .is_some_and(|(scheme, token)| {
             scheme.eq_ignore_ascii_case("bearer") && token == credentials.api_token
         });
@@ -823,8 +828,8 @@ async fn connection(stream: TcpStream, state: Arc<State>, tls: Option<TlsAccepto
     };
     match tls {
         None => {
-            let conn = http1().serve_connection(TokioIo::new(socket), service);
-            drive(conn, &link, |c| c.graceful_shutdown()).await;
+            let connection = http1().serve_connection(TokioIo::new(socket), service);
+            drive(connection, &link, |c| c.graceful_shutdown()).await;
         }
         Some(acceptor) => {
             let Ok(Ok(stream)) =
@@ -834,13 +839,13 @@ async fn connection(stream: TcpStream, state: Arc<State>, tls: Option<TlsAccepto
             };
             if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                 link.set_h2();
-                let conn = http2::Builder::new(TokioExecutor::new())
+                let connection = http2::Builder::new(TokioExecutor::new())
                     .timer(TokioTimer::new())
                     .serve_connection(TokioIo::new(stream), service);
-                drive(conn, &link, |c| c.graceful_shutdown()).await;
+                drive(connection, &link, |c| c.graceful_shutdown()).await;
             } else {
-                let conn = http1().serve_connection(TokioIo::new(stream), service);
-                drive(conn, &link, |c| c.graceful_shutdown()).await;
+                let connection = http1().serve_connection(TokioIo::new(stream), service);
+                drive(connection, &link, |c| c.graceful_shutdown()).await;
             }
         }
     }
@@ -848,8 +853,8 @@ async fn connection(stream: TcpStream, state: Arc<State>, tls: Option<TlsAccepto
 
 /// Runs a connection to its end; shuts it down gracefully when a request asks for it ([`Link::go_away`]), and drops
 /// it, closing the socket at once, when one asks for that ([`Link::drop_connection`]).
-async fn drive<C: Future>(conn: C, link: &Link, mut graceful: impl FnMut(Pin<&mut C>)) {
-    tokio::pin!(conn);
+async fn drive<C: Future>(connection: C, link: &Link, mut graceful: impl FnMut(Pin<&mut C>)) {
+    tokio::pin!(connection);
     let mut shutting_down = false;
     loop {
         tokio::select! {
@@ -857,9 +862,9 @@ async fn drive<C: Future>(conn: C, link: &Link, mut graceful: impl FnMut(Pin<&mu
             () = link.drop_requested() => break,
             () = link.go_away_requested(), if !shutting_down => {
                 shutting_down = true;
-                graceful(conn.as_mut());
+                graceful(connection.as_mut());
             }
-            _ = conn.as_mut() => break,
+            _ = connection.as_mut() => break,
         }
     }
 }

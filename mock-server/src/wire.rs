@@ -167,20 +167,20 @@ impl Socket {
 impl AsyncRead for Socket {
     fn poll_read(
         mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
+        context: &mut Context<'_>,
+        buffer: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        Pin::new(&mut self.stream).poll_read(context, buffer)
     }
 }
 
 impl AsyncWrite for Socket {
     fn poll_write(
         mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
+        context: &mut Context<'_>,
+        buffer: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let written = Pin::new(&mut self.stream).poll_write(cx, buf);
+        let written = Pin::new(&mut self.stream).poll_write(context, buffer);
         if let Poll::Ready(Ok(count)) = written {
             self.link.wrote(count);
         }
@@ -189,10 +189,10 @@ impl AsyncWrite for Socket {
 
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
+        context: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let written = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        let written = Pin::new(&mut self.stream).poll_write_vectored(context, bufs);
         if let Poll::Ready(Ok(count)) = written {
             self.link.wrote(count);
         }
@@ -203,8 +203,8 @@ impl AsyncWrite for Socket {
         self.stream.is_write_vectored()
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let flushed = Pin::new(&mut self.stream).poll_flush(cx);
+    fn poll_flush(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let flushed = Pin::new(&mut self.stream).poll_flush(context);
         // hyper flushes on every turn of its loop: a plain load keeps the normal path free of atomic writes.
         if flushed.is_ready()
             && self.link.cut.load(Ordering::Acquire) == WAITING
@@ -215,13 +215,13 @@ impl AsyncWrite for Socket {
                 .is_ok()
         {
             // The body and the socket are polled by the same task: wake it so the body can cut.
-            cx.waker().wake_by_ref();
+            context.waker().wake_by_ref();
         }
         flushed
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+    fn poll_shutdown(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(context)
     }
 }
 
@@ -310,9 +310,9 @@ fn aborted(what: &str) -> io::Error {
 fn drop_and_wait(
     link: &Link,
     dropping: &mut bool,
-    cx: &mut Context<'_>,
+    context: &mut Context<'_>,
 ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-    *lock(&link.waker) = Some(cx.waker().clone());
+    *lock(&link.waker) = Some(context.waker().clone());
     if !*dropping {
         *dropping = true;
         link.drop_connection();
@@ -329,7 +329,7 @@ impl Body for ReplyBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
+        context: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match self.get_mut() {
             ReplyBody::Whole(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
@@ -344,9 +344,9 @@ impl Body for ReplyBody {
                 // hyper's HTTP/2 server polls the body on the stream's task and writes on the connection's, and h2
                 // flushes between frames, so a flush says nothing here: count the bytes that left instead.
                 if *dropping {
-                    return drop_and_wait(link, dropping, cx);
+                    return drop_and_wait(link, dropping, context);
                 }
-                *lock(&link.waker) = Some(cx.waker().clone());
+                *lock(&link.waker) = Some(context.waker().clone());
                 if let Some(part) = part.take() {
                     *target = link.written.load(Ordering::SeqCst) + part.len() as u64;
                     if !part.is_empty() {
@@ -362,7 +362,7 @@ impl Body for ReplyBody {
                 }
                 match end {
                     CutEnd::ResetStream => Poll::Ready(Some(Err(aborted("stream reset mid-body")))),
-                    CutEnd::DropConnection => drop_and_wait(link, dropping, cx),
+                    CutEnd::DropConnection => drop_and_wait(link, dropping, context),
                 }
             }
             ReplyBody::Cut { part, link, .. } => {
@@ -386,8 +386,8 @@ impl Body for ReplyBody {
                 link,
                 dropping,
                 ..
-            } => match timer.as_mut().poll(cx) {
-                Poll::Ready(()) if link.is_h2() => drop_and_wait(link, dropping, cx),
+            } => match timer.as_mut().poll(context) {
+                Poll::Ready(()) if link.is_h2() => drop_and_wait(link, dropping, context),
                 Poll::Ready(()) => Poll::Ready(Some(Err(aborted("stalled after the head")))),
                 Poll::Pending => Poll::Pending,
             },

@@ -197,13 +197,13 @@ fn tls_flag_writes_the_ca_and_serves_https() {
             .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
             .build()
             .unwrap();
-        let r = client
+        let response = client
             .get(&url)
             .bearer_auth(token)
             .send()
             .await
             .expect("an answer");
-        (r.version(), r.status().as_u16())
+        (response.version(), response.status().as_u16())
     });
     assert_eq!((version, status), (reqwest::Version::HTTP_2, 200));
     drop(child);

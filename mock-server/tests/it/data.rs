@@ -46,14 +46,14 @@ async fn entries_have_the_wire_shape_of_the_spec() {
         );
     }
     for scope in Scope::ALL {
-        let r = get_raw(
+        let response = get_raw(
             &server,
             &server.audit_log_url(scope, None),
             "per_page=1000&order=asc",
         )
         .await;
         // serde_json keeps key order only with preserve_order, so check the order on the raw text.
-        let text = String::from_utf8(r.body.to_vec()).unwrap();
+        let text = String::from_utf8(response.body.to_vec()).unwrap();
         let first = &text[text.find("\"result\":[").unwrap()..];
         let keys = [
             "\"id\":",
@@ -66,9 +66,12 @@ async fn entries_have_the_wire_shape_of_the_spec() {
             "\"rationale\":",
         ];
         let positions: Vec<usize> = keys.iter().map(|k| first.find(k).unwrap()).collect();
-        assert!(positions.windows(2).all(|w| w[0] < w[1]), "field order");
+        assert!(
+            positions.windows(2).all(|pair| pair[0] < pair[1]),
+            "field order"
+        );
 
-        let result = r.json()["result"].as_array().unwrap().clone();
+        let result = response.json()["result"].as_array().unwrap().clone();
         let mut nulls = HashSet::new();
         let mut fields = HashSet::new();
         let mut actors = HashSet::new();
@@ -124,7 +127,7 @@ async fn entries_have_the_wire_shape_of_the_spec() {
                 server
                     .issue_ids(scope)
                     .iter()
-                    .any(|i| i == error["issue_id"].as_str().unwrap())
+                    .any(|index| index == error["issue_id"].as_str().unwrap())
             );
         }
         assert_eq!(

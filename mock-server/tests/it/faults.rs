@@ -27,12 +27,12 @@ async fn rate_limit_every_k_requests_with_retry_after() {
     let url = server.audit_log_url(Scope::Account, None);
     let mut statuses = Vec::new();
     for _ in 0..7 {
-        let r = get_raw(&server, &url, "per_page=5").await;
-        if r.status == 429 {
-            r.assert_failure(429, codes::RATE_LIMITED);
-            assert_eq!(r.header("retry-after"), Some("7"));
+        let response = get_raw(&server, &url, "per_page=5").await;
+        if response.status == 429 {
+            response.assert_failure(429, codes::RATE_LIMITED);
+            assert_eq!(response.header("retry-after"), Some("7"));
         }
-        statuses.push(r.status);
+        statuses.push(response.status);
     }
     assert_eq!(statuses, [200, 200, 429, 200, 200, 429, 200]);
 }
@@ -55,11 +55,11 @@ async fn server_error_every_k_requests() {
     let url = server.audit_log_url(Scope::Zone, None);
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        let r = get_raw(&server, &url, "").await;
-        if r.status != 200 {
-            r.assert_failure(r.status, codes::SERVER_ERROR);
+        let response = get_raw(&server, &url, "").await;
+        if response.status != 200 {
+            response.assert_failure(response.status, codes::SERVER_ERROR);
         }
-        statuses.push(r.status);
+        statuses.push(response.status);
     }
     assert_eq!(statuses, [200, 503, 200, 503, 500, 503]);
 }
@@ -85,10 +85,10 @@ async fn truncated_body_is_the_first_half_of_the_page() {
 #[tokio::test]
 async fn html_error_page_from_a_proxy() {
     let server = MockServer::start(small().with_fault(Fault::HtmlErrorPage { every: 1 })).await;
-    let r = get_raw(&server, &server.audit_log_url(Scope::Account, None), "").await;
-    assert_eq!(r.status, 502);
-    assert_eq!(r.header("content-type"), Some("text/html"));
-    assert_eq!(&r.body[..], HTML_ERROR_PAGE.as_bytes());
+    let response = get_raw(&server, &server.audit_log_url(Scope::Account, None), "").await;
+    assert_eq!(response.status, 502);
+    assert_eq!(response.header("content-type"), Some("text/html"));
+    assert_eq!(&response.body[..], HTML_ERROR_PAGE.as_bytes());
 }
 
 /// Slow responses still arrive complete and correct (no timing is asserted).
@@ -165,18 +165,18 @@ async fn retried_faults_leave_the_walk_intact() {
     let mut got = Vec::new();
     let mut failures = 0;
     loop {
-        let mut q = vec![("per_page", "30".to_owned())];
+        let mut query = vec![("per_page", "30".to_owned())];
         if let Some(c) = &cursor {
-            q.push(("cursor", c.clone()));
+            query.push(("cursor", c.clone()));
         }
-        let r = send(get(&server, &url).query(&q)).await;
-        if r.status != 200 {
+        let response = send(get(&server, &url).query(&query)).await;
+        if response.status != 200 {
             failures += 1;
             continue;
         }
-        let v = r.json();
-        got.extend(v["result"].as_array().unwrap().iter().cloned());
-        match v["result_info"]["cursor"].as_str() {
+        let value = response.json();
+        got.extend(value["result"].as_array().unwrap().iter().cloned());
+        match value["result_info"]["cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
         }
@@ -212,19 +212,19 @@ async fn canned_script_is_answered_in_order_then_normal_serving() {
     .await;
     assert_eq!(server.canned_remaining(), 4);
     let url = server.audit_log_url(Scope::Account, None);
-    let r = get_raw(&server, &url, "").await;
-    r.assert_failure(429, codes::RATE_LIMITED);
-    assert_eq!(r.header("retry-after"), Some("1"));
+    let response = get_raw(&server, &url, "").await;
+    response.assert_failure(429, codes::RATE_LIMITED);
+    assert_eq!(response.header("retry-after"), Some("1"));
     assert_eq!(
         get_raw(&server, &url, "").await.status,
         200,
         "normal(): counted request 1"
     );
     get_raw(&server, &url, "").await.assert_failure(503, 10013);
-    let r = get_raw(&server, &url, "").await;
-    assert_eq!(r.status, 302);
+    let response = get_raw(&server, &url, "").await;
+    assert_eq!(response.status, 302);
     assert_eq!(
-        r.header("location"),
+        response.header("location"),
         Some("http://203.0.113.7/client/v4/elsewhere")
     );
     assert_eq!(server.canned_remaining(), 0);
@@ -252,20 +252,23 @@ async fn canned_pages_are_served_verbatim() {
             .with_header("bad header", "dropped"),
     );
     let url = server.audit_log_url(Scope::Account, None);
-    let v = get_raw(&server, &url, "").await.json();
-    assert_eq!(v["result"], json!(entries));
+    let value = get_raw(&server, &url, "").await.json();
+    assert_eq!(value["result"], json!(entries));
     assert_eq!(
-        v["result_info"],
+        value["result_info"],
         json!({"count": 2, "per_page": 2, "cursor": "next-please"})
     );
-    let v = get_raw(&server, &url, "").await;
-    assert_eq!((v.status, v.json()["success"].clone()), (200, json!(false)));
-    let v = get_raw(&server, &url, "").await;
+    let value = get_raw(&server, &url, "").await;
     assert_eq!(
-        (v.status, v.header("x-extra"), &v.body[..]),
+        (value.status, value.json()["success"].clone()),
+        (200, json!(false))
+    );
+    let value = get_raw(&server, &url, "").await;
+    assert_eq!(
+        (value.status, value.header("x-extra"), &value.body[..]),
         (500, Some("1"), &b"<p>oops</p>"[..])
     );
-    assert_eq!(v.header("content-type"), Some("text/html"));
+    assert_eq!(value.header("content-type"), Some("text/html"));
 }
 
 /// A connection dropped mid-body: the head promises the whole page, its first half arrives, then a clean end of
@@ -382,24 +385,24 @@ fn stall_sends_the_head_then_nothing_then_closes() {
         &raw_get_request(&server, "per_page=10", false),
     );
     let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
+    let mut buffer = [0u8; 4096];
     while head_end(&got).is_none() {
-        let count = stream.read(&mut buf).expect("the head arrives");
+        let count = stream.read(&mut buffer).expect("the head arrives");
         assert!(count > 0, "closed before the head");
-        got.extend_from_slice(&buf[..count]);
+        got.extend_from_slice(&buffer[..count]);
     }
     let at = head_end(&got).unwrap();
     let head = String::from_utf8_lossy(&got[..at]).into_owned();
     assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
     let promised: usize = head_field(&head, "content-length")
-        .and_then(|v| v.parse().ok())
+        .and_then(|value| value.parse().ok())
         .expect("a Content-Length");
     assert!(promised > 0);
     assert_eq!(got.len(), at, "no body bytes with the head");
 
     // Still open, and silent: a read that must not wait finds nothing yet.
     stream.set_nonblocking(true).unwrap();
-    let kind = stream.read(&mut buf).map_err(|error| error.kind());
+    let kind = stream.read(&mut buffer).map_err(|error| error.kind());
     assert_eq!(kind, Err(ErrorKind::WouldBlock));
     stream.set_nonblocking(false).unwrap();
 

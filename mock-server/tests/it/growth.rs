@@ -44,11 +44,11 @@ fn assert_like_generated(server: &MockServer, scope: &ScopeId, error: &AuditLogE
         "user_classification" => CLASSIFICATION_VALUES,
         other => panic!("field_changed {other}"),
     };
-    for v in [&error.current_value, &error.previous_value]
+    for value in [&error.current_value, &error.previous_value]
         .into_iter()
         .flatten()
     {
-        assert!(allowed.contains(&v.as_str()), "{v}");
+        assert!(allowed.contains(&value.as_str()), "{value}");
     }
     assert!(ACTORS.contains(&error.changed_by.as_str()));
     assert!(server.issue_ids(scope).contains(&error.issue_id));
@@ -64,7 +64,7 @@ async fn appended_entries_look_like_generated_ones_and_come_last() {
     let before = server.entries(&zone, None);
     let added = server.append_entries(&zone, 30).expect("appended");
     assert_eq!(added.len(), 30);
-    assert!(added.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(added.windows(2).all(|pair| pair[0].id < pair[1].id));
     let issues: HashSet<&str> = added.iter().map(|error| error.issue_id.as_str()).collect();
     assert_eq!(issues.len(), 3, "spread over the insights");
     let now = Utc::now();
@@ -146,14 +146,14 @@ async fn a_walk_started_before_appends_sees_them_at_its_end_exactly_once() {
             ..filters
         };
         let url = server.audit_log_url(&scope, issue);
-        let mut q = params.clone();
-        q.extend([("order", "asc"), ("per_page", "7")]);
+        let mut query = params.clone();
+        query.extend([("order", "asc"), ("per_page", "7")]);
         let at_start = server.expected_entries(&scope, issue, &asc);
-        let (mut got, mut cursor) = page(&server, &url, &q, None).await;
+        let (mut got, mut cursor) = page(&server, &url, &query, None).await;
         let first = server.append_entries(&scope, 12).unwrap();
         let mut pages = 1;
         while let Some(c) = cursor {
-            let (more, next) = page(&server, &url, &q, Some(&c)).await;
+            let (more, next) = page(&server, &url, &query, Some(&c)).await;
             got.extend(more);
             cursor = next;
             pages += 1;
@@ -184,11 +184,11 @@ async fn a_descending_walk_started_before_appends_goes_on_without_repeats() {
     let server = MockServer::start(Config::default().with_entries(50)).await;
     let url = server.audit_log_url(Scope::Account, None);
     let at_start = server.expected_entries(Scope::Account, None, &Filters::default());
-    let q = [("per_page", "8")];
-    let (mut got, mut cursor) = page(&server, &url, &q, None).await;
+    let query = [("per_page", "8")];
+    let (mut got, mut cursor) = page(&server, &url, &query, None).await;
     server.append_entries(Scope::Account, 5).unwrap();
     while let Some(c) = cursor {
-        let (more, next) = page(&server, &url, &q, Some(&c)).await;
+        let (more, next) = page(&server, &url, &query, Some(&c)).await;
         got.extend(more);
         cursor = next;
     }
@@ -208,24 +208,24 @@ async fn entries_appended_with_the_same_timestamp_are_all_returned() {
     let first = server.append_entries_at(&zone, 4, t).unwrap();
     let url = server.audit_log_url(&zone, None);
     let since = wire(t);
-    let q = [
+    let query = [
         ("since", since.as_str()),
         ("order", "asc"),
         ("per_page", "3"),
     ];
-    let (mut got, cursor) = page(&server, &url, &q, None).await;
+    let (mut got, cursor) = page(&server, &url, &query, None).await;
     assert_eq!(got, first[..3]);
     let second = server.append_entries_at(&zone, 5, t).unwrap();
     let mut cursor = cursor;
     while let Some(c) = cursor {
-        let (more, next) = page(&server, &url, &q, Some(&c)).await;
+        let (more, next) = page(&server, &url, &query, Some(&c)).await;
         got.extend(more);
         cursor = next;
     }
     let all: Vec<AuditLogEntry> = first.iter().chain(&second).cloned().collect();
     assert_eq!(got, all);
     assert!(all.iter().all(|error| error.changed_at == since));
-    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(all.windows(2).all(|pair| pair[0].id < pair[1].id));
     let until = wire(t + TimeDelta::milliseconds(1));
     let (fresh, _) = walk(
         &server,
@@ -252,14 +252,14 @@ async fn a_late_entry_takes_its_place_inside_the_log() {
     let scope = ScopeId::from(Scope::Account);
     let entries = server.entries(&scope, None);
     let since = entries[10].changed_at.clone();
-    let q = [
+    let query = [
         ("since", since.as_str()),
         ("order", "asc"),
         ("per_page", "25"),
     ];
     let url = server.audit_log_url(&scope, None);
     // Caches the filtered selection, and leaves a cursor past entry 20.
-    let (seen, cursor) = page(&server, &url, &q, None).await;
+    let (seen, cursor) = page(&server, &url, &query, None).await;
     assert_eq!(seen, entries[10..35]);
 
     let (a, b) = (time(&entries[20]), time(&entries[21]));
@@ -274,9 +274,9 @@ async fn a_late_entry_takes_its_place_inside_the_log() {
     let now = server.entries(&scope, None);
     assert_eq!(now.len(), 51);
     assert_eq!(now[21], late);
-    let (fresh, _) = walk(&server, &scope, None, &q).await;
+    let (fresh, _) = walk(&server, &scope, None, &query).await;
     assert_eq!(fresh, now[10..]);
-    let (rest, next) = page(&server, &url, &q, cursor.as_deref()).await;
+    let (rest, next) = page(&server, &url, &query, cursor.as_deref()).await;
     assert_eq!(rest, entries[35..]);
     assert!(next.is_none());
 }
@@ -298,7 +298,7 @@ async fn growth_adds_entries_to_every_scope_while_the_server_runs() {
     let account = ScopeId::from(Scope::Account);
     let url = server.audit_log_url(&account, None);
     let since = wire(started);
-    let q = [
+    let query = [
         ("since", since.as_str()),
         ("order", "asc"),
         ("per_page", "2"),
@@ -314,12 +314,12 @@ async fn growth_adds_entries_to_every_scope_while_the_server_runs() {
         panic!("fewer than {count} entries added in 5 s");
     };
     grown_to(3).await;
-    let (mut got, mut cursor) = page(&server, &url, &q, None).await;
+    let (mut got, mut cursor) = page(&server, &url, &query, None).await;
     assert_eq!(got.len(), 2);
     assert!(cursor.is_some(), "a third entry is there");
     grown_to(15).await;
     while let Some(c) = cursor {
-        let (more, next) = page(&server, &url, &q, Some(&c)).await;
+        let (more, next) = page(&server, &url, &query, Some(&c)).await;
         got.extend(more);
         cursor = next;
     }
@@ -335,7 +335,7 @@ async fn growth_adds_entries_to_every_scope_while_the_server_runs() {
     }
     let everything = server.entries(&account, None);
     assert_eq!(got[..], everything[5..5 + got.len()]);
-    assert!(got.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(got.windows(2).all(|pair| pair[0].id < pair[1].id));
     for scope in server.scopes() {
         assert!(server.entry_count(&scope, None) > 5, "{scope} did not grow");
     }

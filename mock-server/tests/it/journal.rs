@@ -33,42 +33,45 @@ async fn journal_records_request_line_query_and_headers() {
 
     let reqs = server.requests();
     assert_eq!(reqs.len(), 3);
-    assert_eq!(reqs.iter().map(|r| r.seq).collect::<Vec<_>>(), [0, 1, 2]);
-    let r = &reqs[0];
-    assert_eq!(r.method, "GET");
     assert_eq!(
-        r.path,
+        reqs.iter().map(|request| request.seq).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    let request = &reqs[0];
+    assert_eq!(request.method, "GET");
+    assert_eq!(
+        request.path,
         format!(
             "/client/v4/zones/{}/security-center/insights/{issue}/audit-log",
             server.zone_id()
         )
     );
     assert_eq!(
-        r.query.as_deref(),
+        request.query.as_deref(),
         Some("per_page=5&since=2024-01-01T00%3A00%3A00%2B02%3A00&changed_by=a%40b.c")
     );
     assert_eq!(
-        r.target(),
-        format!("{}?{}", r.path, r.query.as_deref().unwrap())
+        request.target(),
+        format!("{}?{}", request.path, request.query.as_deref().unwrap())
     );
     assert_eq!(
-        r.query_param("since").as_deref(),
+        request.query_param("since").as_deref(),
         Some("2024-01-01T00:00:00+02:00")
     );
-    assert_eq!(r.query_param("changed_by").as_deref(), Some("a@b.c"));
-    assert_eq!(r.query_pairs().len(), 3);
+    assert_eq!(request.query_param("changed_by").as_deref(), Some("a@b.c"));
+    assert_eq!(request.query_pairs().len(), 3);
     assert_eq!(
-        r.header("Authorization"),
+        request.header("Authorization"),
         Some(format!("Bearer {}", server.credentials().api_token).as_str())
     );
-    assert!(r.unexpected.is_none());
+    assert!(request.unexpected.is_none());
 
-    let r = &reqs[1];
-    assert_eq!(r.query, None);
-    assert_eq!(r.header("authorization"), None);
-    assert_eq!(r.header("x-auth-key"), Some(DEFAULT_API_KEY));
-    assert_eq!(r.header("X-Auth-Email"), Some(DEFAULT_EMAIL));
-    assert_eq!(r.header("user-agent"), Some("probe/1.0"));
+    let request = &reqs[1];
+    assert_eq!(request.query, None);
+    assert_eq!(request.header("authorization"), None);
+    assert_eq!(request.header("x-auth-key"), Some(DEFAULT_API_KEY));
+    assert_eq!(request.header("X-Auth-Email"), Some(DEFAULT_EMAIL));
+    assert_eq!(request.header("user-agent"), Some("probe/1.0"));
 
     assert!(
         reqs[2].path.ends_with("/insights/a%2Fb/audit-log"),

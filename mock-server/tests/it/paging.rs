@@ -66,18 +66,22 @@ async fn every_page_size_walks_the_full_set_exactly_once_in_order() {
 #[tokio::test]
 async fn defaults_are_newest_first_and_25_per_page() {
     let server = MockServer::start(Config::default().with_entries(60)).await;
-    let v = send(get(&server, &server.audit_log_url(Scope::Account, None)))
+    let value = send(get(&server, &server.audit_log_url(Scope::Account, None)))
         .await
         .json();
-    let page: Vec<AuditLogEntry> = serde_json::from_value(v["result"].clone()).unwrap();
+    let page: Vec<AuditLogEntry> = serde_json::from_value(value["result"].clone()).unwrap();
     let all = server.entries(Scope::Account, None);
     let newest: Vec<AuditLogEntry> = all.iter().rev().take(25).cloned().collect();
     assert_eq!(page, newest);
-    assert_eq!(v["result_info"]["per_page"], 25);
-    assert_eq!(v["result_info"]["count"], 25);
+    assert_eq!(value["result_info"]["per_page"], 25);
+    assert_eq!(value["result_info"]["count"], 25);
     let (walked, _) = walk(&server, Scope::Account, None, &[]).await;
     assert_eq!(walked.len(), 60);
-    assert!(walked.windows(2).all(|w| w[0].changed_at > w[1].changed_at));
+    assert!(
+        walked
+            .windows(2)
+            .all(|pair| pair[0].changed_at > pair[1].changed_at)
+    );
 }
 
 /// since is inclusive, before exclusive (at the exact timestamp of an entry), field_changed and changed_by match
@@ -140,13 +144,13 @@ async fn filters_select_exactly_the_matching_entries() {
         for (params, keep) in &cases {
             let expected: Vec<AuditLogEntry> =
                 all.iter().filter(|error| keep(error)).cloned().collect();
-            let mut q = params.clone();
-            q.extend([("order", "asc"), ("per_page", "50")]);
-            let (got, _) = walk(&server, scope, None, &q).await;
+            let mut query = params.clone();
+            query.extend([("order", "asc"), ("per_page", "50")]);
+            let (got, _) = walk(&server, scope, None, &query).await;
             assert_eq!(got, expected, "{scope:?} {params:?}");
             // The default (newest-first) walk is the same set reversed.
-            q.retain(|(k, _)| *k != "order");
-            let (desc, _) = walk(&server, scope, None, &q).await;
+            query.retain(|(k, _)| *k != "order");
+            let (desc, _) = walk(&server, scope, None, &query).await;
             assert_eq!(
                 desc,
                 expected.iter().rev().cloned().collect::<Vec<_>>(),
@@ -208,25 +212,25 @@ async fn expected_entries_matches_a_filtered_walk() {
 #[tokio::test]
 async fn empty_selection_is_one_page_without_cursor() {
     let server = MockServer::start(Config::default().with_entries(50).with_zone_entries(0)).await;
-    let r = get_raw(
+    let response = get_raw(
         &server,
         &server.audit_log_url(Scope::Zone, None),
         "per_page=1000",
     )
     .await;
     assert_eq!(
-        r.json(),
+        response.json(),
         serde_json::json!({"success":true,"errors":[],"messages":[],"result":[],
                            "result_info":{"count":0,"per_page":1000}})
     );
-    let r = get_raw(
+    let response = get_raw(
         &server,
         &server.audit_log_url(Scope::Account, None),
         "changed_by=nobody",
     )
     .await;
-    assert_eq!(r.json()["result"], serde_json::json!([]));
-    assert!(r.json()["result_info"].get("cursor").is_none());
+    assert_eq!(response.json()["result"], serde_json::json!([]));
+    assert!(response.json()["result_info"].get("cursor").is_none());
 }
 
 /// The success envelope has exactly the spec's keys, the cursor is a non-empty string until the last page, and
@@ -234,23 +238,32 @@ async fn empty_selection_is_one_page_without_cursor() {
 #[tokio::test]
 async fn success_envelope_has_the_spec_shape() {
     let server = MockServer::start(Config::default().with_entries(30)).await;
-    let r = get_raw(
+    let response = get_raw(
         &server,
         &server.audit_log_url(Scope::Account, None),
         "per_page=20",
     )
     .await;
-    assert_eq!(r.header("content-type"), Some("application/json"));
-    assert!(r.header("cf-ray").is_some_and(|v| v.ends_with("-MCK")));
-    let v = r.json();
-    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert!(
+        response
+            .header("cf-ray")
+            .is_some_and(|value| value.ends_with("-MCK"))
+    );
+    let value = response.json();
+    let keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys.len(), 5);
     for k in ["success", "errors", "messages", "result", "result_info"] {
         assert!(keys.contains(&k), "{k}");
     }
-    assert_eq!(v["success"], true);
-    assert_eq!(v["errors"], serde_json::json!([]));
-    let cursor = v["result_info"]["cursor"].as_str().unwrap();
+    assert_eq!(value["success"], true);
+    assert_eq!(value["errors"], serde_json::json!([]));
+    let cursor = value["result_info"]["cursor"].as_str().unwrap();
     assert!(!cursor.is_empty());
     let last = send(
         get(&server, &server.audit_log_url(Scope::Account, None))

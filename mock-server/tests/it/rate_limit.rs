@@ -23,8 +23,8 @@ fn limited(limit: RateLimit) -> Config {
 
 /// `Ratelimit: "default";r=<R>;t=<T>` parsed strictly into (R, T).
 #[track_caller]
-fn ratelimit_field(r: &Resp) -> (u32, u64) {
-    let value = r.header("ratelimit").expect("a Ratelimit field");
+fn ratelimit_field(response: &Resp) -> (u32, u64) {
+    let value = response.header("ratelimit").expect("a Ratelimit field");
     let parse = || -> Option<(u32, u64)> {
         let rest = value.strip_prefix("\"default\";r=")?;
         let (remaining, reset) = rest.split_once(";t=")?;
@@ -41,15 +41,18 @@ async fn every_response_carries_the_fields_with_the_remaining_budget() {
     let mut remaining = Vec::new();
     let mut last_reset = u64::MAX;
     for _ in 0..5 {
-        let r = get_raw(&server, &url, "per_page=5").await;
-        assert_eq!(r.status, 200);
-        assert_eq!(r.header("ratelimit-policy"), Some("\"default\";q=5;w=60"));
-        let (left, reset) = ratelimit_field(&r);
+        let response = get_raw(&server, &url, "per_page=5").await;
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            response.header("ratelimit-policy"),
+            Some("\"default\";q=5;w=60")
+        );
+        let (left, reset) = ratelimit_field(&response);
         assert!((1..=60).contains(&reset), "t={reset}");
         assert!(reset <= last_reset, "t went up: {reset} after {last_reset}");
         last_reset = reset;
         remaining.push(left);
-        assert_eq!(r.header("retry-after"), None);
+        assert_eq!(response.header("retry-after"), None);
     }
     assert_eq!(remaining, [4, 3, 2, 1, 0]);
     assert_eq!(server.rate_limited_count(), 0);
@@ -64,16 +67,19 @@ async fn request_over_budget_gets_429_with_code_10100_and_retry_after() {
     for _ in 0..5 {
         assert_eq!(get_raw(&server, &url, "").await.status, 200);
     }
-    let r = get_raw(&server, &url, "").await;
-    r.assert_failure(429, codes::RATE_LIMIT_EXCEEDED);
+    let response = get_raw(&server, &url, "").await;
+    response.assert_failure(429, codes::RATE_LIMIT_EXCEEDED);
     assert_eq!(codes::RATE_LIMIT_EXCEEDED, 10100);
     assert_eq!(
-        r.json()["errors"][0]["message"],
+        response.json()["errors"][0]["message"],
         "More than 5 requests per 60 seconds reached"
     );
-    assert_eq!(r.header("retry-after"), Some("1"));
-    assert_eq!(ratelimit_field(&r), (0, 1));
-    assert_eq!(r.header("ratelimit-policy"), Some("\"default\";q=5;w=60"));
+    assert_eq!(response.header("retry-after"), Some("1"));
+    assert_eq!(ratelimit_field(&response), (0, 1));
+    assert_eq!(
+        response.header("ratelimit-policy"),
+        Some("\"default\";q=5;w=60")
+    );
     assert_eq!(server.rate_limited_count(), 1);
     assert_eq!(server.served_count(), 6);
 }
@@ -94,21 +100,21 @@ async fn lockout_refuses_every_request_then_a_new_window_opens() {
     }
     // The request over budget, then two inside the 1 s lock-out it starts.
     for _ in 0..3 {
-        let r = get_raw(&server, &url, "").await;
-        r.assert_failure(429, codes::RATE_LIMIT_EXCEEDED);
-        assert_eq!(r.header("retry-after"), Some("1"));
-        assert_eq!(ratelimit_field(&r), (0, 1));
+        let response = get_raw(&server, &url, "").await;
+        response.assert_failure(429, codes::RATE_LIMIT_EXCEEDED);
+        assert_eq!(response.header("retry-after"), Some("1"));
+        assert_eq!(ratelimit_field(&response), (0, 1));
     }
     assert_eq!(server.rate_limited_count(), 3);
 
     // Retry until the lock-out is over; every refusal on the way is a counted 429.
     let mut refused = 3;
     let after = loop {
-        let r = get_raw(&server, &url, "").await;
-        if r.status == 200 {
-            break r;
+        let response = get_raw(&server, &url, "").await;
+        if response.status == 200 {
+            break response;
         }
-        r.assert_failure(429, codes::RATE_LIMIT_EXCEEDED);
+        response.assert_failure(429, codes::RATE_LIMIT_EXCEEDED);
         refused += 1;
         assert!(refused < 100, "the lock-out never ended");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -138,7 +144,7 @@ async fn unauthorised_and_unknown_requests_spend_the_budget_too() {
     let over = get_raw(&server, &url, "").await;
     over.assert_failure(429, codes::RATE_LIMIT_EXCEEDED);
     assert_eq!(
-        [&unauthorised, &unknown, &ok].map(|r| ratelimit_field(r).0),
+        [&unauthorised, &unknown, &ok].map(|response| ratelimit_field(response).0),
         [2, 1, 0]
     );
     // The lock-out defaults to the window.

@@ -46,7 +46,7 @@ async fn many_scopes_serve_distinct_data_under_their_own_ids() {
         let issues = server.issue_ids(&scope);
         assert_eq!(issues.len(), 3);
         assert!(
-            issues.iter().all(|i| all_issues.insert(i.clone())),
+            issues.iter().all(|index| all_issues.insert(index.clone())),
             "{scope}"
         );
         let (got, _) = walk(
@@ -174,12 +174,12 @@ async fn a_cursor_from_one_scope_is_refused_on_another() {
     let params = [("per_page", "10")];
     let (_, cursor) = page(&server, &server.audit_log_url(&first, None), &params, None).await;
     let cursor = cursor.expect("more pages");
-    let r = send(
+    let response = send(
         get(&server, &server.audit_log_url(&second, None))
             .query(&[("per_page", "10"), ("cursor", cursor.as_str())]),
     )
     .await;
-    r.assert_failure(400, codes::INVALID_PARAMETER);
+    response.assert_failure(400, codes::INVALID_PARAMETER);
 }
 
 /// Hundreds of scopes with thousands of entries each start at once, since only the scopes that are used get

@@ -27,7 +27,7 @@ impl Resp {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
     /// Asserts the Cloudflare failure envelope with this status and error code.
@@ -40,17 +40,17 @@ impl Resp {
             String::from_utf8_lossy(&self.body)
         );
         assert_eq!(self.header("content-type"), Some("application/json"));
-        let v = self.json();
-        assert_eq!(v["success"], Value::Bool(false));
-        assert_eq!(v["result"], Value::Null);
-        assert_eq!(v["messages"], serde_json::json!([]));
-        assert_eq!(v["errors"][0]["code"], Value::from(code), "{v}");
+        let value = self.json();
+        assert_eq!(value["success"], Value::Bool(false));
+        assert_eq!(value["result"], Value::Null);
+        assert_eq!(value["messages"], serde_json::json!([]));
+        assert_eq!(value["errors"][0]["code"], Value::from(code), "{value}");
         assert!(
-            v["errors"][0]["message"]
+            value["errors"][0]["message"]
                 .as_str()
                 .is_some_and(|m| !m.is_empty())
         );
-        assert_eq!(v["errors"].as_array().map(Vec::len), Some(1));
+        assert_eq!(value["errors"].as_array().map(Vec::len), Some(1));
     }
 }
 
@@ -76,10 +76,10 @@ pub fn get(server: &MockServer, url: &str) -> reqwest::RequestBuilder {
 }
 
 pub async fn send(request: reqwest::RequestBuilder) -> Resp {
-    let r = request.send().await.expect("request sent");
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.bytes().await.expect("body read");
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.expect("body read");
     Resp {
         status,
         headers,
@@ -99,21 +99,22 @@ pub async fn page(
     params: &[(&str, &str)],
     cursor: Option<&str>,
 ) -> (Vec<AuditLogEntry>, Option<String>) {
-    let mut q: Vec<(&str, &str)> = params.to_vec();
+    let mut query: Vec<(&str, &str)> = params.to_vec();
     if let Some(c) = cursor {
-        q.push(("cursor", c));
+        query.push(("cursor", c));
     }
-    let response = send(get(server, url).query(&q)).await;
+    let response = send(get(server, url).query(&query)).await;
     assert_eq!(
         response.status,
         200,
         "{}",
         String::from_utf8_lossy(&response.body)
     );
-    let v = response.json();
-    let entries: Vec<AuditLogEntry> = serde_json::from_value(v["result"].clone()).expect("entries");
-    assert_eq!(v["result_info"]["count"], Value::from(entries.len()));
-    let next = v["result_info"]
+    let value = response.json();
+    let entries: Vec<AuditLogEntry> =
+        serde_json::from_value(value["result"].clone()).expect("entries");
+    assert_eq!(value["result_info"]["count"], Value::from(entries.len()));
+    let next = value["result_info"]
         .get("cursor")
         .map(|c| c.as_str().expect("cursor is a string").to_owned());
     (entries, next)
@@ -217,7 +218,7 @@ pub fn head_field<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines()
         .filter_map(|l| l.split_once(':'))
         .find(|(count, _)| count.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
+        .map(|(_, value)| value.trim())
 }
 
 /// A client that trusts the TLS server's CA and never follows redirects; with `http1_only` it offers only
@@ -271,7 +272,7 @@ impl H2Reply {
         self.head
             .as_ref()
             .and_then(|h| h.headers.get(name))
-            .and_then(|v| v.to_str().ok())
+            .and_then(|value| value.to_str().ok())
     }
 }
 

@@ -61,12 +61,16 @@ async fn alpn_gives_http2_by_default_and_http1_to_http1_only_clients() {
             .expect("an answer over TLS");
         assert_eq!(response.version(), version);
         assert_eq!(response.status().as_u16(), 200);
-        let v: serde_json::Value = response.json().await.expect("JSON");
+        let value: serde_json::Value = response.json().await.expect("JSON");
         let entries: Vec<mock_server::AuditLogEntry> =
-            serde_json::from_value(v["result"].clone()).unwrap();
+            serde_json::from_value(value["result"].clone()).unwrap();
         assert_eq!(entries, server.entries(Scope::Account, None));
     }
-    let versions: Vec<String> = server.requests().into_iter().map(|r| r.version).collect();
+    let versions: Vec<String> = server
+        .requests()
+        .into_iter()
+        .map(|request| request.version)
+        .collect();
     assert_eq!(versions, ["HTTP/2.0", "HTTP/1.1"]);
 
     let untrusting = reqwest::Client::new().get(&url).send().await;
@@ -188,7 +192,10 @@ async fn rate_limit_fields_and_429_work_over_both_protocols() {
         assert_eq!(server.rate_limited_count(), 1);
         let versions: Vec<String> = server.requests().into_iter().map(|r| r.version).collect();
         let expected = if http1_only { "HTTP/1.1" } else { "HTTP/2.0" };
-        assert!(versions.iter().all(|v| v == expected), "{versions:?}");
+        assert!(
+            versions.iter().all(|value| value == expected),
+            "{versions:?}"
+        );
     }
 }
 
@@ -393,8 +400,8 @@ async fn goaway_over_http2_lets_in_flight_requests_finish_then_needs_a_new_conne
     );
     for (reply, count) in [(&a, 30), (&b, 40)] {
         assert!(reply.error.is_none(), "{:?}", reply.error);
-        let v: serde_json::Value = serde_json::from_slice(&reply.body).expect("a whole page");
-        assert_eq!(v["result"].as_array().map(Vec::len), Some(count));
+        let value: serde_json::Value = serde_json::from_slice(&reply.body).expect("a whole page");
+        assert_eq!(value["result"].as_array().map(Vec::len), Some(count));
     }
     let c = h2_get(&h2, &server, "").await;
     let error = c.error.expect("refused after GOAWAY");
@@ -413,13 +420,13 @@ async fn goaway_over_http2_lets_in_flight_requests_finish_then_needs_a_new_conne
 
     let client = tls_client(&server, false);
     for _ in 0..5 {
-        let r = send(
+        let response = send(
             client
                 .get(server.audit_log_url(Scope::Account, None))
                 .bearer_auth(&server.credentials().api_token),
         )
         .await;
-        assert_eq!(r.status, 200);
+        assert_eq!(response.status, 200);
     }
 }
 

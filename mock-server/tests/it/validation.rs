@@ -28,10 +28,10 @@ async fn rejects_per_page_outside_1_to_1000_or_not_an_integer() {
             .assert_failure(400, codes::INVALID_PARAMETER);
     }
     for good in ["1", "1000", "25"] {
-        let r = get_raw(&server, &url, &format!("per_page={good}")).await;
-        assert_eq!(r.status, 200, "per_page={good}");
+        let response = get_raw(&server, &url, &format!("per_page={good}")).await;
+        assert_eq!(response.status, 200, "per_page={good}");
         assert_eq!(
-            r.json()["result_info"]["per_page"].as_u64(),
+            response.json()["result_info"]["per_page"].as_u64(),
             Some(good.parse().unwrap())
         );
     }
@@ -199,9 +199,12 @@ async fn requires_a_bearer_token_or_a_key_and_email_pair() {
             .header("x-auth-email", DEFAULT_EMAIL),
     ];
     for request in refused {
-        let r = send(request).await;
-        r.assert_failure(401, codes::AUTHENTICATION_ERROR);
-        assert_eq!(r.json()["errors"][0]["message"], "Authentication error");
+        let response = send(request).await;
+        response.assert_failure(401, codes::AUTHENTICATION_ERROR);
+        assert_eq!(
+            response.json()["errors"][0]["message"],
+            "Authentication error"
+        );
     }
     let accepted = [
         c.get(&url).bearer_auth(&token),
@@ -287,7 +290,7 @@ async fn unknown_routes_methods_and_ids_are_flagged() {
 
     let flagged = server.take_unexpected_requests();
     assert_eq!(flagged.len(), 8, "{flagged:#?}");
-    assert!(flagged.iter().all(|r| r.unexpected.is_some()));
+    assert!(flagged.iter().all(|request| request.unexpected.is_some()));
     assert_eq!(flagged[7].method, "POST");
     assert!(server.unexpected_requests().is_empty());
     server.assert_no_unexpected_requests();
