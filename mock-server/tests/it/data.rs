@@ -173,5 +173,5 @@ fn uuid_ms(id: &str) -> i64 {
     assert_eq!(id.len(), 36);
     assert_eq!(&id[14..15], "7", "version 7: {id}");
     let hex: String = id.split('-').take(2).collect();
-    i64::from_str_radix(&hex, 16).unwrap()
+    i64::from_str_radix(&hex, 16).expect("hexadecimal digits")
 }

@@ -120,7 +120,7 @@ async fn a_walk_started_before_appends_sees_them_at_its_end_exactly_once() {
     let scope = ScopeId::from(Scope::Account);
     let since = server.entries(&scope, None)[10].changed_at.clone();
     let issue = server.issue_ids(&scope)[1].clone();
-    let cases: Vec<(Option<&str>, Params, Filters)> = vec![
+    let cases: Vec<(Option<&str>, Params<'_>, Filters)> = vec![
         (None, vec![], Filters::default()),
         (
             None,

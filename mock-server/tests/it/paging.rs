@@ -93,7 +93,7 @@ async fn filters_select_exactly_the_matching_entries() {
         let all = server.entries(scope, None);
         let since = all[100].changed_at.clone();
         let before = all[700].changed_at.clone();
-        let cases: Vec<(Vec<(&str, &str)>, Keep)> = vec![
+        let cases: Vec<(Vec<(&str, &str)>, Keep<'_>)> = vec![
             (
                 vec![("since", &since)],
                 Box::new(|error: &AuditLogEntry| error.changed_at >= since),

@@ -10,14 +10,14 @@ use mock_server::{AuditLogEntry, MockServer, Scope, ScopeId};
 use serde_json::Value;
 
 /// A response read to the end.
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Bytes,
 }
 
 impl Resp {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|error| {
             panic!(
                 "body is not JSON ({error}): {}",
@@ -26,13 +26,13 @@ impl Resp {
         })
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
     /// Asserts the Cloudflare failure envelope with this status and error code.
     #[track_caller]
-    pub fn assert_failure(&self, status: u16, code: u32) {
+    pub(crate) fn assert_failure(&self, status: u16, code: u32) {
         assert_eq!(
             self.status,
             status,
@@ -64,18 +64,18 @@ thread_local! {
 }
 
 /// A client that never follows redirects.
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     CLIENT.with(Clone::clone)
 }
 
 /// A GET with the server's bearer token.
-pub fn get(server: &MockServer, url: &str) -> reqwest::RequestBuilder {
+pub(crate) fn get(server: &MockServer, url: &str) -> reqwest::RequestBuilder {
     client()
         .get(url)
         .bearer_auth(&server.credentials().api_token)
 }
 
-pub async fn send(request: reqwest::RequestBuilder) -> Resp {
+pub(crate) async fn send(request: reqwest::RequestBuilder) -> Resp {
     let response = request.send().await.expect("request sent");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
@@ -88,12 +88,12 @@ pub async fn send(request: reqwest::RequestBuilder) -> Resp {
 }
 
 /// GET `url` with a raw (already encoded) query string.
-pub async fn get_raw(server: &MockServer, url: &str, query: &str) -> Resp {
+pub(crate) async fn get_raw(server: &MockServer, url: &str, query: &str) -> Resp {
     send(get(server, &format!("{url}?{query}"))).await
 }
 
 /// One page of `url` with `params` (and `cursor`, when given): its entries and the next cursor, if any.
-pub async fn page(
+pub(crate) async fn page(
     server: &MockServer,
     url: &str,
     params: &[(&str, &str)],
@@ -121,7 +121,7 @@ pub async fn page(
 }
 
 /// Walks every page with `params`, returning the entries in served order and each page's size.
-pub async fn walk(
+pub(crate) async fn walk(
     server: &MockServer,
     scope: impl Into<ScopeId>,
     issue: Option<&str>,
@@ -145,7 +145,7 @@ pub async fn walk(
 }
 
 /// Sends raw bytes on a fresh connection and returns everything the server wrote until it closed.
-pub fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
+pub(crate) fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.write_all(bytes).expect("write");
     let mut out = Vec::new();
@@ -155,7 +155,7 @@ pub fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
 
 /// An authenticated HTTP/1.1 GET of the account-wide audit log with this query, as raw bytes; with `close` it asks
 /// the server to close the connection after answering, without it only the server decides when it closes.
-pub fn raw_get_request(server: &MockServer, query: &str, close: bool) -> Vec<u8> {
+pub(crate) fn raw_get_request(server: &MockServer, query: &str, close: bool) -> Vec<u8> {
     let url = server.audit_log_url(Scope::Account, None);
     let path = url.trim_start_matches(&format!("http://{}", server.addr()));
     let connection = if close { "Connection: close\r\n" } else { "" };
@@ -167,7 +167,7 @@ pub fn raw_get_request(server: &MockServer, query: &str, close: bool) -> Vec<u8>
 }
 
 /// Opens a connection, sends `request`, and returns the stream (reads time out after 30 s rather than hang a test).
-pub fn raw_send(addr: std::net::SocketAddr, request: &[u8]) -> TcpStream {
+pub(crate) fn raw_send(addr: std::net::SocketAddr, request: &[u8]) -> TcpStream {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))
@@ -177,21 +177,21 @@ pub fn raw_send(addr: std::net::SocketAddr, request: &[u8]) -> TcpStream {
 }
 
 /// Everything read from a connection until it ended, and how it ended (`Ok` for a clean end of file).
-pub struct RawReply {
+pub(crate) struct RawReply {
     pub bytes: Vec<u8>,
     pub end: std::io::Result<()>,
 }
 
 impl RawReply {
     /// Reads until the server closes the connection (or resets it).
-    pub fn read_to_close(stream: &mut TcpStream) -> RawReply {
+    pub(crate) fn read_to_close(stream: &mut TcpStream) -> RawReply {
         let mut bytes = Vec::new();
         let end = stream.read_to_end(&mut bytes).map(drop);
         RawReply { bytes, end }
     }
 
     /// The head (status line and fields) and the body bytes after it; panics without a complete head.
-    pub fn split(&self) -> (String, &[u8]) {
+    pub(crate) fn split(&self) -> (String, &[u8]) {
         let at = head_end(&self.bytes).unwrap_or_else(|| {
             panic!(
                 "no complete head in {:?}",
@@ -206,7 +206,7 @@ impl RawReply {
 }
 
 /// Where the body starts: just after the head's blank line.
-pub fn head_end(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn head_end(bytes: &[u8]) -> Option<usize> {
     bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -214,7 +214,7 @@ pub fn head_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The value of a field in a raw head (case-insensitive name).
-pub fn head_field<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn head_field<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines()
         .filter_map(|l| l.split_once(':'))
         .find(|(count, _)| count.trim().eq_ignore_ascii_case(name))
@@ -223,7 +223,7 @@ pub fn head_field<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 /// A client that trusts the TLS server's CA and never follows redirects; with `http1_only` it offers only
 /// `http/1.1` by ALPN, else it prefers `h2`.
-pub fn tls_client(server: &MockServer, http1_only: bool) -> reqwest::Client {
+pub(crate) fn tls_client(server: &MockServer, http1_only: bool) -> reqwest::Client {
     let pem = server.ca_pem().expect("a TLS server");
     let ca = reqwest::Certificate::from_pem(pem.as_bytes()).expect("the CA is PEM");
     let builder = reqwest::Client::builder()
@@ -238,7 +238,7 @@ pub fn tls_client(server: &MockServer, http1_only: bool) -> reqwest::Client {
 }
 
 /// The error and its sources, joined, to find a cause in.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -251,24 +251,24 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 /// A raw HTTP/2 connection to a TLS server: requests go out on `send`; `connection` is the task that drives the
 /// connection and ends with how it ended.
-pub struct H2 {
+pub(crate) struct H2 {
     pub send: h2::client::SendRequest<Bytes>,
     pub connection: tokio::task::JoinHandle<Result<(), h2::Error>>,
 }
 
 /// What a raw HTTP/2 request got: the head (if any), the body bytes received, and the error it ended with.
-pub struct H2Reply {
+pub(crate) struct H2Reply {
     pub head: Option<http::response::Parts>,
     pub body: Vec<u8>,
     pub error: Option<h2::Error>,
 }
 
 impl H2Reply {
-    pub fn status(&self) -> u16 {
+    pub(crate) fn status(&self) -> u16 {
         self.head.as_ref().map_or(0, |h| h.status.as_u16())
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head
             .as_ref()
             .and_then(|h| h.headers.get(name))
@@ -277,7 +277,7 @@ impl H2Reply {
 }
 
 /// Opens a TLS connection that offers only `h2` and trusts the server's CA, and starts HTTP/2 on it.
-pub async fn h2_connect(server: &MockServer) -> H2 {
+pub(crate) async fn h2_connect(server: &MockServer) -> H2 {
     use rustls::pki_types::pem::PemObject;
     let pem = server.ca_pem().expect("a TLS server");
     let mut roots = rustls::RootCertStore::empty();
@@ -310,7 +310,7 @@ pub async fn h2_connect(server: &MockServer) -> H2 {
 
 /// Sends an authenticated GET of the account-wide audit log with this query on a raw HTTP/2 connection and reads
 /// the answer to its end or its error.
-pub async fn h2_get(h2: &H2, server: &MockServer, query: &str) -> H2Reply {
+pub(crate) async fn h2_get(h2: &H2, server: &MockServer, query: &str) -> H2Reply {
     let mut reply = H2Reply {
         head: None,
         body: Vec::new(),
