@@ -12,11 +12,9 @@ fn key_and_email(server: &MockServer) -> Credentials {
     Credentials::api_key(accepted.email.clone(), accepted.api_key.clone()).expect("valid")
 }
 
-/// Scenario: the API answers 302 to another loopback server, which records what reaches it;
-/// the caller's HTTP configuration even asks for redirects: the other server receives nothing,
-/// and the 302 comes back as an error.
-#[tokio::test]
-async fn credentials_never_follow_a_redirect_even_when_the_http_config_asks() {
+/// An API whose first answer is a 302 to the same operation on a second loopback server, and
+/// that second server, whose journal records anything that reaches it.
+async fn redirecting_api() -> (MockServer, MockServer) {
     let elsewhere = server_with(Config::default().with_entries(10)).await;
     let target = format!(
         "{}/accounts/{ACCOUNT_ID}/security-center/insights/audit-log",
@@ -28,6 +26,15 @@ async fn credentials_never_follow_a_redirect_even_when_the_http_config_asks() {
             .with_script([CannedResponse::redirect(&target)]),
     )
     .await;
+    (api, elsewhere)
+}
+
+/// Scenario: the API answers 302 to another loopback server, which records what reaches it;
+/// the caller's HTTP configuration even asks for redirects: the other server receives nothing,
+/// and the 302 comes back as an error.
+#[tokio::test]
+async fn credentials_never_follow_a_redirect_even_when_the_http_config_asks() {
+    let (api, elsewhere) = redirecting_api().await;
     let client = Client::builder()
         .with_credentials(key_and_email(&api))
         .with_base_url(api.base_url())
@@ -49,28 +56,18 @@ async fn credentials_never_follow_a_redirect_even_when_the_http_config_asks() {
     assert_eq!(api.requests().len(), 1);
 }
 
-/// Scenario: the generated layer's own constructor, given this client's runtime: it does not
+/// Scenario: the generated layer's own constructor, given this client's settings: it does not
 /// follow the redirect either.
 #[tokio::test]
 async fn the_generated_constructor_does_not_follow_redirects() {
-    let elsewhere = server_with(Config::default().with_entries(10)).await;
-    let target = format!(
-        "{}/accounts/{ACCOUNT_ID}/security-center/insights/audit-log",
-        elsewhere.base_url()
-    );
-    let api = server_with(
-        Config::default()
-            .with_entries(10)
-            .with_script([CannedResponse::redirect(&target)]),
-    )
-    .await;
+    let (api, elsewhere) = redirecting_api().await;
     let client = Client::builder()
         .with_credentials(key_and_email(&api))
         .with_base_url(api.base_url())
         .build()
         .expect("a valid configuration");
-    let runtime = progenitor_client::ClientInfo::inner(client.raw()).clone();
-    let raw = cloudflare_security_center::raw::Client::new(&api.base_url(), runtime);
+    let settings = progenitor_client::ClientInfo::inner(client.raw()).clone();
+    let raw = cloudflare_security_center::raw::Client::new(&api.base_url(), settings);
     let answer = raw
         .get_security_center_account_audit_log()
         .account_id(ACCOUNT_ID)
