@@ -122,7 +122,8 @@ where
     }
 }
 
-/// A stream of pages; see [`paginate`].
+/// A stream of pages, from [`crate::AuditLogRequest::pages`]: it ends after a page without a
+/// cursor, after the first error, or at a limit of the request.
 #[must_use = "streams do nothing unless polled"]
 pub struct Pages<P> {
     inner: BoxStream<'static, Result<P, Error>>,
