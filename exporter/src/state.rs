@@ -317,42 +317,29 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 
 /// Each filter that differs between the file's and this run's, as `name: file's -> this run's`.
 fn differences(file: &Query, run: &Query) -> Vec<String> {
-    fn shown<T: ToString>(value: &Option<T>) -> String {
-        value.as_ref().map_or_else(
-            || "none".to_owned(),
-            |value| format!("{:?}", value.to_string()),
-        )
+    /// A filter's value as shown: quoted, or `none`.
+    fn shown(value: Option<String>) -> String {
+        value.map_or_else(|| "none".to_owned(), |value| format!("{value:?}"))
     }
-    let mut out = Vec::new();
-    if file.issue != run.issue {
-        out.push(format!(
-            "--issue: {} -> {}",
-            shown(&file.issue),
-            shown(&run.issue)
-        ));
-    }
-    if file.field_changed != run.field_changed {
-        out.push(format!(
-            "--field-changed: {} -> {}",
-            shown(&file.field_changed),
-            shown(&run.field_changed)
-        ));
-    }
-    if file.changed_by != run.changed_by {
-        out.push(format!(
-            "--changed-by: {} -> {}",
-            shown(&file.changed_by),
-            shown(&run.changed_by)
-        ));
-    }
-    if file.before != run.before {
-        out.push(format!(
-            "--before: {} -> {}",
-            shown(&file.before),
-            shown(&run.before)
-        ));
-    }
-    out
+    let time = |value: Option<DateTime<Utc>>| value.map(|time| time.to_string());
+    [
+        ("--issue", file.issue.clone(), run.issue.clone()),
+        (
+            "--field-changed",
+            file.field_changed.clone(),
+            run.field_changed.clone(),
+        ),
+        (
+            "--changed-by",
+            file.changed_by.clone(),
+            run.changed_by.clone(),
+        ),
+        ("--before", time(file.before), time(run.before)),
+    ]
+    .into_iter()
+    .filter(|(_, in_file, in_run)| in_file != in_run)
+    .map(|(flag, in_file, in_run)| format!("{flag}: {} -> {}", shown(in_file), shown(in_run)))
+    .collect()
 }
 
 #[cfg(test)]
