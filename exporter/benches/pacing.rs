@@ -17,7 +17,7 @@
 use std::time::{Duration, Instant};
 
 use cloudflare_security_center::{Client, Credentials, RateLimit as Pacing, Scope};
-use mock_server::{ACCOUNT_ID, Config, Fault, MockServer, RateLimit};
+use mock_server::{ACCOUNT_ID, Config, Fault, MockRateLimit, MockServer};
 
 const QUOTA: u32 = 60;
 const WINDOW: Duration = Duration::from_secs(10);
@@ -38,7 +38,7 @@ async fn limited_server(entries: usize, insights: usize) -> MockServer {
             .with_insights_per_scope(insights)
             .with_request_journal(false)
             .with_strict(false)
-            .with_rate_limit(RateLimit::new(QUOTA, WINDOW))
+            .with_rate_limit(MockRateLimit::new(QUOTA, WINDOW))
             .with_fault(Fault::Slow {
                 every: 1,
                 delay: LATENCY,
@@ -66,7 +66,7 @@ fn client(server: &MockServer, pacing: bool) -> Client {
 async fn walk(server: &MockServer, walks: usize, per_page: u32, pacing: bool) -> (u64, f64) {
     let client = client(server, pacing);
     let issues: Vec<String> = server
-        .issue_ids(mock_server::Scope::Account)
+        .issue_ids(mock_server::MockScope::Account)
         .into_iter()
         .take(walks)
         .collect();
@@ -134,7 +134,7 @@ async fn siem() {
             .with_insights_per_scope(1)
             .with_request_journal(false)
             .with_strict(false)
-            .with_rate_limit(RateLimit::new(QUOTA, WINDOW))
+            .with_rate_limit(MockRateLimit::new(QUOTA, WINDOW))
             .with_fault(Fault::Slow {
                 every: 1,
                 delay: LATENCY,

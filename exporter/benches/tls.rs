@@ -101,7 +101,7 @@ fn main() {
         };
         let clear = MockServer::start(config(false)).await;
         let tls = MockServer::start(config(true)).await;
-        let issue = clear.issue_ids(mock_server::Scope::Account)[0].clone();
+        let issue = clear.issue_ids(mock_server::MockScope::Account)[0].clone();
         println!("{ENTRIES} entries at per_page 1000, {rounds} rounds (medians)");
         let mut rows: Vec<(Transport, Vec<f64>, Vec<f64>)> = Transport::ALL
             .iter()

@@ -155,7 +155,7 @@ fn parent() -> Result<(), String> {
             .with_strict(false),
     )
     .map_err(|e| format!("mock server: {e}"))?;
-    let issue = server.issue_ids(mock_server::Scope::Account)[0].clone();
+    let issue = server.issue_ids(mock_server::MockScope::Account)[0].clone();
     let ctx = Ctx {
         base_url: server.base_url(),
         token: server.credentials().api_token.clone(),

@@ -2,7 +2,7 @@
 //! TLS, credentials, faults, the rate limit, the canned script, and how strictly unexpected requests are treated.
 
 use crate::fault::{CannedResponse, Fault};
-use crate::rate_limit::RateLimit;
+use crate::rate_limit::MockRateLimit;
 
 /// The API token the mock accepts by default (`Authorization: Bearer …`).
 pub const DEFAULT_API_TOKEN: &str = "mock-api-token-Sn3lZJTBX6kkg7OdcBUAxOO963GEIyGQ";
@@ -21,7 +21,7 @@ pub const MAX_GROWTH_RATE: f64 = 1000.0;
 
 /// The credentials the mock accepts: the token alone, or the key and email together.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Credentials {
+pub struct MockCredentials {
     /// Accepted as `Authorization: Bearer <api_token>`.
     pub api_token: String,
     /// Accepted as `X-Auth-Key`, together with `X-Auth-Email: <email>`.
@@ -30,9 +30,9 @@ pub struct Credentials {
     pub email: String,
 }
 
-impl Default for Credentials {
+impl Default for MockCredentials {
     fn default() -> Self {
-        Credentials {
+        MockCredentials {
             api_token: DEFAULT_API_TOKEN.to_owned(),
             api_key: DEFAULT_API_KEY.to_owned(),
             email: DEFAULT_EMAIL.to_owned(),
@@ -52,9 +52,9 @@ pub struct Config {
     pub(crate) insights_per_scope: usize,
     pub(crate) port: u16,
     pub(crate) tls: bool,
-    pub(crate) credentials: Credentials,
+    pub(crate) credentials: MockCredentials,
     pub(crate) faults: Vec<Fault>,
-    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) rate_limit: Option<MockRateLimit>,
     pub(crate) script: Vec<CannedResponse>,
     pub(crate) record_requests: bool,
     pub(crate) strict: bool,
@@ -74,7 +74,7 @@ impl Default for Config {
             insights_per_scope: 3,
             port: 0,
             tls: false,
-            credentials: Credentials::default(),
+            credentials: MockCredentials::default(),
             faults: Vec::new(),
             rate_limit: None,
             script: Vec::new(),
@@ -161,7 +161,7 @@ impl Config {
     }
 
     /// The credentials to accept.
-    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+    pub fn with_credentials(mut self, credentials: MockCredentials) -> Self {
         self.credentials = credentials;
         self
     }
@@ -172,9 +172,9 @@ impl Config {
         self
     }
 
-    /// Emulates Cloudflare's rate limit ([`RateLimit`]): every request counts, every response carries the
+    /// Emulates Cloudflare's rate limit ([`MockRateLimit`]): every request counts, every response carries the
     /// `Ratelimit` and `Ratelimit-Policy` fields, and the request over budget and the lock-out after it get 429.
-    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+    pub fn with_rate_limit(mut self, limit: MockRateLimit) -> Self {
         self.rate_limit = Some(limit);
         self
     }

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::query::FieldChanged;
+use crate::query::MockFieldChanged;
 
 /// The first account id served by the mock (32 lowercase hex digits, the example id of the API docs).
 pub const ACCOUNT_ID: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -58,47 +58,47 @@ pub(crate) const MAX_MS: i64 = (1 << 48) - 1;
 
 /// Which of the two API scopes an entry belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
+pub enum MockScope {
     /// `/accounts/{account_id}/...`; the first account served is [`ACCOUNT_ID`].
     Account,
     /// `/zones/{zone_id}/...`; the first zone served is [`ZONE_ID`]; entries carry an integer `zone_id`.
     Zone,
 }
 
-impl Scope {
+impl MockScope {
     /// Both scopes, account first.
-    pub const ALL: [Scope; 2] = [Scope::Account, Scope::Zone];
+    pub const ALL: [MockScope; 2] = [MockScope::Account, MockScope::Zone];
 
     /// The 32-hex id of the first served scope of this kind ([`ACCOUNT_ID`] or [`ZONE_ID`]).
     pub fn id(self) -> &'static str {
         match self {
-            Scope::Account => ACCOUNT_ID,
-            Scope::Zone => ZONE_ID,
+            MockScope::Account => ACCOUNT_ID,
+            MockScope::Zone => ZONE_ID,
         }
     }
 
     /// The first path segment of this scope's routes: `accounts` or `zones`.
     pub fn path_segment(self) -> &'static str {
         match self {
-            Scope::Account => "accounts",
-            Scope::Zone => "zones",
+            MockScope::Account => "accounts",
+            MockScope::Zone => "zones",
         }
     }
 }
 
 /// One account or zone, by kind and id: what the per-scope accessors of [`crate::MockServer`] take.
 ///
-/// A bare [`Scope`] converts into the first served scope of its kind (`Scope::Account` is [`ACCOUNT_ID`]), so
-/// `server.issue_ids(Scope::Account)` and `server.issue_ids(ScopeId::account(ACCOUNT_ID))` are the same call.
+/// A bare [`MockScope`] converts into the first served scope of its kind (`MockScope::Account` is [`ACCOUNT_ID`]), so
+/// `server.issue_ids(MockScope::Account)` and `server.issue_ids(ScopeId::account(ACCOUNT_ID))` are the same call.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ScopeId {
-    kind: Scope,
+    kind: MockScope,
     id: String,
 }
 
 impl ScopeId {
     /// A scope of this kind with this id (served or not: accessors answer empty for ids the server does not serve).
-    pub fn new(kind: Scope, id: impl Into<String>) -> Self {
+    pub fn new(kind: MockScope, id: impl Into<String>) -> Self {
         ScopeId {
             kind,
             id: id.into(),
@@ -107,16 +107,16 @@ impl ScopeId {
 
     /// The account with this id.
     pub fn account(id: impl Into<String>) -> Self {
-        ScopeId::new(Scope::Account, id)
+        ScopeId::new(MockScope::Account, id)
     }
 
     /// The zone with this id.
     pub fn zone(id: impl Into<String>) -> Self {
-        ScopeId::new(Scope::Zone, id)
+        ScopeId::new(MockScope::Zone, id)
     }
 
     /// Account or zone.
-    pub fn kind(&self) -> Scope {
+    pub fn kind(&self) -> MockScope {
         self.kind
     }
 
@@ -126,9 +126,9 @@ impl ScopeId {
     }
 }
 
-impl From<Scope> for ScopeId {
+impl From<MockScope> for ScopeId {
     /// The first served scope of this kind.
-    fn from(kind: Scope) -> Self {
+    fn from(kind: MockScope) -> Self {
         ScopeId::new(kind, kind.id())
     }
 }
@@ -151,7 +151,7 @@ impl fmt::Display for ScopeId {
 /// Values are kept as the strings that went over the wire, so a test can compare them with what a client decoded
 /// without any re-formatting ambiguity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditLogEntry {
+pub struct MockAuditLogEntry {
     /// UUIDv7; its 48-bit timestamp equals `changed_at` in milliseconds.
     pub id: String,
     /// RFC 3339, UTC, millisecond precision, e.g. `2024-01-03T10:00:00.117Z`.
@@ -216,7 +216,7 @@ pub(crate) struct Meta {
     hi: u64,
     /// The id's last 64 bits: the variant bits and 62 random bits.
     lo: u64,
-    pub(crate) field: FieldChanged,
+    pub(crate) field: MockFieldChanged,
     pub(crate) actor: u8,
     pub(crate) issue: u16,
 }
@@ -252,7 +252,7 @@ pub(crate) struct ScopeInfo {
 impl ScopeInfo {
     /// The scope at `index` among those of `kind`, with `entries` entries over `insights` insights.
     pub(crate) fn new(
-        kind: Scope,
+        kind: MockScope,
         id: String,
         index: usize,
         seed: u64,
@@ -264,7 +264,7 @@ impl ScopeInfo {
             scope: ScopeId::new(kind, id),
             index,
             issue_ids,
-            zone_numeric_id: (kind == Scope::Zone).then(|| ZONE_NUMERIC_ID + index as i64),
+            zone_numeric_id: (kind == MockScope::Zone).then(|| ZONE_NUMERIC_ID + index as i64),
             entries: entries.min(u32::MAX as usize - 1),
             seed,
         }
@@ -280,10 +280,10 @@ impl ScopeInfo {
 }
 
 /// The ids of the scopes of one kind: [`ACCOUNT_ID`] or [`ZONE_ID`] first, then 32-hex ids drawn from the seed.
-pub(crate) fn scope_ids(kind: Scope, seed: u64, count: usize) -> Vec<String> {
+pub(crate) fn scope_ids(kind: MockScope, seed: u64, count: usize) -> Vec<String> {
     let salt = match kind {
-        Scope::Account => 0x1D5A_CC00_0000_0003,
-        Scope::Zone => 0x1D52_011E_0000_0004,
+        MockScope::Account => 0x1D5A_CC00_0000_0003,
+        MockScope::Zone => 0x1D52_011E_0000_0004,
     };
     let mut rng = Rng(seed ^ salt);
     let mut taken: HashSet<String> = [ACCOUNT_ID, ZONE_ID].map(str::to_owned).into();
@@ -333,7 +333,7 @@ impl ScopeData {
     }
 
     /// Entry `i`, parsed back from the bytes that are served.
-    pub(crate) fn entry(&self, index: u32) -> AuditLogEntry {
+    pub(crate) fn entry(&self, index: u32) -> MockAuditLogEntry {
         serde_json::from_slice(self.entry_bytes(index)).expect("served bytes are valid entries")
     }
 
@@ -369,7 +369,7 @@ impl ScopeData {
 
     /// Makes one more entry with this `changed_at` (in `0..=MAX_MS`), for a random insight, with an id greater than
     /// that of every entry already there with the same `changed_at`, and puts it in its place in the order.
-    pub(crate) fn append(&mut self, millis: i64, info: &ScopeInfo) -> AuditLogEntry {
+    pub(crate) fn append(&mut self, millis: i64, info: &ScopeInfo) -> MockAuditLogEntry {
         let index = self.meta.len() as u32;
         let drawn = self.generator.draw(&info.issue_ids);
         let (mut hi, mut lo) = self.generator.uuid_v7(millis);
@@ -475,7 +475,7 @@ fn format_uuid(hi: u64, lo: u64) -> String {
 /// The fields of an entry drawn before its id (which may still be adjusted to keep ids in order).
 struct Drawn {
     issue: usize,
-    field: FieldChanged,
+    field: MockFieldChanged,
     previous: Option<&'static str>,
     current: Option<&'static str>,
     actor: usize,
@@ -483,8 +483,8 @@ struct Drawn {
 }
 
 impl Drawn {
-    fn finish(self, hi: u64, lo: u64, info: &ScopeInfo) -> (AuditLogEntry, Meta) {
-        let entry = AuditLogEntry {
+    fn finish(self, hi: u64, lo: u64, info: &ScopeInfo) -> (MockAuditLogEntry, Meta) {
+        let entry = MockAuditLogEntry {
             id: format_uuid(hi, lo),
             changed_at: format_ms((hi >> 16) as i64),
             changed_by: ACTORS[self.actor].to_owned(),
@@ -517,10 +517,10 @@ struct Generator {
 
 impl Generator {
     /// The generator of the scope at `index` among those of `kind`, and its insight ids (the stream's first draws).
-    fn new(kind: Scope, seed: u64, index: usize, insights: usize) -> (Generator, Vec<String>) {
+    fn new(kind: MockScope, seed: u64, index: usize, insights: usize) -> (Generator, Vec<String>) {
         let salt = match kind {
-            Scope::Account => 0xACC0_0000_0000_0001,
-            Scope::Zone => 0x2011_E000_0000_0002,
+            MockScope::Account => 0xACC0_0000_0000_0001,
+            MockScope::Zone => 0x2011_E000_0000_0002,
         };
         // Index 0 keeps the stream the mock always had for its single account and zone.
         let mut rng = Rng(seed ^ salt ^ (index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
@@ -541,12 +541,12 @@ impl Generator {
         let issue = rng.below(issue_ids.len() as u64) as usize;
         let (status, class) = &mut self.state[issue];
         let field = if rng.chance(60) {
-            FieldChanged::Status
+            MockFieldChanged::Status
         } else {
-            FieldChanged::UserClassification
+            MockFieldChanged::UserClassification
         };
         let (previous, current) = match field {
-            FieldChanged::Status => {
+            MockFieldChanged::Status => {
                 let previous = *status;
                 let mut next = rng.pick(STATUS_VALUES);
                 if Some(next) == previous {
@@ -560,7 +560,7 @@ impl Generator {
                 *status = Some(next);
                 (previous, Some(next))
             }
-            FieldChanged::UserClassification => {
+            MockFieldChanged::UserClassification => {
                 let previous = *class;
                 let next = if previous.is_some() && rng.chance(25) {
                     None
@@ -580,7 +580,7 @@ impl Generator {
                 (previous, next)
             }
         };
-        let system_percent = if field == FieldChanged::Status {
+        let system_percent = if field == MockFieldChanged::Status {
             50
         } else {
             15
@@ -657,7 +657,7 @@ mod tests {
     use super::*;
 
     fn zone(entries: usize) -> ScopeInfo {
-        ScopeInfo::new(Scope::Zone, ZONE_ID.to_owned(), 0, 7, entries, 3)
+        ScopeInfo::new(MockScope::Zone, ZONE_ID.to_owned(), 0, 7, entries, 3)
     }
 
     fn keys(data: &ScopeData) -> Vec<u128> {
@@ -671,7 +671,7 @@ mod tests {
     #[test]
     fn uuid_timestamp_matches_changed_at_and_ids_increase() {
         let data = generate(&zone(500));
-        let mut previous: Option<AuditLogEntry> = None;
+        let mut previous: Option<MockAuditLogEntry> = None;
         for index in 0..data.len() as u32 {
             let entry = data.entry(index);
             let hex: String = entry.id.chars().filter(|c| *c != '-').take(12).collect();
@@ -699,7 +699,7 @@ mod tests {
         let info = zone(50);
         let mut data = generate(&info);
         let last_ms = data.meta(49).changed_at_ms();
-        let tail: Vec<AuditLogEntry> = (0..20).map(|_| data.append(last_ms, &info)).collect();
+        let tail: Vec<MockAuditLogEntry> = (0..20).map(|_| data.append(last_ms, &info)).collect();
         assert!(tail.windows(2).all(|pair| pair[0].id < pair[1].id));
         assert!(tail[0].id > data.entry(49).id);
         assert!(
@@ -757,8 +757,8 @@ mod tests {
     /// Scope ids are the documented first ids, then distinct 32-hex ids that depend on the seed.
     #[test]
     fn scope_ids_start_with_the_documented_ids_and_are_distinct() {
-        let accounts = scope_ids(Scope::Account, 1, 300);
-        let zones = scope_ids(Scope::Zone, 1, 300);
+        let accounts = scope_ids(MockScope::Account, 1, 300);
+        let zones = scope_ids(MockScope::Zone, 1, 300);
         assert_eq!(
             (accounts[0].as_str(), zones[0].as_str()),
             (ACCOUNT_ID, ZONE_ID)
@@ -771,7 +771,7 @@ mod tests {
                     .bytes()
                     .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         }));
-        assert_ne!(scope_ids(Scope::Account, 2, 2)[1], accounts[1]);
-        assert_eq!(scope_ids(Scope::Account, 1, 2)[1], accounts[1]);
+        assert_ne!(scope_ids(MockScope::Account, 2, 2)[1], accounts[1]);
+        assert_eq!(scope_ids(MockScope::Account, 1, 2)[1], accounts[1]);
     }
 }

@@ -7,8 +7,8 @@ use serde_json::json;
 /// Error codes the mock puts in `errors[].code`.
 ///
 /// Cloudflare documents 10000 (authentication), 971 (rate limit) and 7003 (no route); 10100 is the code of the
-/// emulated API rate limit ([`crate::RateLimit`]); the others are the mock's own choice (the spec only says codes are
-/// >= 1000), fixed so that tests can assert them.
+/// emulated API rate limit ([`crate::MockRateLimit`]); the others are the mock's own choice (the spec only says codes
+/// are >= 1000), fixed so that tests can assert them.
 pub mod codes {
     /// Missing or wrong credentials (HTTP 401).
     pub const AUTHENTICATION_ERROR: u32 = 10000;

@@ -9,18 +9,20 @@
 //!
 //! with deterministic data generated from a seed ([`Config::with_seed`]), the real API's auth check (401), parameter
 //! validation (400) and unknown-insight answer (404), all in Cloudflare's envelopes; filters, order and opaque cursor
-//! pagination; fault injection ([`Fault`]); emulation of Cloudflare's rate limit ([`RateLimit`]); a script of canned
-//! responses ([`CannedResponse`]); and a journal of every request received ([`MockServer::requests`]). It serves
-//! plain HTTP/1.1, or with [`Config::with_tls`] HTTPS with HTTP/2 or HTTP/1.1 as ALPN chose.
+//! pagination; fault injection ([`Fault`]); emulation of Cloudflare's rate limit ([`MockRateLimit`]); a script of
+//! canned responses ([`CannedResponse`]); and a journal of every request received ([`MockServer::requests`]). It
+//! serves plain HTTP/1.1, or with [`Config::with_tls`] HTTPS with HTTP/2 or HTTP/1.1 as ALPN chose.
 //!
 //! # Use it in your own tests
 //!
 //! Add `mock-server` as a dev-dependency (inside this workspace: `mock-server = { workspace = true }`), start a
 //! server per test, point the client at [`MockServer::base_url`] with the server's credentials, and compare what the
-//! client read with [`MockServer::expected_entries`]:
+//! client read with [`MockServer::expected_entries`]. The mock's types that stand for something the client also
+//! names ([`MockScope`], [`MockOrder`], [`MockFieldChanged`], [`MockRateLimit`], [`MockAuditLogEntry`],
+//! [`MockCredentials`]) carry a `Mock` prefix, so that a test using both crates says which one it means:
 //!
 //! ```no_run
-//! use mock_server::{Config, Fault, Filters, MockServer, Order, Scope};
+//! use mock_server::{Config, Fault, Filters, MockServer, MockOrder, MockScope};
 //!
 //! # async fn example() {
 //! let server = MockServer::start(
@@ -31,11 +33,11 @@
 //! .await;
 //! let base_url = server.base_url(); // http://127.0.0.1:PORT/client/v4
 //! let token = &server.credentials().api_token; // send as `Authorization: Bearer {token}`
-//! let issue = &server.issue_ids(Scope::Account)[0];
+//! let issue = &server.issue_ids(MockScope::Account)[0];
 //! // ... run the code under test against `base_url`, e.g. walk
 //! // `{base_url}/accounts/{ACCOUNT_ID}/security-center/insights/{issue}/audit-log` ...
-//! let expected = server.expected_entries(Scope::Account, Some(issue), &Filters {
-//!     order: Order::Asc,
+//! let expected = server.expected_entries(MockScope::Account, Some(issue), &Filters {
+//!     order: MockOrder::Asc,
 //!     ..Filters::default()
 //! });
 //! // assert_eq!(what_the_client_read, expected);
@@ -57,14 +59,14 @@
 //! [`Config::with_zones`] (`--accounts N`, `--zones N`) serve more, with further 32-hex ids drawn from the seed
 //! ([`MockServer::account_ids`], [`MockServer::zone_ids`]); any other id is a 404. Each scope has its own entries
 //! spread uniformly over [`Config::with_insights_per_scope`] insights of its own (ids of 32 lowercase hex digits,
-//! [`MockServer::issue_ids`]); the per-scope accessors take a [`ScopeId`], or a bare [`Scope`] for the first of its
+//! [`MockServer::issue_ids`]); the per-scope accessors take a [`ScopeId`], or a bare [`MockScope`] for the first of its
 //! kind. Generated entries' `changed_at` strictly increases (millisecond precision, `Z`) from early 2024, and `id`
 //! is a UUIDv7 whose timestamp is `changed_at`, so the order by (`changed_at`, `id`) is the order by `id`.
 //! `field_changed` is `status` or `user_classification`, `current_value`/`previous_value` follow each insight's
 //! history (`null` before a first value and when a classification is cleared), `rationale` is `null` about 40% of
 //! the time, `changed_by` is `system` or one of a few users ([`ACTORS`]), and zone entries (only they) carry an
 //! integer `zone_id` ([`ZONE_NUMERIC_ID`] for the first zone, [`MockServer::zone_numeric_id`]).
-//! [`MockServer::entries`] returns the served bytes parsed back as [`AuditLogEntry`] values.
+//! [`MockServer::entries`] returns the served bytes parsed back as [`MockAuditLogEntry`] values.
 //!
 //! # A growing log
 //!
@@ -179,18 +181,18 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use config::{
-    Config, Credentials, DEFAULT_API_KEY, DEFAULT_API_TOKEN, DEFAULT_EMAIL, DEFAULT_SEED,
-    MAX_GROWTH_RATE, MAX_SCOPES,
+    Config, DEFAULT_API_KEY, DEFAULT_API_TOKEN, DEFAULT_EMAIL, DEFAULT_SEED, MAX_GROWTH_RATE,
+    MAX_SCOPES, MockCredentials,
 };
 pub use data::{
-    ACCOUNT_ID, ACTORS, AppendError, AuditLogEntry, CLASSIFICATION_VALUES, STATUS_VALUES, Scope,
-    ScopeId, ZONE_ID, ZONE_NUMERIC_ID,
+    ACCOUNT_ID, ACTORS, AppendError, CLASSIFICATION_VALUES, MockAuditLogEntry, MockScope,
+    STATUS_VALUES, ScopeId, ZONE_ID, ZONE_NUMERIC_ID,
 };
 pub use envelope::codes;
 pub use fault::{CannedResponse, Fault, HTML_ERROR_PAGE};
 pub use journal::RecordedRequest;
-pub use query::{DEFAULT_PER_PAGE, FieldChanged, Filters, MAX_PER_PAGE, Order};
-pub use rate_limit::RateLimit;
+pub use query::{DEFAULT_PER_PAGE, Filters, MAX_PER_PAGE, MockFieldChanged, MockOrder};
+pub use rate_limit::MockRateLimit;
 
 use journal::lock;
 use server::State;
@@ -218,7 +220,7 @@ pub struct MockServer {
     runner: Runner,
     strict: bool,
     seed: u64,
-    credentials: Credentials,
+    credentials: MockCredentials,
     ca_pem: Option<String>,
 }
 
@@ -356,7 +358,7 @@ impl MockServer {
         self.ca_pem.clone()
     }
 
-    /// The full URL of an audit-log operation of a scope (a [`ScopeId`], or a [`Scope`] for the first of its
+    /// The full URL of an audit-log operation of a scope (a [`ScopeId`], or a [`MockScope`] for the first of its
     /// kind): the insight's when `issue` is given (percent-encoded as one path segment), the scope-wide one
     /// otherwise.
     pub fn audit_log_url(&self, scope: impl Into<ScopeId>, issue: Option<&str>) -> String {
@@ -388,15 +390,15 @@ impl MockServer {
 
     /// Every account id served, [`ACCOUNT_ID`] first ([`Config::with_accounts`]).
     pub fn account_ids(&self) -> Vec<String> {
-        self.ids(Scope::Account)
+        self.ids(MockScope::Account)
     }
 
     /// Every zone id served, [`ZONE_ID`] first ([`Config::with_zones`]).
     pub fn zone_ids(&self) -> Vec<String> {
-        self.ids(Scope::Zone)
+        self.ids(MockScope::Zone)
     }
 
-    fn ids(&self, kind: Scope) -> Vec<String> {
+    fn ids(&self, kind: MockScope) -> Vec<String> {
         self.state
             .of_kind(kind)
             .iter()
@@ -415,7 +417,7 @@ impl MockServer {
 
     /// The integer `zone_id` the entries of a served zone carry; `None` for an id not served.
     pub fn zone_numeric_id(&self, zone_id: &str) -> Option<i64> {
-        let index = self.state.find(Scope::Zone, zone_id)?;
+        let index = self.state.find(MockScope::Zone, zone_id)?;
         self.state.scopes[index].info.zone_numeric_id
     }
 
@@ -425,7 +427,7 @@ impl MockServer {
     }
 
     /// The credentials the server accepts.
-    pub fn credentials(&self) -> &Credentials {
+    pub fn credentials(&self) -> &MockCredentials {
         &self.credentials
     }
 
@@ -460,12 +462,16 @@ impl MockServer {
 
     /// Every entry of a scope (or of one insight) now, oldest first, exactly as served; empty for a scope or
     /// insight not served.
-    pub fn entries(&self, scope: impl Into<ScopeId>, issue: Option<&str>) -> Vec<AuditLogEntry> {
+    pub fn entries(
+        &self,
+        scope: impl Into<ScopeId>,
+        issue: Option<&str>,
+    ) -> Vec<MockAuditLogEntry> {
         self.expected_entries(
             scope,
             issue,
             &Filters {
-                order: Order::Asc,
+                order: MockOrder::Asc,
                 ..Filters::default()
             },
         )
@@ -486,7 +492,7 @@ impl MockServer {
         scope: impl Into<ScopeId>,
         issue: Option<&str>,
         filters: &Filters,
-    ) -> Vec<AuditLogEntry> {
+    ) -> Vec<MockAuditLogEntry> {
         let Some(index) = self.find(&scope.into()) else {
             return Vec::new();
         };
@@ -500,8 +506,8 @@ impl MockServer {
         };
         let data = self.state.read(index);
         let list = self.state.select(index, &data, issue, filters);
-        let mut out: Vec<AuditLogEntry> = list.iter().map(|&i| data.entry(i)).collect();
-        if filters.order == Order::Desc {
+        let mut out: Vec<MockAuditLogEntry> = list.iter().map(|&i| data.entry(i)).collect();
+        if filters.order == MockOrder::Desc {
             out.reverse();
         }
         out
@@ -513,7 +519,7 @@ impl MockServer {
         &self,
         scope: impl Into<ScopeId>,
         count: usize,
-    ) -> Result<Vec<AuditLogEntry>, AppendError> {
+    ) -> Result<Vec<MockAuditLogEntry>, AppendError> {
         self.append(scope.into(), count, None)
     }
 
@@ -525,7 +531,7 @@ impl MockServer {
         scope: impl Into<ScopeId>,
         count: usize,
         changed_at: DateTime<Utc>,
-    ) -> Result<Vec<AuditLogEntry>, AppendError> {
+    ) -> Result<Vec<MockAuditLogEntry>, AppendError> {
         let millis = changed_at.timestamp_millis();
         if !(0..=data::MAX_MS).contains(&millis) {
             return Err(AppendError::TimeOutOfRange(changed_at));
@@ -538,7 +544,7 @@ impl MockServer {
         scope: ScopeId,
         count: usize,
         millis: Option<i64>,
-    ) -> Result<Vec<AuditLogEntry>, AppendError> {
+    ) -> Result<Vec<MockAuditLogEntry>, AppendError> {
         let index = self.find(&scope).ok_or(AppendError::UnknownScope(scope))?;
         self.state
             .append(index, count, millis)

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mock_server::{Config, Fault, MAX_GROWTH_RATE, MAX_SCOPES, MockServer, RateLimit, Scope};
+use mock_server::{
+    Config, Fault, MAX_GROWTH_RATE, MAX_SCOPES, MockRateLimit, MockScope, MockServer,
+};
 
 /// Serve Cloudflare's Security Center insight audit-log API on 127.0.0.1 with generated data.
 #[derive(Debug, Parser)]
@@ -50,7 +52,7 @@ struct Args {
     /// Emulate Cloudflare's rate limit: Q requests per fixed window of W seconds, then 429 for LOCKOUT seconds
     /// (default W); every response carries Ratelimit and Ratelimit-Policy.
     #[arg(long, value_name = "Q:W[:LOCKOUT]", value_parser = parse_rate_limit)]
-    rate_limit: Option<RateLimit>,
+    rate_limit: Option<MockRateLimit>,
 }
 
 fn parse_scope_count(text: &str) -> Result<usize, String> {
@@ -76,7 +78,7 @@ fn parse_fault(text: &str) -> Result<Fault, String> {
     text.parse()
 }
 
-fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
+fn parse_rate_limit(text: &str) -> Result<MockRateLimit, String> {
     text.parse()
 }
 
@@ -153,8 +155,8 @@ fn main() -> ExitCode {
     let zone_entries = args.zone_entries.unwrap_or(args.entries);
     for scope in server.scopes() {
         let entries = match scope.kind() {
-            Scope::Account => args.entries,
-            Scope::Zone => zone_entries,
+            MockScope::Account => args.entries,
+            MockScope::Zone => zone_entries,
         };
         println!(
             "{} {} ({entries} entries): insights {}",

@@ -16,30 +16,30 @@ pub const MAX_PER_PAGE: u32 = 1000;
 
 /// The `field_changed` filter and entry field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FieldChanged {
+pub enum MockFieldChanged {
     /// `status`
     Status,
     /// `user_classification`
     UserClassification,
 }
 
-impl FieldChanged {
+impl MockFieldChanged {
     /// The wire string.
     pub fn as_str(self) -> &'static str {
         match self {
-            FieldChanged::Status => "status",
-            FieldChanged::UserClassification => "user_classification",
+            MockFieldChanged::Status => "status",
+            MockFieldChanged::UserClassification => "user_classification",
         }
     }
 }
 
-impl FromStr for FieldChanged {
+impl FromStr for MockFieldChanged {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text {
-            "status" => Ok(FieldChanged::Status),
-            "user_classification" => Ok(FieldChanged::UserClassification),
+            "status" => Ok(MockFieldChanged::Status),
+            "user_classification" => Ok(MockFieldChanged::UserClassification),
             other => Err(format!(
                 "field_changed must be one of status, user_classification (got {other:?})"
             )),
@@ -49,7 +49,7 @@ impl FromStr for FieldChanged {
 
 /// The `order` parameter: `desc` (newest first) is the default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Order {
+pub enum MockOrder {
     /// Oldest first.
     Asc,
     /// Newest first (the default).
@@ -57,29 +57,29 @@ pub enum Order {
     Desc,
 }
 
-impl Order {
+impl MockOrder {
     /// The wire string.
     pub fn as_str(self) -> &'static str {
         match self {
-            Order::Asc => "asc",
-            Order::Desc => "desc",
+            MockOrder::Asc => "asc",
+            MockOrder::Desc => "desc",
         }
     }
 }
 
-impl FromStr for Order {
+impl FromStr for MockOrder {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text {
-            "asc" => Ok(Order::Asc),
-            "desc" => Ok(Order::Desc),
+            "asc" => Ok(MockOrder::Asc),
+            "desc" => Ok(MockOrder::Desc),
             other => Err(format!("order must be one of asc, desc (got {other:?})")),
         }
     }
 }
 
-impl fmt::Display for Order {
+impl fmt::Display for MockOrder {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(self.as_str())
     }
@@ -96,11 +96,11 @@ pub struct Filters {
     /// Entries changed strictly before this instant (exclusive).
     pub before: Option<DateTime<Utc>>,
     /// Only entries that changed this field.
-    pub field_changed: Option<FieldChanged>,
+    pub field_changed: Option<MockFieldChanged>,
     /// Only entries made by this actor (exact match).
     pub changed_by: Option<String>,
     /// Sort order; newest first by default.
-    pub order: Order,
+    pub order: MockOrder,
 }
 
 /// A validated audit-log request.
@@ -199,7 +199,7 @@ mod tests {
     fn defaults_and_unknown_parameters() {
         let parsed = parse(Some("foo=bar&changed_by=a%40b.c")).unwrap();
         assert_eq!(parsed.per_page, DEFAULT_PER_PAGE);
-        assert_eq!(parsed.filters.order, Order::Desc);
+        assert_eq!(parsed.filters.order, MockOrder::Desc);
         assert_eq!(parsed.filters.changed_by.as_deref(), Some("a@b.c"));
         assert!(parsed.cursor.is_none());
     }

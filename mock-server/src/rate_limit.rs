@@ -21,7 +21,7 @@ use crate::journal::lock;
 /// to `W`; e.g. Cloudflare's documented global limit is `1200:300:300`. Durations are meant as whole seconds: the
 /// headers and [`fmt::Display`] round sub-second parts up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RateLimit {
+pub struct MockRateLimit {
     /// Requests served per window.
     pub quota: u32,
     /// Length of a window, from its first request.
@@ -30,10 +30,10 @@ pub struct RateLimit {
     pub lockout: Duration,
 }
 
-impl RateLimit {
+impl MockRateLimit {
     /// `quota` requests per `window`, with a lock-out as long as the window.
     pub fn new(quota: u32, window: Duration) -> Self {
-        RateLimit {
+        MockRateLimit {
             quota,
             window,
             lockout: window,
@@ -55,7 +55,7 @@ impl RateLimit {
     }
 }
 
-impl fmt::Display for RateLimit {
+impl fmt::Display for MockRateLimit {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             formatter,
@@ -67,7 +67,7 @@ impl fmt::Display for RateLimit {
     }
 }
 
-impl FromStr for RateLimit {
+impl FromStr for MockRateLimit {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
@@ -96,7 +96,7 @@ impl FromStr for RateLimit {
             Some(_) => Duration::from_secs(num(2, "lock-out (seconds)")?),
             None => window,
         };
-        Ok(RateLimit {
+        Ok(MockRateLimit {
             quota,
             window,
             lockout,
@@ -146,12 +146,12 @@ enum Phase {
 /// The limiter shared by all connections: one small state behind a mutex.
 #[derive(Debug)]
 pub(crate) struct Limiter {
-    pub(crate) limit: RateLimit,
+    pub(crate) limit: MockRateLimit,
     phase: Mutex<Phase>,
 }
 
 impl Limiter {
-    pub(crate) fn new(limit: RateLimit) -> Self {
+    pub(crate) fn new(limit: MockRateLimit) -> Self {
         Limiter {
             limit,
             phase: Mutex::new(Phase::Idle),
@@ -213,7 +213,7 @@ mod tests {
     /// A full cycle on a synthetic clock: a window of 3, the over-budget request, the lock-out, a new window.
     #[test]
     fn windows_and_lockout_follow_the_clock() {
-        let limiter = Limiter::new(RateLimit {
+        let limiter = Limiter::new(MockRateLimit {
             quota: 3,
             window: secs(10),
             lockout: secs(20),
@@ -238,7 +238,7 @@ mod tests {
     /// Durations that are not whole seconds round up in the headers and never show `t=0` or `Retry-After: 0`.
     #[test]
     fn seconds_round_up_and_never_reach_zero() {
-        let limiter = Limiter::new(RateLimit {
+        let limiter = Limiter::new(MockRateLimit {
             quota: 1,
             window: Duration::from_millis(1_500),
             lockout: Duration::ZERO,
@@ -248,7 +248,7 @@ mod tests {
         assert_eq!(limiter.admit(t0), limited(1));
         assert_eq!(allowed(4, 60).header(), "\"default\";r=4;t=60");
         assert_eq!(limited(7).header(), "\"default\";r=0;t=7");
-        let limit = RateLimit::new(5, Duration::from_millis(2_100));
+        let limit = MockRateLimit::new(5, Duration::from_millis(2_100));
         assert_eq!(limit.policy_header(), "\"default\";q=5;w=3");
         assert_eq!(
             limit.exceeded_message(),

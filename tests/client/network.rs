@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use cloudflare_security_center::{Error, RetryPolicy, Scope};
-use mock_server::{ACCOUNT_ID, CannedResponse, Config, Fault, Filters, MockServer};
+use mock_server::{ACCOUNT_ID, CannedResponse, Config, Fault, Filters, MockScope, MockServer};
 
 use crate::support::{Transport, builder, client, fast_retries, server_over, server_with};
 
@@ -31,7 +31,7 @@ async fn assert_walk_is_exact(
     prefetch: bool,
 ) {
     let expected: Vec<String> = server
-        .expected_entries(mock_server::Scope::Account, None, &Filters::default())
+        .expected_entries(MockScope::Account, None, &Filters::default())
         .iter()
         .map(|entry| entry.id.to_string())
         .collect();
@@ -105,7 +105,7 @@ async fn goaway_moves_the_walk_to_a_new_connection_without_loss() {
         for prefetch in [false, true] {
             let server = faulty_server(transport, Fault::GoAway { every: 3 }).await;
             let expected = server
-                .expected_entries(mock_server::Scope::Account, None, &Filters::default())
+                .expected_entries(MockScope::Account, None, &Filters::default())
                 .len();
             let mut items = client(&server)
                 .audit_log(Scope::account(ACCOUNT_ID))

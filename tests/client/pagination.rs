@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use cloudflare_security_center::{Error, Order, Scope};
-use mock_server::{ACCOUNT_ID, Config, Fault, Filters, MockServer, ZONE_ID};
+use mock_server::{ACCOUNT_ID, Config, Fault, Filters, MockOrder, MockScope, MockServer, ZONE_ID};
 
 use crate::support::{Transport, client, server_over};
 
@@ -28,9 +28,8 @@ async fn big_server(transport: Transport) -> MockServer {
 async fn item_stream_equals_the_served_set_across_many_pages() {
     for transport in Transport::ALL {
         let server = big_server(transport).await;
-        let issue = server.issue_ids(mock_server::Scope::Zone)[1].clone();
-        let expected =
-            server.expected_entries(mock_server::Scope::Zone, Some(&issue), &Filters::default());
+        let issue = server.issue_ids(MockScope::Zone)[1].clone();
+        let expected = server.expected_entries(MockScope::Zone, Some(&issue), &Filters::default());
         assert!(expected.len() > 100, "enough entries for many pages");
 
         let mut items = client(&server)
@@ -43,7 +42,7 @@ async fn item_stream_equals_the_served_set_across_many_pages() {
             seen.push(entry.expect("entry").id.expect("id"));
         }
         let filtered = server.expected_entries(
-            mock_server::Scope::Zone,
+            MockScope::Zone,
             Some(&issue),
             &Filters {
                 changed_by: Some("system".to_owned()),
@@ -67,10 +66,10 @@ async fn prefetching_walk_equals_the_served_set() {
     for transport in Transport::ALL {
         let server = big_server(transport).await;
         let filters = Filters {
-            order: mock_server::Order::Asc,
+            order: MockOrder::Asc,
             ..Filters::default()
         };
-        let expected = server.expected_entries(mock_server::Scope::Account, None, &filters);
+        let expected = server.expected_entries(MockScope::Account, None, &filters);
         let mut pages = client(&server)
             .audit_log(Scope::account(ACCOUNT_ID))
             .order(Order::Asc)
@@ -145,7 +144,7 @@ async fn an_empty_cursor_ends_the_walk() {
                 .with_fault(Fault::EmptyCursorOnLastPage),
         )
         .await;
-        let expected = server.entry_count(mock_server::Scope::Account, None);
+        let expected = server.entry_count(MockScope::Account, None);
         let mut items = client(&server)
             .audit_log(Scope::account(ACCOUNT_ID))
             .per_page(20)
@@ -166,8 +165,7 @@ async fn an_empty_cursor_ends_the_walk() {
 async fn resuming_from_a_cursor_yields_exactly_the_rest() {
     for transport in Transport::ALL {
         let server = big_server(transport).await;
-        let expected =
-            server.expected_entries(mock_server::Scope::Account, None, &Filters::default());
+        let expected = server.expected_entries(MockScope::Account, None, &Filters::default());
         let client = client(&server);
         let request = client.audit_log(Scope::account(ACCOUNT_ID)).per_page(100);
         let mut first = request.clone().with_max_pages(2).pages();
@@ -196,8 +194,7 @@ async fn resuming_from_a_cursor_yields_exactly_the_rest() {
 async fn max_items_stops_at_exactly_that_many() {
     for transport in Transport::ALL {
         let server = big_server(transport).await;
-        let expected =
-            server.expected_entries(mock_server::Scope::Account, None, &Filters::default());
+        let expected = server.expected_entries(MockScope::Account, None, &Filters::default());
         let mut items = client(&server)
             .audit_log(Scope::account(ACCOUNT_ID))
             .per_page(100)
@@ -227,8 +224,7 @@ async fn retries_inside_a_walk_neither_skip_nor_repeat() {
                 status: 503,
             });
         let server = server_over(transport, config).await;
-        let expected =
-            server.expected_entries(mock_server::Scope::Account, None, &Filters::default());
+        let expected = server.expected_entries(MockScope::Account, None, &Filters::default());
         let mut items = client(&server)
             .audit_log(Scope::account(ACCOUNT_ID))
             .per_page(25)

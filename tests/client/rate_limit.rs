@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use cloudflare_security_center::{Client, RateLimit, Scope};
-use mock_server::{ACCOUNT_ID, CannedResponse, Config, Filters, MockServer, ZONE_ID};
+use mock_server::{
+    ACCOUNT_ID, CannedResponse, Config, Filters, MockRateLimit, MockScope, MockServer, ZONE_ID,
+};
 
 use crate::support::{builder, client, server_with};
 
@@ -14,7 +16,7 @@ async fn limited_server(quota: u32) -> MockServer {
         Config::default()
             .with_entries(240)
             .with_insights_per_scope(4)
-            .with_rate_limit(mock_server::RateLimit {
+            .with_rate_limit(MockRateLimit {
                 quota,
                 window: Duration::from_secs(2),
                 lockout: Duration::from_secs(2),
@@ -27,7 +29,7 @@ async fn limited_server(quota: u32) -> MockServer {
 /// checks each against the served set. About 50 requests: more than two budgets of 20.
 async fn walk_every_insight(server: &MockServer, client: &Client) {
     let mut walks = Vec::new();
-    for scope in mock_server::Scope::ALL {
+    for scope in MockScope::ALL {
         for issue in server.issue_ids(scope) {
             let expected: Vec<String> = server
                 .expected_entries(scope, Some(&issue), &Filters::default())
@@ -35,8 +37,8 @@ async fn walk_every_insight(server: &MockServer, client: &Client) {
                 .map(|entry| entry.id.to_string())
                 .collect();
             let target = match scope {
-                mock_server::Scope::Account => Scope::account(ACCOUNT_ID),
-                mock_server::Scope::Zone => Scope::zone(ZONE_ID),
+                MockScope::Account => Scope::account(ACCOUNT_ID),
+                MockScope::Zone => Scope::zone(ZONE_ID),
             };
             let items = client.issue_audit_log(target, &issue).per_page(10).items();
             walks.push(async move {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use cloudflare_security_center::{Client, ClientBuilder, Credentials, RetryPolicy};
-use mock_server::{Config, MockServer};
+use mock_server::{Config, MockScope, MockServer};
 
 /// A server with a small, deterministic data set.
 pub(crate) async fn server() -> MockServer {
@@ -77,5 +77,5 @@ pub(crate) fn token(server: &MockServer) -> Credentials {
 
 /// The first insight of the account scope.
 pub(crate) fn first_issue(server: &MockServer) -> String {
-    server.issue_ids(mock_server::Scope::Account)[0].clone()
+    server.issue_ids(MockScope::Account)[0].clone()
 }

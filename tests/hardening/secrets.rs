@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cloudflare_security_center::{Client, Credentials, RetryPolicy, Scope};
-use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
+use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockCredentials, MockServer};
 
 const TOKEN: &str = "tok-SECRET-7f3a9c1e";
 const KEY: &str = "key-SECRET-55e1d0b2";
@@ -78,7 +78,7 @@ fn accepting_server(script: Vec<CannedResponse>) -> MockServer {
     MockServer::start_in_background(
         Config::default()
             .with_entries(3)
-            .with_credentials(mock_server::Credentials {
+            .with_credentials(MockCredentials {
                 api_token: TOKEN.to_owned(),
                 api_key: KEY.to_owned(),
                 email: EMAIL.to_owned(),

@@ -1,7 +1,7 @@
 //! Credentials reach the API only from the environment or a token file, never from the command line, and are
 //! never echoed in messages.
 
-use mock_server::{Config, Scope};
+use mock_server::{Config, MockScope};
 
 use crate::support::{bare_command, command, run, server};
 
@@ -46,7 +46,7 @@ fn token_from_a_file_works_without_the_environment() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(
         out.stdout.lines().count(),
-        server.entry_count(Scope::Zone, None)
+        server.entry_count(MockScope::Zone, None)
     );
     assert!(
         server

@@ -4,12 +4,12 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use mock_server::{AuditLogEntry, CannedResponse, Config, Fault, Filters, Scope};
+use mock_server::{CannedResponse, Config, Fault, Filters, MockAuditLogEntry, MockScope};
 
 use crate::support::{command, file_names, parse_ndjson, run, server};
 
-fn served(server: &mock_server::MockServer) -> Vec<AuditLogEntry> {
-    server.expected_entries(Scope::Account, None, &Filters::default())
+fn served(server: &mock_server::MockServer) -> Vec<MockAuditLogEntry> {
+    server.expected_entries(MockScope::Account, None, &Filters::default())
 }
 
 /// A truncated body on the third request: the two pages before it are written whole, the cursor after them is
@@ -63,7 +63,7 @@ fn json_output_is_closed_when_the_walk_breaks() {
         ],
     );
     assert_eq!(out.code, Some(7), "{}", out.stderr);
-    let parsed: Vec<AuditLogEntry> = serde_json::from_str(&out.stdout).expect("valid JSON");
+    let parsed: Vec<MockAuditLogEntry> = serde_json::from_str(&out.stdout).expect("valid JSON");
     assert_eq!(parsed, served(&server)[..60]);
 }
 
@@ -90,7 +90,7 @@ fn output_file_keeps_the_pages_written_before_a_failure() {
     assert_eq!(out.code, Some(7), "{}", out.stderr);
     assert!(out.resume_cursor().is_some(), "{}", out.stderr);
     let mut reader = csv::Reader::from_path(&path).expect("the file is in place");
-    let rows: Vec<AuditLogEntry> = reader
+    let rows: Vec<MockAuditLogEntry> = reader
         .deserialize()
         .collect::<Result<_, _>>()
         .expect("whole rows");

@@ -1,6 +1,6 @@
 //! Each format, parsed back, holds exactly the entries the server served, in the order it served them.
 
-use mock_server::{AuditLogEntry, Config, FieldChanged, Filters, Order, Scope};
+use mock_server::{Config, Filters, MockAuditLogEntry, MockFieldChanged, MockOrder, MockScope};
 
 use crate::support::{command, file_names, first_issue, parse_ndjson, run, server};
 
@@ -21,7 +21,7 @@ fn ndjson_is_the_default_when_stdout_is_not_a_terminal() {
         ],
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    let expected = server.expected_entries(Scope::Account, Some(&issue), &Filters::default());
+    let expected = server.expected_entries(MockScope::Account, Some(&issue), &Filters::default());
     assert!(expected.len() > 40, "the walk spans several pages");
     assert_eq!(parse_ndjson(&out.stdout), expected);
     assert!(
@@ -40,8 +40,8 @@ fn json_is_one_array_of_the_served_entries() {
         &["--zone", server.zone_id(), "--format", "json"],
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    let parsed: Vec<AuditLogEntry> = serde_json::from_str(&out.stdout).expect("a JSON array");
-    let expected = server.expected_entries(Scope::Zone, None, &Filters::default());
+    let parsed: Vec<MockAuditLogEntry> = serde_json::from_str(&out.stdout).expect("a JSON array");
+    let expected = server.expected_entries(MockScope::Zone, None, &Filters::default());
     assert_eq!(expected.len(), 700);
     assert!(expected.iter().all(|e| e.zone_id.is_some()));
     assert_eq!(parsed, expected);
@@ -72,11 +72,11 @@ fn csv_rows_are_the_served_entries() {
         .map(str::to_owned)
         .collect();
     assert_eq!(header, insight_audit_log::output::FIELDS);
-    let rows: Vec<AuditLogEntry> = reader
+    let rows: Vec<MockAuditLogEntry> = reader
         .deserialize()
         .collect::<Result<_, _>>()
         .expect("every row is an entry");
-    let expected = server.expected_entries(Scope::Account, Some(&issue), &Filters::default());
+    let expected = server.expected_entries(MockScope::Account, Some(&issue), &Filters::default());
     assert!(
         expected.iter().any(|e| e.rationale.is_none()),
         "nulls are exercised"
@@ -118,7 +118,7 @@ fn table_lines_show_the_served_entries() {
             .collect()
     };
     let expected: Vec<String> = server
-        .expected_entries(Scope::Account, Some(&issue), &Filters::default())
+        .expected_entries(MockScope::Account, Some(&issue), &Filters::default())
         .iter()
         .map(|e| {
             format!(
@@ -142,7 +142,7 @@ fn table_lines_show_the_served_entries() {
 #[test]
 fn filters_and_order_select_the_same_entries_as_the_server() {
     let server = server(Config::default());
-    let all = server.entries(Scope::Account, None);
+    let all = server.entries(MockScope::Account, None);
     let since = all[all.len() / 4].changed_at.clone();
     let before = all[3 * all.len() / 4].changed_at.clone();
     let out = run(
@@ -168,11 +168,11 @@ fn filters_and_order_select_the_same_entries_as_the_server() {
     let filters = Filters {
         since: Some(since.parse().expect("RFC 3339")),
         before: Some(before.parse().expect("RFC 3339")),
-        field_changed: Some(FieldChanged::Status),
+        field_changed: Some(MockFieldChanged::Status),
         changed_by: Some("system".to_owned()),
-        order: Order::Asc,
+        order: MockOrder::Asc,
     };
-    let expected = server.expected_entries(Scope::Account, None, &filters);
+    let expected = server.expected_entries(MockScope::Account, None, &filters);
     assert!(expected.len() > 7, "several pages: {}", expected.len());
     assert_eq!(parse_ndjson(&out.stdout), expected);
 }
@@ -197,7 +197,7 @@ fn output_file_is_renamed_into_place_without_leftovers() {
     let text = std::fs::read_to_string(&path).expect("the file exists");
     assert_eq!(
         parse_ndjson(&text),
-        server.expected_entries(Scope::Account, None, &Filters::default())
+        server.expected_entries(MockScope::Account, None, &Filters::default())
     );
     assert_eq!(file_names(dir.path()), ["log.ndjson"]);
 }

@@ -6,12 +6,14 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use mock_server::{AuditLogEntry, CannedResponse, Config, Fault, Filters, RateLimit, Scope};
+use mock_server::{
+    CannedResponse, Config, Fault, Filters, MockAuditLogEntry, MockRateLimit, MockScope,
+};
 
 use crate::support::{Run, command, parse_ndjson, run, server};
 
-fn served(server: &mock_server::MockServer) -> Vec<AuditLogEntry> {
-    server.expected_entries(Scope::Account, None, &Filters::default())
+fn served(server: &mock_server::MockServer) -> Vec<MockAuditLogEntry> {
+    server.expected_entries(MockScope::Account, None, &Filters::default())
 }
 
 /// A body cut mid-way on one request in 13, and a reset before the head on one in 11: the export finishes with
@@ -65,7 +67,7 @@ fn a_stalled_body_is_timed_out_and_fetched_again() {
 #[test]
 fn an_export_under_the_rate_limit_receives_no_429() {
     let server =
-        server(Config::default().with_rate_limit(RateLimit::new(20, Duration::from_secs(2))));
+        server(Config::default().with_rate_limit(MockRateLimit::new(20, Duration::from_secs(2))));
     let out = run(
         &mut command(&server),
         &["--account", server.account_id(), "--per-page", "25"],

@@ -1,7 +1,7 @@
 //! Limits and resumption: `--max-items` stops exactly, and a run resumed from the printed cursor writes exactly
 //! the entries the interrupted run did not.
 
-use mock_server::{Config, Fault, Filters, Scope};
+use mock_server::{Config, Fault, Filters, MockScope};
 
 use crate::support::{command, first_issue, parse_ndjson, run, server};
 
@@ -24,7 +24,7 @@ fn max_items_stops_exactly_inside_a_page() {
         ],
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    let expected = server.expected_entries(Scope::Account, Some(&issue), &Filters::default());
+    let expected = server.expected_entries(MockScope::Account, Some(&issue), &Filters::default());
     assert_eq!(parse_ndjson(&out.stdout), expected[..37]);
     // 4 pages of 10 cover 37 entries; no fifth page is fetched.
     assert_eq!(server.requests().len(), 4);
@@ -60,7 +60,7 @@ fn resume_with_the_printed_cursor_yields_exactly_the_rest() {
     assert_eq!(second.code, Some(0), "{}", second.stderr);
     let tail = parse_ndjson(&second.stdout);
 
-    let all = healthy.expected_entries(Scope::Account, None, &Filters::default());
+    let all = healthy.expected_entries(MockScope::Account, None, &Filters::default());
     assert_eq!(all.len(), 600);
     assert_eq!([head, tail].concat(), all);
 }

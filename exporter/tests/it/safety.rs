@@ -1,7 +1,7 @@
 //! Text from the server is data: it never reaches a spreadsheet as a formula or a terminal as escape sequences,
 //! and the resume cursor is printed as one shell word, ready to paste.
 
-use mock_server::{CannedResponse, Config, MockServer, Scope};
+use mock_server::{CannedResponse, Config, MockScope, MockServer};
 use serde_json::Value;
 
 use crate::support::{command, run, server};
@@ -13,7 +13,7 @@ fn page_with_rationales(
     cursor: Option<&str>,
 ) -> CannedResponse {
     let entries: Vec<Value> = server
-        .entries_json(Scope::Account, None)
+        .entries_json(MockScope::Account, None)
         .into_iter()
         .zip(rationales)
         .map(|(mut entry, rationale)| {

@@ -8,23 +8,23 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use mock_server::{AuditLogEntry, Config, Filters, MockServer, Order, Scope, ScopeId};
+use mock_server::{Config, Filters, MockAuditLogEntry, MockOrder, MockScope, MockServer, ScopeId};
 
 use crate::support::{command, parse_ndjson, run, server};
 
 /// Every entry of the account scope, oldest first.
-fn all_entries(server: &MockServer) -> Vec<AuditLogEntry> {
+fn all_entries(server: &MockServer) -> Vec<MockAuditLogEntry> {
     server.expected_entries(
-        Scope::Account,
+        MockScope::Account,
         None,
         &Filters {
-            order: Order::Asc,
+            order: MockOrder::Asc,
             ..Filters::default()
         },
     )
 }
 
-fn ids(entries: &[AuditLogEntry]) -> Vec<String> {
+fn ids(entries: &[MockAuditLogEntry]) -> Vec<String> {
     entries.iter().map(|entry| entry.id.to_string()).collect()
 }
 
@@ -59,12 +59,14 @@ fn incremental_runs_export_every_entry_exactly_once() {
         .expect("an RFC 3339 time")
         .with_timezone(&chrono::Utc);
     let boundary = server
-        .append_entries_at(Scope::Account, 2, newest)
+        .append_entries_at(MockScope::Account, 2, newest)
         .expect("appended");
     let late = server
-        .append_entries_at(Scope::Account, 1, newest - TimeDelta::minutes(3))
+        .append_entries_at(MockScope::Account, 1, newest - TimeDelta::minutes(3))
         .expect("appended");
-    let fresh = server.append_entries(Scope::Account, 3).expect("appended");
+    let fresh = server
+        .append_entries(MockScope::Account, 3)
+        .expect("appended");
 
     let second = run(&mut command(&server), &args);
     assert_eq!(second.code, Some(0), "{}", second.stderr);
@@ -182,7 +184,9 @@ fn follow_picks_up_new_entries_and_stops_cleanly_on_sigterm() {
     for _ in 0..50 {
         seen.push(lines.next().expect("a line").expect("UTF-8"));
     }
-    let added = server.append_entries(Scope::Account, 4).expect("appended");
+    let added = server
+        .append_entries(MockScope::Account, 4)
+        .expect("appended");
     for _ in 0..4 {
         seen.push(lines.next().expect("a new line").expect("UTF-8"));
     }
@@ -317,7 +321,7 @@ fn one_failing_scope_does_not_stop_the_others() {
             ScopeId::account(account.clone()),
             None,
             &Filters {
-                order: Order::Asc,
+                order: MockOrder::Asc,
                 ..Filters::default()
             },
         ));

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use mock_server::{AuditLogEntry, Config, MockServer, Scope};
+use mock_server::{Config, MockAuditLogEntry, MockScope, MockServer};
 
 /// The binary under test.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_insight-audit-log");
@@ -68,12 +68,12 @@ pub(crate) fn run(command: &mut Command, args: &[&str]) -> Run {
 
 /// The account scope's first insight.
 pub(crate) fn first_issue(server: &MockServer) -> String {
-    server.issue_ids(Scope::Account)[0].clone()
+    server.issue_ids(MockScope::Account)[0].clone()
 }
 
 /// Parses NDJSON: every line must be one whole entry.
 #[track_caller]
-pub(crate) fn parse_ndjson(text: &str) -> Vec<AuditLogEntry> {
+pub(crate) fn parse_ndjson(text: &str) -> Vec<MockAuditLogEntry> {
     assert!(
         text.is_empty() || text.ends_with('\n'),
         "output ends inside a line"

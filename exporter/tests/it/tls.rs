@@ -2,7 +2,7 @@
 //! TLS-inspecting proxy (here, the mock's throw-away CA) needs; without it the certificate is
 //! refused with an exit code of its own and a hint.
 
-use mock_server::{Config, Filters, Scope};
+use mock_server::{Config, Filters, MockScope};
 
 use crate::support::{command, parse_ndjson, run, server};
 
@@ -29,7 +29,7 @@ fn an_export_over_tls_needs_the_ca_it_is_told_to_trust() {
     assert_eq!(trusted.code, Some(0), "{}", trusted.stderr);
     assert_eq!(
         parse_ndjson(&trusted.stdout),
-        server.expected_entries(Scope::Account, None, &Filters::default())
+        server.expected_entries(MockScope::Account, None, &Filters::default())
     );
     let requests = server.take_requests();
     assert_eq!(requests.len(), 4);

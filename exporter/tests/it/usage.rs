@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use mock_server::{Config, Filters, Scope};
+use mock_server::{Config, Filters, MockScope};
 
 use crate::support::{command, run, server};
 
@@ -190,6 +190,6 @@ async fn runs_in_process_with_an_injected_environment() {
     let text = String::from_utf8(stdout).expect("UTF-8");
     assert_eq!(
         crate::support::parse_ndjson(&text),
-        server.expected_entries(Scope::Zone, None, &Filters::default())
+        server.expected_entries(MockScope::Zone, None, &Filters::default())
     );
 }

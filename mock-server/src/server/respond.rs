@@ -15,7 +15,7 @@ use crate::cursor::Fnv;
 use crate::envelope::{ApiError, codes, page_body};
 use crate::fault::{Fault, HTML_ERROR_PAGE};
 use crate::journal::{RecordedRequest, lock};
-use crate::query::{self, Order};
+use crate::query::{self, MockOrder};
 use crate::rate_limit::Admission;
 use crate::wire::{CutEnd, Link, ReplyBody};
 
@@ -302,12 +302,12 @@ fn serve_page(
     // A cursor holds the key of the last entry served; the walk goes on strictly past it, so entries added
     // since, anywhere, never shift it.
     let (start, end, next_key) = match order {
-        Order::Asc => {
+        MockOrder::Asc => {
             let start = after.map_or(0, |a| list.partition_point(|&i| data.meta(i).key() <= a));
             let end = start.saturating_add(per_page).min(len);
             (start, end, (end < len).then(|| key(end - 1)))
         }
-        Order::Desc => {
+        MockOrder::Desc => {
             let end = after.map_or(len, |a| list.partition_point(|&i| data.meta(i).key() < a));
             let start = end.saturating_sub(per_page);
             (start, end, (start > 0).then(|| key(start)))
@@ -324,8 +324,8 @@ fn serve_page(
     }
     let items = (start..end).map(|k| {
         let i = match order {
-            Order::Asc => list[k],
-            Order::Desc => list[start + end - 1 - k],
+            MockOrder::Asc => list[k],
+            MockOrder::Desc => list[start + end - 1 - k],
         };
         data.entry_bytes(i)
     });

@@ -5,8 +5,8 @@ use hyper::Method;
 use hyper::header::{AUTHORIZATION, HeaderMap};
 use percent_encoding::percent_decode_str;
 
-use crate::config::Credentials;
-use crate::data::Scope;
+use crate::config::MockCredentials;
+use crate::data::MockScope;
 
 use super::State;
 
@@ -16,7 +16,7 @@ pub(crate) const PREFIX: &str = "/client/v4";
 /// A route of the API, with its path segments decoded.
 #[derive(Clone, Debug)]
 pub(super) struct Route {
-    pub(super) scope: Scope,
+    pub(super) scope: MockScope,
     pub(super) scope_id: String,
     /// The scope's index in [`State::scopes`]; `None` for an id not served.
     pub(super) index: Option<usize>,
@@ -28,8 +28,8 @@ pub(super) fn match_route(state: &State, path: &str) -> Option<Route> {
     let rest = path.strip_prefix(PREFIX)?.strip_prefix('/')?;
     let segs: Vec<&str> = rest.split('/').collect();
     let scope = match *segs.first()? {
-        "accounts" => Scope::Account,
-        "zones" => Scope::Zone,
+        "accounts" => MockScope::Account,
+        "zones" => MockScope::Zone,
         _ => return None,
     };
     let (id, issue) = match segs.as_slice() {
@@ -64,7 +64,7 @@ pub(super) fn unexpected(route: Option<&Route>, method: &Method, path: &str) -> 
 
 /// Whether `headers` carry credentials the server accepts: its API token as a bearer token, or its API key with
 /// its e-mail.
-pub(super) fn authorized(headers: &HeaderMap, credentials: &Credentials) -> bool {
+pub(super) fn authorized(headers: &HeaderMap, credentials: &MockCredentials) -> bool {
     let get = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let bearer = headers
         .get(AUTHORIZATION)

@@ -8,14 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
-use crate::config::{Config, Credentials};
+use crate::config::{Config, MockCredentials};
 use crate::cursor::{CursorCodec, Fnv};
 use crate::data::{
-    ACTORS, AuditLogEntry, MAX_MS, Scope, ScopeData, ScopeId, ScopeInfo, generate, scope_ids,
+    ACTORS, MAX_MS, MockAuditLogEntry, MockScope, ScopeData, ScopeId, ScopeInfo, generate,
+    scope_ids,
 };
 use crate::fault::{CannedResponse, Fault};
 use crate::journal::{Journal, lock};
-use crate::query::{FieldChanged, Filters, nanos};
+use crate::query::{Filters, MockFieldChanged, nanos};
 use crate::rate_limit::Limiter;
 
 /// Cached filtered selections kept at most (the cache is cleared when full).
@@ -29,7 +30,7 @@ struct SelectionKey {
     issue: Option<u16>,
     since: Option<i128>,
     before: Option<i128>,
-    field: Option<FieldChanged>,
+    field: Option<MockFieldChanged>,
     changed_by: Option<String>,
 }
 
@@ -110,7 +111,7 @@ pub(crate) struct State {
     pub(crate) journal: Journal,
     pub(crate) script: Mutex<VecDeque<CannedResponse>>,
     pub(super) codec: CursorCodec,
-    pub(super) credentials: Credentials,
+    pub(super) credentials: MockCredentials,
     pub(super) faults: Vec<Fault>,
     pub(super) limiter: Option<Limiter>,
     /// The sequence number of the next request received.
@@ -130,10 +131,10 @@ fn write_lock<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|error| error.into_inner())
 }
 
-fn kind_index(kind: Scope) -> usize {
+fn kind_index(kind: MockScope) -> usize {
     match kind {
-        Scope::Account => 0,
-        Scope::Zone => 1,
+        MockScope::Account => 0,
+        MockScope::Zone => 1,
     }
 }
 
@@ -143,8 +144,8 @@ impl State {
         let mut scopes = Vec::with_capacity(config.accounts + config.zones);
         let mut by_id: [HashMap<String, usize>; 2] = Default::default();
         for (kind, count, entries) in [
-            (Scope::Account, config.accounts, config.account_entries),
-            (Scope::Zone, config.zones, config.zone_entries),
+            (MockScope::Account, config.accounts, config.account_entries),
+            (MockScope::Zone, config.zones, config.zone_entries),
         ] {
             for (index, id) in scope_ids(kind, config.seed, count).into_iter().enumerate() {
                 by_id[kind_index(kind)].insert(id.clone(), scopes.len());
@@ -185,15 +186,15 @@ impl State {
     }
 
     /// The index of a served scope.
-    pub(crate) fn find(&self, kind: Scope, id: &str) -> Option<usize> {
+    pub(crate) fn find(&self, kind: MockScope, id: &str) -> Option<usize> {
         self.by_id[kind_index(kind)].get(id).copied()
     }
 
     /// The served scopes of one kind.
-    pub(crate) fn of_kind(&self, kind: Scope) -> &[Served] {
+    pub(crate) fn of_kind(&self, kind: MockScope) -> &[Served] {
         match kind {
-            Scope::Account => &self.scopes[..self.accounts],
-            Scope::Zone => &self.scopes[self.accounts..],
+            MockScope::Account => &self.scopes[..self.accounts],
+            MockScope::Zone => &self.scopes[self.accounts..],
         }
     }
 
@@ -243,7 +244,7 @@ impl State {
         index: usize,
         count: usize,
         millis: Option<i64>,
-    ) -> Result<Vec<AuditLogEntry>, usize> {
+    ) -> Result<Vec<MockAuditLogEntry>, usize> {
         let mut data = write_lock(self.data(index));
         if count > data.room() {
             return Err(data.room());
@@ -346,7 +347,7 @@ impl State {
             .field(
                 filters
                     .field_changed
-                    .map(FieldChanged::as_str)
+                    .map(MockFieldChanged::as_str)
                     .unwrap_or_default()
                     .as_bytes(),
             )

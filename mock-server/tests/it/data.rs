@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use mock_server::{
-    ACCOUNT_ID, ACTORS, CLASSIFICATION_VALUES, Config, MockServer, STATUS_VALUES, Scope, ZONE_ID,
-    ZONE_NUMERIC_ID,
+    ACCOUNT_ID, ACTORS, CLASSIFICATION_VALUES, Config, MockScope, MockServer, STATUS_VALUES,
+    ZONE_ID, ZONE_NUMERIC_ID,
 };
 use serde_json::Value;
 
@@ -16,7 +16,7 @@ async fn same_seed_serves_identical_bytes_and_another_seed_differs() {
     let a = MockServer::start(Config::default().with_entries(300).with_seed(11)).await;
     let b = MockServer::start(Config::default().with_entries(300).with_seed(11)).await;
     let c = MockServer::start(Config::default().with_entries(300).with_seed(12)).await;
-    for scope in Scope::ALL {
+    for scope in MockScope::ALL {
         assert_eq!(a.issue_ids(scope), b.issue_ids(scope));
         assert_eq!(a.entries(scope, None), b.entries(scope, None));
         assert_ne!(a.entries(scope, None), c.entries(scope, None));
@@ -45,7 +45,7 @@ async fn entries_have_the_wire_shape_of_the_spec() {
                     .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
         );
     }
-    for scope in Scope::ALL {
+    for scope in MockScope::ALL {
         let response = get_raw(
             &server,
             &server.audit_log_url(scope, None),
@@ -78,11 +78,11 @@ async fn entries_have_the_wire_shape_of_the_spec() {
         let mut previous: Option<(String, String)> = None;
         for error in &result {
             let o = error.as_object().unwrap();
-            let expected_len = if scope == Scope::Zone { 9 } else { 8 };
+            let expected_len = if scope == MockScope::Zone { 9 } else { 8 };
             assert_eq!(o.len(), expected_len, "{error}");
             match scope {
-                Scope::Zone => assert_eq!(error["zone_id"], Value::from(ZONE_NUMERIC_ID)),
-                Scope::Account => assert!(o.get("zone_id").is_none()),
+                MockScope::Zone => assert_eq!(error["zone_id"], Value::from(ZONE_NUMERIC_ID)),
+                MockScope::Account => assert!(o.get("zone_id").is_none()),
             }
             let id = error["id"].as_str().unwrap();
             let changed_at = error["changed_at"].as_str().unwrap();
@@ -150,15 +150,15 @@ async fn insights_partition_their_scope() {
             .with_insights_per_scope(4),
     )
     .await;
-    let acct: HashSet<String> = server.issue_ids(Scope::Account).into_iter().collect();
-    let zone: HashSet<String> = server.issue_ids(Scope::Zone).into_iter().collect();
+    let acct: HashSet<String> = server.issue_ids(MockScope::Account).into_iter().collect();
+    let zone: HashSet<String> = server.issue_ids(MockScope::Zone).into_iter().collect();
     assert_eq!((acct.len(), zone.len()), (4, 4));
     assert!(acct.is_disjoint(&zone));
     let mut total = 0;
     for issue in &acct {
         let (got, _) = walk(
             &server,
-            Scope::Account,
+            MockScope::Account,
             Some(issue),
             &[("per_page", "1000")],
         )

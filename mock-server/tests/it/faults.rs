@@ -4,7 +4,7 @@
 use std::io::{ErrorKind, Read};
 use std::time::Duration;
 
-use mock_server::{CannedResponse, Config, Fault, HTML_ERROR_PAGE, MockServer, Scope, codes};
+use mock_server::{CannedResponse, Config, Fault, HTML_ERROR_PAGE, MockScope, MockServer, codes};
 use serde_json::json;
 
 use crate::support::{
@@ -24,7 +24,7 @@ async fn rate_limit_every_k_requests_with_retry_after() {
         retry_after_secs: 7,
     }))
     .await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let mut statuses = Vec::new();
     for _ in 0..7 {
         let response = get_raw(&server, &url, "per_page=5").await;
@@ -52,7 +52,7 @@ async fn server_error_every_k_requests() {
             }),
     )
     .await;
-    let url = server.audit_log_url(Scope::Zone, None);
+    let url = server.audit_log_url(MockScope::Zone, None);
     let mut statuses = Vec::new();
     for _ in 0..6 {
         let response = get_raw(&server, &url, "").await;
@@ -68,7 +68,7 @@ async fn server_error_every_k_requests() {
 #[tokio::test]
 async fn truncated_body_is_the_first_half_of_the_page() {
     let server = MockServer::start(small().with_fault(Fault::TruncatedBody { every: 2 })).await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let whole = get_raw(&server, &url, "per_page=10").await;
     let cut = get_raw(&server, &url, "per_page=10").await;
     assert_eq!((whole.status, cut.status), (200, 200));
@@ -85,7 +85,7 @@ async fn truncated_body_is_the_first_half_of_the_page() {
 #[tokio::test]
 async fn html_error_page_from_a_proxy() {
     let server = MockServer::start(small().with_fault(Fault::HtmlErrorPage { every: 1 })).await;
-    let response = get_raw(&server, &server.audit_log_url(Scope::Account, None), "").await;
+    let response = get_raw(&server, &server.audit_log_url(MockScope::Account, None), "").await;
     assert_eq!(response.status, 502);
     assert_eq!(response.header("content-type"), Some("text/html"));
     assert_eq!(&response.body[..], HTML_ERROR_PAGE.as_bytes());
@@ -101,19 +101,19 @@ async fn slow_responses_arrive_intact() {
     .await;
     let (got, _) = walk(
         &server,
-        Scope::Account,
+        MockScope::Account,
         None,
         &[("per_page", "40"), ("order", "asc")],
     )
     .await;
-    assert_eq!(got, server.entries(Scope::Account, None));
+    assert_eq!(got, server.entries(MockScope::Account, None));
 }
 
 /// With the repeated-cursor fault, a page fetched with a cursor hands that same cursor back.
 #[tokio::test]
 async fn repeated_cursor_hands_back_the_cursor_already_given() {
     let server = MockServer::start(small().with_fault(Fault::RepeatedCursor)).await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let first = get_raw(&server, &url, "per_page=10").await.json();
     let cursor = first["result_info"]["cursor"].as_str().unwrap().to_owned();
     for _ in 0..2 {
@@ -132,7 +132,7 @@ async fn repeated_cursor_hands_back_the_cursor_already_given() {
 #[tokio::test]
 async fn empty_cursor_on_the_last_page() {
     let server = MockServer::start(small().with_fault(Fault::EmptyCursorOnLastPage)).await;
-    let url = server.audit_log_url(Scope::Zone, None);
+    let url = server.audit_log_url(MockScope::Zone, None);
     let first = get_raw(&server, &url, "per_page=60").await.json();
     let cursor = first["result_info"]["cursor"].as_str().unwrap().to_owned();
     assert!(!cursor.is_empty());
@@ -160,7 +160,7 @@ async fn retried_faults_leave_the_walk_intact() {
             }),
     )
     .await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let mut cursor: Option<String> = None;
     let mut got = Vec::new();
     let mut failures = 0;
@@ -185,7 +185,7 @@ async fn retried_faults_leave_the_walk_intact() {
     assert_eq!(
         got,
         server
-            .entries_json(Scope::Account, None)
+            .entries_json(MockScope::Account, None)
             .into_iter()
             .rev()
             .collect::<Vec<_>>()
@@ -211,7 +211,7 @@ async fn canned_script_is_answered_in_order_then_normal_serving() {
     )
     .await;
     assert_eq!(server.canned_remaining(), 4);
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let response = get_raw(&server, &url, "").await;
     response.assert_failure(429, codes::RATE_LIMITED);
     assert_eq!(response.header("retry-after"), Some("1"));
@@ -238,7 +238,7 @@ async fn canned_script_is_answered_in_order_then_normal_serving() {
 #[tokio::test]
 async fn canned_pages_are_served_verbatim() {
     let server = MockServer::start(small()).await;
-    let mut entries = server.entries_json(Scope::Account, None)[..2].to_vec();
+    let mut entries = server.entries_json(MockScope::Account, None)[..2].to_vec();
     entries[0]["field_changed"] = json!("severity");
     entries[1]["new_field"] = json!({"nested": true});
     server.push_canned(
@@ -251,7 +251,7 @@ async fn canned_pages_are_served_verbatim() {
             .with_header("x-extra", "1")
             .with_header("bad header", "dropped"),
     );
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let value = get_raw(&server, &url, "").await.json();
     assert_eq!(value["result"], json!(entries));
     assert_eq!(
@@ -316,7 +316,7 @@ fn drop_mid_body_sends_half_the_promised_bytes_then_closes() {
 #[tokio::test]
 async fn drop_mid_body_is_an_early_end_of_file_to_a_client() {
     let server = MockServer::start(small().with_fault(Fault::DropMidBody { every: 1 })).await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let response = get(&server, &url)
         .query(&[("per_page", "50")])
         .send()

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use mock_server::{
-    ACTORS, AppendError, AuditLogEntry, CLASSIFICATION_VALUES, Config, Filters, MockServer, Order,
-    STATUS_VALUES, Scope, ScopeId,
+    ACTORS, AppendError, CLASSIFICATION_VALUES, Config, Filters, MockAuditLogEntry, MockOrder,
+    MockScope, MockServer, STATUS_VALUES, ScopeId,
 };
 
 use crate::support::{page, walk};
@@ -16,7 +16,7 @@ use crate::support::{page, walk};
 /// Query parameters of a walk.
 type Params<'a> = Vec<(&'a str, &'a str)>;
 
-fn time(error: &AuditLogEntry) -> DateTime<Utc> {
+fn time(error: &MockAuditLogEntry) -> DateTime<Utc> {
     error.changed_at.parse().expect("changed_at is RFC 3339")
 }
 
@@ -28,7 +28,7 @@ fn wire(t: DateTime<Utc>) -> String {
 /// Asserts the shape the generator gives its entries: a UUIDv7 stamped `changed_at`, known enum values and
 /// actors, an insight of the scope, and the zone number on zone entries only.
 #[track_caller]
-fn assert_like_generated(server: &MockServer, scope: &ScopeId, error: &AuditLogEntry) {
+fn assert_like_generated(server: &MockServer, scope: &ScopeId, error: &MockAuditLogEntry) {
     let hex: String = error.id.split('-').take(2).collect();
     let millis = i64::from_str_radix(&hex, 16).expect("hex id");
     assert_eq!(millis, time(error).timestamp_millis(), "{error:?}");
@@ -60,7 +60,7 @@ fn assert_like_generated(server: &MockServer, scope: &ScopeId, error: &AuditLogE
 #[tokio::test]
 async fn appended_entries_look_like_generated_ones_and_come_last() {
     let server = MockServer::start(Config::default().with_entries(40)).await;
-    let zone = ScopeId::from(Scope::Zone);
+    let zone = ScopeId::from(MockScope::Zone);
     let before = server.entries(&zone, None);
     let added = server.append_entries(&zone, 30).expect("appended");
     assert_eq!(added.len(), 30);
@@ -103,7 +103,7 @@ async fn appended_entries_look_like_generated_ones_and_come_last() {
         [added[29].clone(), added[28].clone(), added[27].clone()]
     );
     let issue = &added[0].issue_id;
-    let mine: Vec<AuditLogEntry> = expected
+    let mine: Vec<MockAuditLogEntry> = expected
         .iter()
         .filter(|error| &error.issue_id == issue)
         .cloned()
@@ -117,7 +117,7 @@ async fn appended_entries_look_like_generated_ones_and_come_last() {
 #[tokio::test]
 async fn a_walk_started_before_appends_sees_them_at_its_end_exactly_once() {
     let server = MockServer::start(Config::default().with_entries(100)).await;
-    let scope = ScopeId::from(Scope::Account);
+    let scope = ScopeId::from(MockScope::Account);
     let since = server.entries(&scope, None)[10].changed_at.clone();
     let issue = server.issue_ids(&scope)[1].clone();
     let cases: Vec<(Option<&str>, Params<'_>, Filters)> = vec![
@@ -126,7 +126,7 @@ async fn a_walk_started_before_appends_sees_them_at_its_end_exactly_once() {
             None,
             vec![("field_changed", "status")],
             Filters {
-                field_changed: Some(mock_server::FieldChanged::Status),
+                field_changed: Some(mock_server::MockFieldChanged::Status),
                 ..Filters::default()
             },
         ),
@@ -142,7 +142,7 @@ async fn a_walk_started_before_appends_sees_them_at_its_end_exactly_once() {
     ];
     for (issue, params, filters) in cases {
         let asc = Filters {
-            order: Order::Asc,
+            order: MockOrder::Asc,
             ..filters
         };
         let url = server.audit_log_url(&scope, issue);
@@ -182,18 +182,18 @@ async fn a_walk_started_before_appends_sees_them_at_its_end_exactly_once() {
 #[tokio::test]
 async fn a_descending_walk_started_before_appends_goes_on_without_repeats() {
     let server = MockServer::start(Config::default().with_entries(50)).await;
-    let url = server.audit_log_url(Scope::Account, None);
-    let at_start = server.expected_entries(Scope::Account, None, &Filters::default());
+    let url = server.audit_log_url(MockScope::Account, None);
+    let at_start = server.expected_entries(MockScope::Account, None, &Filters::default());
     let query = [("per_page", "8")];
     let (mut got, mut cursor) = page(&server, &url, &query, None).await;
-    server.append_entries(Scope::Account, 5).unwrap();
+    server.append_entries(MockScope::Account, 5).unwrap();
     while let Some(c) = cursor {
         let (more, next) = page(&server, &url, &query, Some(&c)).await;
         got.extend(more);
         cursor = next;
     }
     assert_eq!(got, at_start);
-    let (fresh, _) = walk(&server, Scope::Account, None, &[("per_page", "8")]).await;
+    let (fresh, _) = walk(&server, MockScope::Account, None, &[("per_page", "8")]).await;
     assert_eq!(fresh.len(), 55);
     assert_eq!(fresh[5..], at_start[..]);
 }
@@ -203,7 +203,7 @@ async fn a_descending_walk_started_before_appends_goes_on_without_repeats() {
 #[tokio::test]
 async fn entries_appended_with_the_same_timestamp_are_all_returned() {
     let server = MockServer::start(Config::default().with_entries(20)).await;
-    let zone = ScopeId::from(Scope::Zone);
+    let zone = ScopeId::from(MockScope::Zone);
     let t = DateTime::from_timestamp_millis(Utc::now().timestamp_millis() + 1000).unwrap();
     let first = server.append_entries_at(&zone, 4, t).unwrap();
     let url = server.audit_log_url(&zone, None);
@@ -222,7 +222,7 @@ async fn entries_appended_with_the_same_timestamp_are_all_returned() {
         got.extend(more);
         cursor = next;
     }
-    let all: Vec<AuditLogEntry> = first.iter().chain(&second).cloned().collect();
+    let all: Vec<MockAuditLogEntry> = first.iter().chain(&second).cloned().collect();
     assert_eq!(got, all);
     assert!(all.iter().all(|error| error.changed_at == since));
     assert!(all.windows(2).all(|pair| pair[0].id < pair[1].id));
@@ -237,7 +237,7 @@ async fn entries_appended_with_the_same_timestamp_are_all_returned() {
     assert_eq!(fresh, all.iter().rev().cloned().collect::<Vec<_>>());
     let filters = Filters {
         since: Some(t),
-        order: Order::Asc,
+        order: MockOrder::Asc,
         ..Filters::default()
     };
     assert_eq!(server.expected_entries(&zone, None, &filters), all);
@@ -249,7 +249,7 @@ async fn entries_appended_with_the_same_timestamp_are_all_returned() {
 #[tokio::test]
 async fn a_late_entry_takes_its_place_inside_the_log() {
     let server = MockServer::start(Config::default().with_entries(50)).await;
-    let scope = ScopeId::from(Scope::Account);
+    let scope = ScopeId::from(MockScope::Account);
     let entries = server.entries(&scope, None);
     let since = entries[10].changed_at.clone();
     let query = [
@@ -295,7 +295,7 @@ async fn growth_adds_entries_to_every_scope_while_the_server_runs() {
             .with_growth(40.0),
     )
     .await;
-    let account = ScopeId::from(Scope::Account);
+    let account = ScopeId::from(MockScope::Account);
     let url = server.audit_log_url(&account, None);
     let since = wire(started);
     let query = [
@@ -346,7 +346,9 @@ async fn growth_adds_entries_to_every_scope_while_the_server_runs() {
 async fn append_refuses_times_an_entry_cannot_carry() {
     let server = MockServer::start(Config::default().with_entries(5)).await;
     let t = DateTime::from_timestamp(-1, 0).unwrap();
-    let error = server.append_entries_at(Scope::Account, 3, t).unwrap_err();
+    let error = server
+        .append_entries_at(MockScope::Account, 3, t)
+        .unwrap_err();
     assert_eq!(error, AppendError::TimeOutOfRange(t));
     assert!(
         error.to_string().contains("1969-12-31T23:59:59Z"),
@@ -358,8 +360,8 @@ async fn append_refuses_times_an_entry_cannot_carry() {
             .contains("outside what an entry can carry"),
         "{error}"
     );
-    assert_eq!(server.entry_count(Scope::Account, None), 5);
-    assert_eq!(server.append_entries(Scope::Account, 0), Ok(Vec::new()));
+    assert_eq!(server.entry_count(MockScope::Account, None), 5);
+    assert_eq!(server.append_entries(MockScope::Account, 0), Ok(Vec::new()));
     let unknown = server
         .append_entries(ScopeId::zone("0".repeat(32)), 1)
         .unwrap_err();

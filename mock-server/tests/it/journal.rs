@@ -1,7 +1,7 @@
 //! The journal records every request exactly as it arrived, and the server lifecycle (ports, background thread,
 //! shutdown on drop) behaves as documented.
 
-use mock_server::{Config, DEFAULT_API_KEY, DEFAULT_EMAIL, MockServer, Scope};
+use mock_server::{Config, DEFAULT_API_KEY, DEFAULT_EMAIL, MockScope, MockServer};
 
 use crate::support::{client, get, get_raw, raw_exchange, send};
 
@@ -9,8 +9,8 @@ use crate::support::{client, get, get_raw, raw_exchange, send};
 #[tokio::test]
 async fn journal_records_request_line_query_and_headers() {
     let server = MockServer::start(Config::default().with_entries(20)).await;
-    let issue = server.issue_ids(Scope::Zone)[0].clone();
-    let url = server.audit_log_url(Scope::Zone, Some(&issue));
+    let issue = server.issue_ids(MockScope::Zone)[0].clone();
+    let url = server.audit_log_url(MockScope::Zone, Some(&issue));
     get_raw(
         &server,
         &url,
@@ -19,7 +19,7 @@ async fn journal_records_request_line_query_and_headers() {
     .await;
     send(
         client()
-            .get(server.audit_log_url(Scope::Account, None))
+            .get(server.audit_log_url(MockScope::Account, None))
             .header("x-auth-key", DEFAULT_API_KEY)
             .header("x-auth-email", DEFAULT_EMAIL)
             .header("user-agent", "probe/1.0"),
@@ -27,7 +27,7 @@ async fn journal_records_request_line_query_and_headers() {
     .await;
     send(get(
         &server,
-        &server.audit_log_url(Scope::Account, Some("a/b")),
+        &server.audit_log_url(MockScope::Account, Some("a/b")),
     ))
     .await;
 
@@ -95,7 +95,7 @@ async fn journal_off_still_keeps_unexpected_requests() {
             .with_request_journal(false),
     )
     .await;
-    get_raw(&server, &server.audit_log_url(Scope::Account, None), "").await;
+    get_raw(&server, &server.audit_log_url(MockScope::Account, None), "").await;
     send(get(&server, &format!("{}/nope", server.base_url()))).await;
     assert!(server.requests().is_empty());
     let flagged = server.take_unexpected_requests();
@@ -119,7 +119,7 @@ fn background_server_serves_on_a_chosen_port_and_stops_on_drop() {
         format!("http://127.0.0.1:{free}/client/v4")
     );
     let path = server
-        .audit_log_url(Scope::Account, None)
+        .audit_log_url(MockScope::Account, None)
         .replace(&format!("http://127.0.0.1:{free}"), "");
     let request = format!(
         "GET {path}?order=asc HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",

@@ -4,15 +4,17 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use mock_server::{AuditLogEntry, Config, FieldChanged, Filters, MockServer, Order, Scope};
+use mock_server::{
+    Config, Filters, MockAuditLogEntry, MockFieldChanged, MockOrder, MockScope, MockServer,
+};
 use serde_json::Value;
 
 use crate::support::{get, get_raw, send, walk};
 
 /// A predicate that says which entries a filter keeps.
-type Keep<'a> = Box<dyn Fn(&AuditLogEntry) -> bool + 'a>;
+type Keep<'a> = Box<dyn Fn(&MockAuditLogEntry) -> bool + 'a>;
 
-fn time(error: &AuditLogEntry) -> DateTime<Utc> {
+fn time(error: &MockAuditLogEntry) -> DateTime<Utc> {
     error.changed_at.parse().expect("changed_at is RFC 3339")
 }
 
@@ -26,7 +28,7 @@ async fn every_page_size_walks_the_full_set_exactly_once_in_order() {
             .with_insights_per_scope(3),
     )
     .await;
-    for scope in Scope::ALL {
+    for scope in MockScope::ALL {
         let issue = server.issue_ids(scope)[1].clone();
         for issue in [None, Some(issue.as_str())] {
             let oldest_first = server.entries(scope, issue);
@@ -66,16 +68,19 @@ async fn every_page_size_walks_the_full_set_exactly_once_in_order() {
 #[tokio::test]
 async fn defaults_are_newest_first_and_25_per_page() {
     let server = MockServer::start(Config::default().with_entries(60)).await;
-    let value = send(get(&server, &server.audit_log_url(Scope::Account, None)))
-        .await
-        .json();
-    let page: Vec<AuditLogEntry> = serde_json::from_value(value["result"].clone()).unwrap();
-    let all = server.entries(Scope::Account, None);
-    let newest: Vec<AuditLogEntry> = all.iter().rev().take(25).cloned().collect();
+    let value = send(get(
+        &server,
+        &server.audit_log_url(MockScope::Account, None),
+    ))
+    .await
+    .json();
+    let page: Vec<MockAuditLogEntry> = serde_json::from_value(value["result"].clone()).unwrap();
+    let all = server.entries(MockScope::Account, None);
+    let newest: Vec<MockAuditLogEntry> = all.iter().rev().take(25).cloned().collect();
     assert_eq!(page, newest);
     assert_eq!(value["result_info"]["per_page"], 25);
     assert_eq!(value["result_info"]["count"], 25);
-    let (walked, _) = walk(&server, Scope::Account, None, &[]).await;
+    let (walked, _) = walk(&server, MockScope::Account, None, &[]).await;
     assert_eq!(walked.len(), 60);
     assert!(
         walked
@@ -89,38 +94,40 @@ async fn defaults_are_newest_first_and_25_per_page() {
 #[tokio::test]
 async fn filters_select_exactly_the_matching_entries() {
     let server = MockServer::start(Config::default().with_entries(900)).await;
-    for scope in Scope::ALL {
+    for scope in MockScope::ALL {
         let all = server.entries(scope, None);
         let since = all[100].changed_at.clone();
         let before = all[700].changed_at.clone();
         let cases: Vec<(Vec<(&str, &str)>, Keep<'_>)> = vec![
             (
                 vec![("since", &since)],
-                Box::new(|error: &AuditLogEntry| error.changed_at >= since),
+                Box::new(|error: &MockAuditLogEntry| error.changed_at >= since),
             ),
             (
                 vec![("before", &before)],
-                Box::new(|error: &AuditLogEntry| error.changed_at < before),
+                Box::new(|error: &MockAuditLogEntry| error.changed_at < before),
             ),
             (
                 vec![("field_changed", "status")],
-                Box::new(|error: &AuditLogEntry| error.field_changed == "status"),
+                Box::new(|error: &MockAuditLogEntry| error.field_changed == "status"),
             ),
             (
                 vec![("field_changed", "user_classification")],
-                Box::new(|error: &AuditLogEntry| error.field_changed == "user_classification"),
+                Box::new(|error: &MockAuditLogEntry| error.field_changed == "user_classification"),
             ),
             (
                 vec![("changed_by", "system")],
-                Box::new(|error: &AuditLogEntry| error.changed_by == "system"),
+                Box::new(|error: &MockAuditLogEntry| error.changed_by == "system"),
             ),
             (
                 vec![("changed_by", "d.okafor+secops@example.com")],
-                Box::new(|error: &AuditLogEntry| error.changed_by == "d.okafor+secops@example.com"),
+                Box::new(|error: &MockAuditLogEntry| {
+                    error.changed_by == "d.okafor+secops@example.com"
+                }),
             ),
             (
                 vec![("changed_by", "nobody@example.com")],
-                Box::new(|_: &AuditLogEntry| false),
+                Box::new(|_: &MockAuditLogEntry| false),
             ),
             (
                 vec![
@@ -129,7 +136,7 @@ async fn filters_select_exactly_the_matching_entries() {
                     ("field_changed", "status"),
                     ("changed_by", "system"),
                 ],
-                Box::new(|error: &AuditLogEntry| {
+                Box::new(|error: &MockAuditLogEntry| {
                     error.changed_at >= since
                         && error.changed_at < before
                         && error.field_changed == "status"
@@ -138,11 +145,11 @@ async fn filters_select_exactly_the_matching_entries() {
             ),
             (
                 vec![("since", &before), ("before", &since)],
-                Box::new(|_: &AuditLogEntry| false),
+                Box::new(|_: &MockAuditLogEntry| false),
             ),
         ];
         for (params, keep) in &cases {
-            let expected: Vec<AuditLogEntry> =
+            let expected: Vec<MockAuditLogEntry> =
                 all.iter().filter(|error| keep(error)).cloned().collect();
             let mut query = params.clone();
             query.extend([("order", "asc"), ("per_page", "50")]);
@@ -174,19 +181,19 @@ async fn filters_select_exactly_the_matching_entries() {
 #[tokio::test]
 async fn expected_entries_matches_a_filtered_walk() {
     let server = MockServer::start(Config::default().with_entries(500)).await;
-    let issue = server.issue_ids(Scope::Zone)[2].clone();
-    let all = server.entries(Scope::Zone, Some(&issue));
+    let issue = server.issue_ids(MockScope::Zone)[2].clone();
+    let all = server.entries(MockScope::Zone, Some(&issue));
     let since: DateTime<Utc> = time(&all[10]);
     let filters = Filters {
         since: Some(since),
-        field_changed: Some(FieldChanged::UserClassification),
-        order: Order::Desc,
+        field_changed: Some(MockFieldChanged::UserClassification),
+        order: MockOrder::Desc,
         ..Filters::default()
     };
     let since_text = since.to_rfc3339();
     let (got, _) = walk(
         &server,
-        Scope::Zone,
+        MockScope::Zone,
         Some(&issue),
         &[
             ("since", &since_text),
@@ -198,12 +205,12 @@ async fn expected_entries_matches_a_filtered_walk() {
     assert!(!got.is_empty());
     assert_eq!(
         got,
-        server.expected_entries(Scope::Zone, Some(&issue), &filters)
+        server.expected_entries(MockScope::Zone, Some(&issue), &filters)
     );
-    assert_eq!(server.entry_count(Scope::Zone, Some(&issue)), all.len());
+    assert_eq!(server.entry_count(MockScope::Zone, Some(&issue)), all.len());
     assert!(
         server
-            .expected_entries(Scope::Zone, Some("nope"), &filters)
+            .expected_entries(MockScope::Zone, Some("nope"), &filters)
             .is_empty()
     );
 }
@@ -214,7 +221,7 @@ async fn empty_selection_is_one_page_without_cursor() {
     let server = MockServer::start(Config::default().with_entries(50).with_zone_entries(0)).await;
     let response = get_raw(
         &server,
-        &server.audit_log_url(Scope::Zone, None),
+        &server.audit_log_url(MockScope::Zone, None),
         "per_page=1000",
     )
     .await;
@@ -225,7 +232,7 @@ async fn empty_selection_is_one_page_without_cursor() {
     );
     let response = get_raw(
         &server,
-        &server.audit_log_url(Scope::Account, None),
+        &server.audit_log_url(MockScope::Account, None),
         "changed_by=nobody",
     )
     .await;
@@ -240,7 +247,7 @@ async fn success_envelope_has_the_spec_shape() {
     let server = MockServer::start(Config::default().with_entries(30)).await;
     let response = get_raw(
         &server,
-        &server.audit_log_url(Scope::Account, None),
+        &server.audit_log_url(MockScope::Account, None),
         "per_page=20",
     )
     .await;
@@ -266,7 +273,7 @@ async fn success_envelope_has_the_spec_shape() {
     let cursor = value["result_info"]["cursor"].as_str().unwrap();
     assert!(!cursor.is_empty());
     let last = send(
-        get(&server, &server.audit_log_url(Scope::Account, None))
+        get(&server, &server.audit_log_url(MockScope::Account, None))
             .query(&[("per_page", "20"), ("cursor", cursor)]),
     )
     .await

@@ -4,20 +4,20 @@
 
 use std::time::Duration;
 
-use mock_server::{CannedResponse, Config, MockServer, RateLimit, Scope, codes};
+use mock_server::{CannedResponse, Config, MockRateLimit, MockScope, MockServer, codes};
 
 use crate::support::{Resp, client, get, get_raw, send};
 
 /// 5 requests per 60 s window; a 1 s lock-out so that a test can see it end.
-fn five_per_minute() -> RateLimit {
-    RateLimit {
+fn five_per_minute() -> MockRateLimit {
+    MockRateLimit {
         quota: 5,
         window: Duration::from_secs(60),
         lockout: Duration::from_secs(1),
     }
 }
 
-fn limited(limit: RateLimit) -> Config {
+fn limited(limit: MockRateLimit) -> Config {
     Config::default().with_entries(50).with_rate_limit(limit)
 }
 
@@ -37,7 +37,7 @@ fn ratelimit_field(response: &Resp) -> (u32, u64) {
 #[tokio::test]
 async fn every_response_carries_the_fields_with_the_remaining_budget() {
     let server = MockServer::start(limited(five_per_minute())).await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let mut remaining = Vec::new();
     let mut last_reset = u64::MAX;
     for _ in 0..5 {
@@ -63,7 +63,7 @@ async fn every_response_carries_the_fields_with_the_remaining_budget() {
 #[tokio::test]
 async fn request_over_budget_gets_429_with_code_10100_and_retry_after() {
     let server = MockServer::start(limited(five_per_minute())).await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     for _ in 0..5 {
         assert_eq!(get_raw(&server, &url, "").await.status, 200);
     }
@@ -88,13 +88,13 @@ async fn request_over_budget_gets_429_with_code_10100_and_retry_after() {
 /// quota (none of the refused requests counted towards it).
 #[tokio::test]
 async fn lockout_refuses_every_request_then_a_new_window_opens() {
-    let server = MockServer::start(limited(RateLimit {
+    let server = MockServer::start(limited(MockRateLimit {
         quota: 2,
         window: Duration::from_secs(60),
         lockout: Duration::from_secs(1),
     }))
     .await;
-    let url = server.audit_log_url(Scope::Zone, None);
+    let url = server.audit_log_url(MockScope::Zone, None);
     for _ in 0..2 {
         assert_eq!(get_raw(&server, &url, "").await.status, 200);
     }
@@ -131,10 +131,11 @@ async fn lockout_refuses_every_request_then_a_new_window_opens() {
 /// Every request counts, as at Cloudflare: unauthorised and unknown-route ones spend the budget and carry the fields.
 #[tokio::test]
 async fn unauthorised_and_unknown_requests_spend_the_budget_too() {
-    let server =
-        MockServer::start(limited(RateLimit::new(3, Duration::from_secs(60))).with_strict(false))
-            .await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let server = MockServer::start(
+        limited(MockRateLimit::new(3, Duration::from_secs(60))).with_strict(false),
+    )
+    .await;
+    let url = server.audit_log_url(MockScope::Account, None);
     let unauthorised = send(client().get(&url)).await;
     unauthorised.assert_failure(401, codes::AUTHENTICATION_ERROR);
     let unknown = send(get(&server, &format!("{}/nope", server.base_url()))).await;
@@ -159,7 +160,7 @@ async fn unauthorised_and_unknown_requests_spend_the_budget_too() {
 #[tokio::test]
 async fn canned_answers_carry_the_fields_and_a_429_leaves_the_script_alone() {
     let server = MockServer::start(
-        limited(RateLimit {
+        limited(MockRateLimit {
             quota: 1,
             ..five_per_minute()
         })
@@ -169,7 +170,7 @@ async fn canned_answers_carry_the_fields_and_a_429_leaves_the_script_alone() {
         ]),
     )
     .await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let canned = get_raw(&server, &url, "").await;
     canned.assert_failure(503, codes::SERVER_ERROR);
     assert_eq!(ratelimit_field(&canned).0, 0);
@@ -186,8 +187,8 @@ async fn canned_answers_carry_the_fields_and_a_429_leaves_the_script_alone() {
 /// Concurrent requests share one budget: of 30 sent at once with a quota of 10, exactly 10 are served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_share_one_budget() {
-    let server = MockServer::start(limited(RateLimit::new(10, Duration::from_secs(60)))).await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let server = MockServer::start(limited(MockRateLimit::new(10, Duration::from_secs(60)))).await;
+    let url = server.audit_log_url(MockScope::Account, None);
     let requests = (0..30).map(|_| {
         let request = get(&server, &url).query(&[("per_page", "1")]);
         tokio::spawn(send(request))
@@ -206,19 +207,19 @@ async fn concurrent_requests_share_one_budget() {
 #[test]
 fn rate_limit_text_form_round_trips_and_rejects_bad_input() {
     assert_eq!(
-        "1200:300".parse::<RateLimit>(),
-        Ok(RateLimit {
+        "1200:300".parse::<MockRateLimit>(),
+        Ok(MockRateLimit {
             quota: 1200,
             window: Duration::from_secs(300),
             lockout: Duration::from_secs(300),
         })
     );
-    let limit: RateLimit = "5:60:1".parse().unwrap();
+    let limit: MockRateLimit = "5:60:1".parse().unwrap();
     assert_eq!(limit, five_per_minute());
     assert_eq!(limit.to_string(), "5:60:1");
-    assert_eq!(limit.to_string().parse::<RateLimit>(), Ok(limit));
+    assert_eq!(limit.to_string().parse::<MockRateLimit>(), Ok(limit));
     assert_eq!(
-        "1200:300".parse::<RateLimit>().unwrap().to_string(),
+        "1200:300".parse::<MockRateLimit>().unwrap().to_string(),
         "1200:300:300"
     );
     for (bad, says) in [
@@ -239,7 +240,7 @@ fn rate_limit_text_form_round_trips_and_rejects_bad_input() {
         ("5:60:0", "lock-out (seconds) must be at least 1"),
         ("4294967296:60", "quota must be at most 4294967295"),
     ] {
-        let error = bad.parse::<RateLimit>().expect_err(bad);
+        let error = bad.parse::<MockRateLimit>().expect_err(bad);
         assert!(error.contains(says), "{bad:?}: {error}");
     }
 }

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use mock_server::{
-    ACCOUNT_ID, AppendError, Config, MockServer, Scope, ScopeId, ZONE_ID, ZONE_NUMERIC_ID, codes,
+    ACCOUNT_ID, AppendError, Config, MockScope, MockServer, ScopeId, ZONE_ID, ZONE_NUMERIC_ID,
+    codes,
 };
 
 use crate::support::{get, get_raw, page, send, walk};
@@ -60,8 +61,8 @@ async fn many_scopes_serve_distinct_data_under_their_own_ids() {
         assert_eq!(got, server.entries(&scope, None), "{scope}");
         assert_eq!(server.entry_count(&scope, None), 60);
         let zone_number = match scope.kind() {
-            Scope::Account => None,
-            Scope::Zone => Some(ZONE_NUMERIC_ID + (k - 5) as i64),
+            MockScope::Account => None,
+            MockScope::Zone => Some(ZONE_NUMERIC_ID + (k - 5) as i64),
         };
         assert_eq!(server.zone_numeric_id(scope.id()), zone_number);
         for error in &got {
@@ -83,7 +84,7 @@ async fn many_scopes_serve_distinct_data_under_their_own_ids() {
     }
     // The first account and zone serve what a one-scope server serves.
     let single = MockServer::start(Config::default().with_entries(60)).await;
-    for scope in Scope::ALL {
+    for scope in MockScope::ALL {
         assert_eq!(single.entries(scope, None), server.entries(scope, None));
         assert_eq!(single.issue_ids(scope), server.issue_ids(scope));
     }
@@ -158,7 +159,7 @@ async fn ids_not_served_are_404_and_empty_to_the_accessors() {
     );
     // An insight of one scope is unknown to another of the same kind: 404, but a legitimate request.
     let other = ScopeId::account(server.account_ids()[1].clone());
-    let issue = server.issue_ids(Scope::Account)[0].clone();
+    let issue = server.issue_ids(MockScope::Account)[0].clone();
     send(get(&server, &server.audit_log_url(&other, Some(&issue))))
         .await
         .assert_failure(404, codes::NOT_FOUND);

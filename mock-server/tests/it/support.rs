@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use mock_server::{AuditLogEntry, MockServer, Scope, ScopeId};
+use mock_server::{MockAuditLogEntry, MockScope, MockServer, ScopeId};
 use serde_json::Value;
 
 /// A response read to the end.
@@ -98,7 +98,7 @@ pub(crate) async fn page(
     url: &str,
     params: &[(&str, &str)],
     cursor: Option<&str>,
-) -> (Vec<AuditLogEntry>, Option<String>) {
+) -> (Vec<MockAuditLogEntry>, Option<String>) {
     let mut query: Vec<(&str, &str)> = params.to_vec();
     if let Some(c) = cursor {
         query.push(("cursor", c));
@@ -111,7 +111,7 @@ pub(crate) async fn page(
         String::from_utf8_lossy(&response.body)
     );
     let value = response.json();
-    let entries: Vec<AuditLogEntry> =
+    let entries: Vec<MockAuditLogEntry> =
         serde_json::from_value(value["result"].clone()).expect("entries");
     assert_eq!(value["result_info"]["count"], Value::from(entries.len()));
     let next = value["result_info"]
@@ -126,7 +126,7 @@ pub(crate) async fn walk(
     scope: impl Into<ScopeId>,
     issue: Option<&str>,
     params: &[(&str, &str)],
-) -> (Vec<AuditLogEntry>, Vec<usize>) {
+) -> (Vec<MockAuditLogEntry>, Vec<usize>) {
     let url = server.audit_log_url(scope, issue);
     let mut cursor: Option<String> = None;
     let mut entries = Vec::new();
@@ -156,7 +156,7 @@ pub(crate) fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
 /// An authenticated HTTP/1.1 GET of the account-wide audit log with this query, as raw bytes; with `close` it asks
 /// the server to close the connection after answering, without it only the server decides when it closes.
 pub(crate) fn raw_get_request(server: &MockServer, query: &str, close: bool) -> Vec<u8> {
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let path = url.trim_start_matches(&format!("http://{}", server.addr()));
     let connection = if close { "Connection: close\r\n" } else { "" };
     format!(
@@ -318,7 +318,7 @@ pub(crate) async fn h2_get(h2: &H2, server: &MockServer, query: &str) -> H2Reply
     };
     let request = http::Request::get(format!(
         "{}?{query}",
-        server.audit_log_url(Scope::Account, None)
+        server.audit_log_url(MockScope::Account, None)
     ))
     .header(
         "authorization",

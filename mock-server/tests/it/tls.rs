@@ -5,7 +5,7 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use mock_server::{Config, Fault, HTML_ERROR_PAGE, MockServer, RateLimit, Scope, codes};
+use mock_server::{Config, Fault, HTML_ERROR_PAGE, MockRateLimit, MockScope, MockServer, codes};
 use reqwest::Version;
 
 use crate::support::{
@@ -25,7 +25,7 @@ const PROTOCOLS: [(bool, Version, &str); 2] = [
 
 /// An authenticated GET of the account-wide audit log over TLS with this query.
 async fn get_tls(server: &MockServer, http1_only: bool, query: &str) -> Resp {
-    let url = format!("{}?{query}", server.audit_log_url(Scope::Account, None));
+    let url = format!("{}?{query}", server.audit_log_url(MockScope::Account, None));
     send(
         tls_client(server, http1_only)
             .get(url)
@@ -50,7 +50,7 @@ async fn alpn_gives_http2_by_default_and_http1_to_http1_only_clients() {
     let pem = server.ca_pem().expect("a CA");
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
 
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     for (http1_only, version, _) in PROTOCOLS {
         let response = tls_client(&server, http1_only)
             .get(&url)
@@ -62,9 +62,9 @@ async fn alpn_gives_http2_by_default_and_http1_to_http1_only_clients() {
         assert_eq!(response.version(), version);
         assert_eq!(response.status().as_u16(), 200);
         let value: serde_json::Value = response.json().await.expect("JSON");
-        let entries: Vec<mock_server::AuditLogEntry> =
+        let entries: Vec<mock_server::MockAuditLogEntry> =
             serde_json::from_value(value["result"].clone()).unwrap();
-        assert_eq!(entries, server.entries(Scope::Account, None));
+        assert_eq!(entries, server.entries(MockScope::Account, None));
     }
     let versions: Vec<String> = server
         .requests()
@@ -87,7 +87,7 @@ async fn alpn_gives_http2_by_default_and_http1_to_http1_only_clients() {
     assert_eq!(plain.ca_pem(), None);
     let plain_requests = plain.requests();
     assert!(plain_requests.is_empty());
-    crate::support::get_raw(&plain, &plain.audit_log_url(Scope::Zone, None), "").await;
+    crate::support::get_raw(&plain, &plain.audit_log_url(MockScope::Zone, None), "").await;
     assert_eq!(plain.requests()[0].version, "HTTP/1.1");
 }
 
@@ -172,9 +172,10 @@ async fn answering_faults_work_over_both_protocols() {
 #[tokio::test]
 async fn rate_limit_fields_and_429_work_over_both_protocols() {
     for (http1_only, _, name) in PROTOCOLS {
-        let server =
-            MockServer::start(tls().with_rate_limit(RateLimit::new(3, Duration::from_secs(60))))
-                .await;
+        let server = MockServer::start(
+            tls().with_rate_limit(MockRateLimit::new(3, Duration::from_secs(60))),
+        )
+        .await;
         for left in [2, 1, 0] {
             let r = get_tls(&server, http1_only, "per_page=5").await;
             assert_eq!(r.status, 200, "{name}");
@@ -213,7 +214,7 @@ async fn network_faults_fail_http1_clients_over_tls() {
     ] {
         let server = MockServer::start(tls().with_fault(fault.clone())).await;
         let response = tls_client(&server, true)
-            .get(server.audit_log_url(Scope::Account, None))
+            .get(server.audit_log_url(MockScope::Account, None))
             .query(&[("per_page", "50")])
             .bearer_auth(&server.credentials().api_token)
             .send()
@@ -228,7 +229,7 @@ async fn network_faults_fail_http1_clients_over_tls() {
     }
     let server = MockServer::start(tls().with_fault(Fault::ResetBeforeHead { every: 1 })).await;
     let error = tls_client(&server, true)
-        .get(server.audit_log_url(Scope::Account, None))
+        .get(server.audit_log_url(MockScope::Account, None))
         .bearer_auth(&server.credentials().api_token)
         .send()
         .await
@@ -276,7 +277,7 @@ async fn rst_stream_resets_only_that_stream_with_internal_error() {
     // What an HTTP client built on hyper reports.
     let server = MockServer::start(tls().with_fault(Fault::ResetStream { every: 1 })).await;
     let response = tls_client(&server, false)
-        .get(server.audit_log_url(Scope::Account, None))
+        .get(server.audit_log_url(MockScope::Account, None))
         .query(&[("per_page", "100")])
         .bearer_auth(&server.credentials().api_token)
         .send()
@@ -352,7 +353,7 @@ async fn stall_over_http2_sends_the_head_then_drops_the_connection() {
     }))
     .await;
     let h2 = h2_connect(&server).await;
-    let request = http::Request::get(server.audit_log_url(Scope::Account, None))
+    let request = http::Request::get(server.audit_log_url(MockScope::Account, None))
         .header(
             "authorization",
             format!("Bearer {}", server.credentials().api_token),
@@ -422,7 +423,7 @@ async fn goaway_over_http2_lets_in_flight_requests_finish_then_needs_a_new_conne
     for _ in 0..5 {
         let response = send(
             client
-                .get(server.audit_log_url(Scope::Account, None))
+                .get(server.audit_log_url(MockScope::Account, None))
                 .bearer_auth(&server.credentials().api_token),
         )
         .await;

@@ -1,6 +1,6 @@
 //! Requests the real API refuses are refused the same way: 400, 401, 404 and 405 in the failure envelope.
 
-use mock_server::{Config, DEFAULT_API_KEY, DEFAULT_EMAIL, MockServer, Scope, codes};
+use mock_server::{Config, DEFAULT_API_KEY, DEFAULT_EMAIL, MockScope, MockServer, codes};
 
 use crate::support::{client, get, get_raw, send};
 
@@ -12,7 +12,7 @@ async fn server() -> MockServer {
 #[tokio::test]
 async fn rejects_per_page_outside_1_to_1000_or_not_an_integer() {
     let server = server().await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     for bad in [
         "0",
         "1001",
@@ -41,7 +41,7 @@ async fn rejects_per_page_outside_1_to_1000_or_not_an_integer() {
 #[tokio::test]
 async fn rejects_malformed_tampered_and_foreign_cursors() {
     let server = server().await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let first = get_raw(&server, &url, "per_page=10&field_changed=status")
         .await
         .json();
@@ -112,7 +112,7 @@ async fn rejects_malformed_tampered_and_foreign_cursors() {
 #[tokio::test]
 async fn rejects_since_and_before_that_are_not_rfc3339() {
     let server = server().await;
-    let url = server.audit_log_url(Scope::Zone, None);
+    let url = server.audit_log_url(MockScope::Zone, None);
     for param in ["since", "before"] {
         for bad in [
             "2024-01-01",
@@ -149,7 +149,7 @@ async fn rejects_since_and_before_that_are_not_rfc3339() {
 #[tokio::test]
 async fn rejects_values_outside_the_enums_and_repeated_parameters() {
     let server = server().await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     for bad in [
         "field_changed=severity",
         "field_changed=Status",
@@ -179,7 +179,7 @@ async fn rejects_values_outside_the_enums_and_repeated_parameters() {
 #[tokio::test]
 async fn requires_a_bearer_token_or_a_key_and_email_pair() {
     let server = server().await;
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     let token = server.credentials().api_token.clone();
     let c = client();
     let refused = [
@@ -227,12 +227,12 @@ async fn requires_a_bearer_token_or_a_key_and_email_pair() {
 #[tokio::test]
 async fn unknown_insight_is_404_and_not_flagged() {
     let server = server().await;
-    let zone_issue = server.issue_ids(Scope::Zone)[0].clone();
+    let zone_issue = server.issue_ids(MockScope::Zone)[0].clone();
     for url in [
-        server.audit_log_url(Scope::Account, Some("0000")),
-        server.audit_log_url(Scope::Account, Some(&zone_issue)),
-        server.audit_log_url(Scope::Account, Some("a/b")),
-        server.audit_log_url(Scope::Account, Some("x y?#%")),
+        server.audit_log_url(MockScope::Account, Some("0000")),
+        server.audit_log_url(MockScope::Account, Some(&zone_issue)),
+        server.audit_log_url(MockScope::Account, Some("a/b")),
+        server.audit_log_url(MockScope::Account, Some("x y?#%")),
     ] {
         send(get(&server, &url))
             .await
@@ -279,7 +279,7 @@ async fn unknown_routes_methods_and_ids_are_flagged() {
     ))
     .await
     .assert_failure(404, codes::NO_ROUTE);
-    let url = server.audit_log_url(Scope::Account, None);
+    let url = server.audit_log_url(MockScope::Account, None);
     send(
         client()
             .post(&url)
@@ -339,7 +339,11 @@ async fn malformed_http_does_not_stop_the_server() {
     .await
     .unwrap();
     assert!(junk.is_empty() || junk.starts_with("HTTP/1.1 4"), "{junk}");
-    let ok = send(get(&server, &server.audit_log_url(Scope::Account, None))).await;
+    let ok = send(get(
+        &server,
+        &server.audit_log_url(MockScope::Account, None),
+    ))
+    .await;
     assert_eq!(ok.status, 200);
     server.take_unexpected_requests();
 }
