@@ -1,7 +1,8 @@
-//! The client generated from the larger Cloudflare-style fixture (`tests/fixture-client`) is
-//! usable, not only compiling: its constructs decode the JSON the real API sends.
+//! The client generated from the larger Cloudflare-style fixture (module `fixture` of
+//! `tests/generated-clients`) is usable, not only compiling: its constructs decode the JSON the
+//! real API sends.
 
-use fixture_client::types::{
+use generated_clients::fixture::types::{
     FixtureApiResponseCommonFailure, FixtureRuleInput, FixtureSettingValue, FixtureSeverity,
     FixtureSeverityInner,
 };
@@ -66,7 +67,7 @@ fn fixture_failure_envelope_decodes() {
 /// Compile-time only: every operation of the fixture is a builder method, `~neq` query names
 /// have setters, JSON bodies take their typed builders, and deprecated operations are callable.
 #[allow(dead_code)]
-async fn fixture_operations_compile(client: &fixture_client::Client) {
+async fn fixture_operations_compile(client: &generated_clients::fixture::Client) {
     let _ = client
         .get_security_center_insights()
         .account_id("023e105f4ecef8ad9ca31a8372d0c353")
@@ -86,7 +87,7 @@ async fn fixture_operations_compile(client: &fixture_client::Client) {
     let _ = client
         .zone_settings_edit_single_setting()
         .zone_id("023e105f4ecef8ad9ca31a8372d0c353")
-        .setting_id(fixture_client::types::FixtureSettingId::MinTlsVersion)
+        .setting_id(generated_clients::fixture::types::FixtureSettingId::MinTlsVersion)
         .body_map(|body| body.value(FixtureSettingValue::Integer(1)))
         .send()
         .await;

@@ -12,8 +12,8 @@ use crate::support::{fixture, ids};
 /// The fixture's name.
 const TRIMMED: &str = "upstream-trimmed.json";
 
-/// Operations of several products that generate as upstream wrote them (the ones
-/// `tests/upstream-client` compiles).
+/// Operations of several products that generate as upstream wrote them (the ones module
+/// `upstream` of `tests/generated-clients` compiles).
 const GENERATING: [&str; 10] = [
     "get-security-center-issues",
     "get-security-center-issue-counts-by-class",
@@ -86,11 +86,11 @@ fn trimmed_upstream_operations_generate() {
     }
 }
 
-/// Compile-time only: the client `tests/upstream-client` builds from the same ten operations
-/// (cut by its build script, no overlay) has a method per operation whose request sends: what
-/// spec-sync extracts from upstream's own document compiles.
+/// Compile-time only: the client module `upstream` of `tests/generated-clients` builds from the
+/// same ten operations (cut by its build script, no overlay) has a method per operation whose
+/// request sends: what spec-sync extracts from upstream's own document compiles.
 #[allow(dead_code)]
-async fn upstream_client_compiles(client: &upstream_client::Client) {
+async fn upstream_client_compiles(client: &generated_clients::upstream::Client) {
     let _ = client.get_security_center_issues().send().await;
     let _ = client
         .get_security_center_issue_counts_by_class()

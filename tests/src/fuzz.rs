@@ -37,7 +37,7 @@ pub fn seed_folders(target: &str) -> &'static [&'static str] {
             "spec",
             "tests/codegen/fixtures",
             "tests/diff/fixtures",
-            "tests/fixture-client",
+            "tests/generated-clients",
         ],
         _ => &[],
     }
