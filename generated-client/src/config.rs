@@ -225,6 +225,7 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| Error::invalid_config("http_client", error.to_string()))?;
+        let pacer = self.rate_limit.pacer(self.retry.max_retry_after());
         let settings = ClientSettings::new(Settings {
             credentials,
             retry: self.retry,
@@ -232,7 +233,7 @@ impl ClientBuilder {
             deadline: self.deadline,
             user_agent,
             timer_anchor: TimerAnchor::default(),
-            pacer: self.rate_limit.pacer(),
+            pacer,
         });
         Ok(Client::from_generated(generated::Client::new_with_client(
             &base_url, http, settings,

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
+use crate::quota::Quota;
 use crate::types::SecurityCenterMessagesItem;
 
 /// A message from the Cloudflare response envelope (`errors` or `messages`).
@@ -74,14 +75,20 @@ pub enum Error {
     /// The API answered with an error status, a non-JSON body, or `success: false`.
     #[error("{0}")]
     Api(Box<ApiError>),
-    /// The API asked to slow down (429) and waiting was not possible within the retry policy.
-    #[error("rate limited{}: {api}", retry_after_suffix(*.retry_after))]
+    /// The API asked to slow down (429), or announced a quota that lets the next request go
+    /// only later, and waiting was not possible within the caller's caps
+    /// ([`crate::RetryPolicy::with_max_retry_after`], [`crate::RateLimit::with_max_wait`]).
+    #[error("rate limited{}: {}", retry_after_suffix(*.retry_after), rate_limit_cause(.api.as_deref(), .quota.as_ref()))]
     #[non_exhaustive]
     RateLimited {
-        /// How long the server asked to wait, when it said.
+        /// How long the server asked to wait (or the quota it announced makes the client wait),
+        /// when known.
         retry_after: Option<Duration>,
-        /// The 429 response.
-        api: Box<ApiError>,
+        /// The 429 response; `None` when the client held the request back for the quota a
+        /// response announced, without sending it.
+        api: Option<Box<ApiError>>,
+        /// The last quota the API announced, when the client held the request back.
+        quota: Option<Quota>,
     },
     /// A success response whose body does not match the expected shape.
     #[error("cannot decode the {status} response body at {path}: {message}")]
@@ -157,10 +164,15 @@ impl fmt::Debug for Error {
                 .field("attempts", attempts)
                 .finish(),
             Self::Api(api) => formatter.debug_tuple("Api").field(api).finish(),
-            Self::RateLimited { retry_after, api } => formatter
+            Self::RateLimited {
+                retry_after,
+                api,
+                quota,
+            } => formatter
                 .debug_struct("RateLimited")
                 .field("retry_after", retry_after)
                 .field("api", api)
+                .field("quota", quota)
                 .finish(),
             Self::Decode {
                 status,
@@ -216,7 +228,8 @@ impl Error {
     /// The HTTP status, when the failure came from a response.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Api(api) | Self::RateLimited { api, .. } => Some(api.status),
+            Self::Api(api) => Some(api.status),
+            Self::RateLimited { api, .. } => api.as_ref().map(|api| api.status),
             Self::Decode { status, .. } => Some(*status),
             Self::Transport { source, .. } => source.status(),
             _ => None,
@@ -383,6 +396,19 @@ fn timeout_message(deadline: bool, attempts: u32) -> String {
         format!("the overall deadline passed after {attempts} attempt(s)")
     } else {
         format!("the request timed out after {attempts} attempt(s)")
+    }
+}
+
+/// What made a call rate limited: the 429, or the announced quota the client paced on.
+fn rate_limit_cause(api: Option<&ApiError>, quota: Option<&Quota>) -> String {
+    match (api, quota) {
+        (Some(api), _) => api.to_string(),
+        (None, Some(quota)) => format!(
+            "the API's announced quota leaves {} requests until its reset in {} s",
+            quota.remaining,
+            quota.reset.as_secs()
+        ),
+        (None, None) => "the client's rate-limit budget is spent".to_owned(),
     }
 }
 

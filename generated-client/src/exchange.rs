@@ -109,7 +109,13 @@ pub(crate) fn hand_over(delivery: Delivery) -> reqwest::Result<Response> {
             let failure = match refusal {
                 Refusal::LockedOut { wait, answer } => Error::RateLimited {
                     retry_after: Some(wait),
-                    api: answer,
+                    api: Some(answer),
+                    quota: None,
+                },
+                Refusal::Paced { wait, quota } => Error::RateLimited {
+                    retry_after: Some(wait),
+                    api: None,
+                    quota,
                 },
                 Refusal::PastDeadline => Error::Timeout {
                     deadline: true,
@@ -228,7 +234,8 @@ fn api_error(exchange: &Exchange) -> Error {
     if status == StatusCode::TOO_MANY_REQUESTS {
         Error::RateLimited {
             retry_after: api.retry_after,
-            api,
+            api: Some(api),
+            quota: None,
         }
     } else {
         Error::Api(api)

@@ -103,8 +103,13 @@
 //! spreads the last tenth of the budget over the time to the reset, and waits for the reset
 //! when nothing is left. Until a response announces the budget, 1200 per 300 s is assumed. A
 //! 429 holds back every request of the client until its `Retry-After` has passed. Waits count
-//! against [`ClientBuilder::with_deadline`]; each one is a `tracing` debug event
-//! ("pacing under the rate limit"). [`Page::quota`] tells what the last response announced.
+//! against [`ClientBuilder::with_deadline`]; each one is a `tracing` event ("pacing under the
+//! rate limit", `info` above 5 s, else `debug`). No wait is longer than
+//! [`RateLimit::with_max_wait`] (by default the retry policy's cap on `Retry-After`): a request
+//! the quota would hold back longer ends its call at once with [`Error::RateLimited`], `api`
+//! `None`. The announced figures are bounded first: a window is at most [`MAX_WINDOW`] (an hour),
+//! a reset never later than its window, and [`Quota::bounded`] says when one was changed.
+//! [`Page::quota`] tells what the last response announced.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), cloudflare_security_center::Error> {
@@ -208,7 +213,7 @@ pub use exchange::{decode_error_body, decode_page_body};
 pub use forward_compat::FieldChanged;
 pub use generated::types;
 pub use pagination::{Items, Pages};
-pub use quota::Quota;
+pub use quota::{BoundReason, Bounded, MAX_WINDOW, Quota};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use settings::ClientSettings;

@@ -4,8 +4,11 @@
 //! response), and the older `X-RateLimit-*` fields as a fallback.
 //!
 //! The spec does not describe these headers, so the generator cannot type them; the pacer and
-//! [`crate::Page::quota`] read them here. A malformed field is ignored, never an error.
+//! [`crate::Page::quota`] read them here. A malformed field is ignored, never an error, and an
+//! implausible figure is bounded (see [`Quota`]), so that one wrong header cannot hold a client
+//! back for years.
 
+use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName};
@@ -20,10 +23,22 @@ const LEGACY_PREFIXES: [&str; 2] = ["x-ratelimit", "ratelimit"];
 /// Epoch seconds above this in a legacy `*-reset` field are a time, not a delay.
 const EPOCH_THRESHOLD: u64 = 1_000_000_000;
 
+/// The longest window a policy may announce: longer ones are read as this (Cloudflare's is
+/// five minutes; no HTTP API documents a rate-limit window of more than an hour).
+pub const MAX_WINDOW: Duration = Duration::from_secs(3600);
+
+/// The reset assumed when a legacy epoch reset lies more than [`MAX_WINDOW`] away and is
+/// ignored: Cloudflare's window.
+const ASSUMED_RESET: Duration = Duration::from_secs(300);
+
 /// The rate-limit state one response announced.
 ///
 /// Cloudflare sends `Ratelimit: "default";r=50;t=30` (50 requests left, the quota resets in
 /// 30 s) and `Ratelimit-Policy: "default";q=1200;w=300` (1200 requests per 300 s).
+///
+/// The figures are bounded by what is plausible: a window is at most [`MAX_WINDOW`], a reset
+/// never later than the policy's window (or [`MAX_WINDOW`] without one), and a legacy epoch
+/// reset further away than that is ignored. [`Quota::bounded`] says when a figure was changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Quota {
@@ -35,6 +50,51 @@ pub struct Quota {
     pub limit: Option<u32>,
     /// The policy's window, when announced.
     pub window: Option<Duration>,
+    /// The implausible figure the response announced, when one was bounded.
+    pub bounded: Option<Bounded>,
+}
+
+/// An implausible figure of a rate-limit field, and what was used instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Bounded {
+    /// The field and parameter, e.g. `Ratelimit t` or `X-RateLimit-Reset`.
+    pub field: &'static str,
+    /// The number the server sent.
+    pub announced: u64,
+    /// The figure used instead.
+    pub used: Duration,
+    /// Why the number was not used as it was.
+    pub reason: BoundReason,
+}
+
+/// Why a rate-limit figure was bounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BoundReason {
+    /// A window longer than [`MAX_WINDOW`].
+    WindowTooLong,
+    /// A reset later than the policy's window (or [`MAX_WINDOW`]).
+    ResetPastWindow,
+    /// An epoch reset more than [`MAX_WINDOW`] away: ignored, the assumed window used.
+    EpochTooFar,
+}
+
+impl fmt::Display for Bounded {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = match self.reason {
+            BoundReason::WindowTooLong => "a window longer than an hour",
+            BoundReason::ResetPastWindow => "a reset later than the rate-limit window",
+            BoundReason::EpochTooFar => "a reset time more than an hour away",
+        };
+        write!(
+            formatter,
+            "the API announced {why} ({}={}); {} s used instead",
+            self.field,
+            self.announced,
+            self.used.as_secs()
+        )
+    }
 }
 
 impl Quota {
@@ -87,11 +147,35 @@ fn structured(headers: &HeaderMap) -> Option<Quota> {
         .iter()
         .find(|policy| name.is_some() && policy.name == name)
         .or_else(|| (policies.len() == 1).then(|| &policies[0]));
+    let mut bounded = None;
+    let window = policy.map(|policy| {
+        let announced = policy.window;
+        if announced > MAX_WINDOW {
+            bounded = Some(Bounded {
+                field: "Ratelimit-Policy w",
+                announced: announced.as_secs(),
+                used: MAX_WINDOW,
+                reason: BoundReason::WindowTooLong,
+            });
+        }
+        announced.min(MAX_WINDOW)
+    });
+    let longest = window.unwrap_or(MAX_WINDOW);
+    // A window bounded already explains its reset.
+    if reset > longest.as_secs() && bounded.is_none() {
+        bounded = Some(Bounded {
+            field: "Ratelimit t",
+            announced: reset,
+            used: longest,
+            reason: BoundReason::ResetPastWindow,
+        });
+    }
     Some(Quota {
         remaining: saturate(remaining),
-        reset: Duration::from_secs(reset),
+        reset: Duration::from_secs(reset).min(longest),
         limit: policy.map(|policy| policy.quota),
-        window: policy.map(|policy| policy.window),
+        window,
+        bounded,
     })
 }
 
@@ -145,10 +229,39 @@ fn legacy(headers: &HeaderMap, prefix: &str, now: SystemTime) -> Option<Quota> {
         first.parse::<u64>().ok()
     };
     let remaining = number("remaining")?;
+    let field = if prefix == "x-ratelimit" {
+        "X-RateLimit-Reset"
+    } else {
+        "RateLimit-Reset"
+    };
+    let mut bounded = None;
     let reset = match number("reset") {
-        Some(at) if at > EPOCH_THRESHOLD => (SystemTime::UNIX_EPOCH + Duration::from_secs(at))
-            .duration_since(now)
-            .unwrap_or_default(),
+        Some(at) if at > EPOCH_THRESHOLD => {
+            let reset = SystemTime::UNIX_EPOCH
+                .checked_add(Duration::from_secs(at))
+                .and_then(|time| time.duration_since(now).ok())
+                .unwrap_or_default();
+            if reset > MAX_WINDOW {
+                bounded = Some(Bounded {
+                    field,
+                    announced: at,
+                    used: ASSUMED_RESET,
+                    reason: BoundReason::EpochTooFar,
+                });
+                ASSUMED_RESET
+            } else {
+                reset
+            }
+        }
+        Some(seconds) if seconds > MAX_WINDOW.as_secs() => {
+            bounded = Some(Bounded {
+                field,
+                announced: seconds,
+                used: MAX_WINDOW,
+                reason: BoundReason::ResetPastWindow,
+            });
+            MAX_WINDOW
+        }
         Some(seconds) => Duration::from_secs(seconds),
         None => Duration::ZERO,
     };
@@ -157,6 +270,7 @@ fn legacy(headers: &HeaderMap, prefix: &str, now: SystemTime) -> Option<Quota> {
         reset,
         limit: number("limit").filter(|limit| *limit > 0).map(saturate),
         window: None,
+        bounded,
     })
 }
 
@@ -166,7 +280,7 @@ mod tests {
 
     use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-    use super::Quota;
+    use super::{BoundReason, Bounded, MAX_WINDOW, Quota};
 
     fn read(pairs: &[(&'static str, &str)]) -> Option<Quota> {
         let mut headers = HeaderMap::new();
@@ -186,6 +300,7 @@ mod tests {
             reset: Duration::from_secs(reset),
             limit: policy.map(|(quota, _)| quota),
             window: policy.map(|(_, window)| Duration::from_secs(window)),
+            bounded: None,
         })
     }
 
@@ -281,6 +396,7 @@ mod tests {
                 reset: Duration::from_secs(42),
                 limit: Some(1200),
                 window: None,
+                bounded: None,
             })
         );
         assert_eq!(
@@ -302,6 +418,88 @@ mod tests {
                 ("x-ratelimit-remaining", "100"),
             ]),
             quota(1, 2, None)
+        );
+    }
+
+    /// A reset later than the policy's window, a window longer than an hour, and a legacy
+    /// reset years away are bounded, and say so; none holds the pacer back for longer than the
+    /// window it belongs to.
+    #[test]
+    fn implausible_resets_and_windows_are_bounded() {
+        let read_bounded = |pairs: &[(&'static str, &str)]| {
+            let quota = read(pairs).expect("a quota");
+            (
+                quota.reset,
+                quota.window,
+                quota.bounded.map(|bound| bound.reason),
+            )
+        };
+        let hour = MAX_WINDOW;
+        assert_eq!(
+            read_bounded(&[("ratelimit", "\"default\";r=0;t=999999999")]),
+            (hour, None, Some(BoundReason::ResetPastWindow))
+        );
+        assert_eq!(
+            read_bounded(&[
+                ("ratelimit", "\"default\";r=0;t=999999999"),
+                ("ratelimit-policy", "\"default\";q=1200;w=300"),
+            ]),
+            (
+                Duration::from_secs(300),
+                Some(Duration::from_secs(300)),
+                Some(BoundReason::ResetPastWindow)
+            )
+        );
+        assert_eq!(
+            read_bounded(&[
+                ("ratelimit", "\"default\";r=0;t=30"),
+                ("ratelimit-policy", "\"default\";q=1;w=999999999"),
+            ]),
+            (
+                Duration::from_secs(30),
+                Some(hour),
+                Some(BoundReason::WindowTooLong)
+            )
+        );
+        assert_eq!(
+            read_bounded(&[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "4102444800"),
+            ]),
+            (
+                Duration::from_secs(300),
+                None,
+                Some(BoundReason::EpochTooFar)
+            )
+        );
+        assert_eq!(
+            read_bounded(&[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "86400"),
+            ]),
+            (hour, None, Some(BoundReason::ResetPastWindow))
+        );
+        // At the bound exactly, nothing is changed.
+        assert_eq!(
+            read_bounded(&[
+                ("ratelimit", "\"default\";r=0;t=300"),
+                ("ratelimit-policy", "\"default\";q=1200;w=300"),
+            ]),
+            (
+                Duration::from_secs(300),
+                Some(Duration::from_secs(300)),
+                None
+            )
+        );
+        let said = read(&[("ratelimit", "\"default\";r=0;t=999999999")])
+            .and_then(|quota| quota.bounded)
+            .map(|bound: Bounded| bound.to_string());
+        assert_eq!(
+            said.as_deref(),
+            Some(
+                "the API announced a reset later than the rate-limit window (Ratelimit t=999999999); \
+                 3600 s used instead"
+            )
         );
     }
 }

@@ -6,7 +6,10 @@
 //! and every concurrent walk, counts the requests it lets through against what the server last
 //! announced: while plenty is left it lets requests go at once; when little is left it spreads
 //! the rest evenly over the time to the reset; with nothing left it waits for the reset. A 429
-//! stops every request of the client until its `Retry-After` has passed.
+//! stops every request of the client until its `Retry-After` has passed. No wait is longer than
+//! the caller's cap ([`RateLimit::with_max_wait`]): a request that could only go later is
+//! refused at once with [`crate::Error::RateLimited`], and the reservation it would have made is
+//! given back. The announced figures are bounded before they get here ([`crate::Quota`]).
 //!
 //! `governor` (GCRA) was the obvious crate, but its quota is fixed once built, while this
 //! budget is re-read from every response (other clients of the same token spend it too), so
@@ -27,6 +30,9 @@ const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 
 /// Below this share of the quota left, the rest is spread over the time to the reset.
 const SPREAD_BELOW: u32 = 10;
+
+/// Pacing waits longer than this are announced at `info` level (shorter ones at `debug`).
+const NOTABLE_WAIT: Duration = Duration::from_secs(5);
 
 /// Two announced reset instants closer than this belong to the same window (the fields count
 /// whole seconds).
@@ -53,6 +59,7 @@ const RESET_UNCERTAINTY: Duration = Duration::from_secs(1);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
     budget: Option<(u32, Duration)>,
+    max_wait: Option<Duration>,
 }
 
 impl Default for RateLimit {
@@ -68,13 +75,31 @@ impl RateLimit {
     pub fn new(quota: u32, window: Duration) -> Self {
         Self {
             budget: Some((quota, window)),
+            max_wait: None,
         }
     }
 
     /// No pacing: requests go out as they come, and a 429 is only retried per the
     /// [`crate::RetryPolicy`].
     pub fn disabled() -> Self {
-        Self { budget: None }
+        Self {
+            budget: None,
+            max_wait: None,
+        }
+    }
+
+    /// The longest the pacer holds a request back for the quota: a request that could only go
+    /// later ends its call at once with [`crate::Error::RateLimited`] carrying the wait. By
+    /// default the retry policy's cap on `Retry-After` applies
+    /// ([`crate::RetryPolicy::with_max_retry_after`]).
+    pub fn with_max_wait(mut self, cap: Duration) -> Self {
+        self.max_wait = Some(cap);
+        self
+    }
+
+    /// The cap set by [`with_max_wait`](Self::with_max_wait), if any.
+    pub fn max_wait(&self) -> Option<Duration> {
+        self.max_wait
     }
 
     /// Requests per window assumed until the server says otherwise; `None` when disabled.
@@ -87,10 +112,13 @@ impl RateLimit {
         self.budget.map(|(_, window)| window)
     }
 
-    /// The pacer for this configuration, `None` when disabled.
-    pub(crate) fn pacer(&self) -> Option<Pacer> {
-        self.budget
-            .map(|(quota, window)| Pacer::new(quota.max(1), window.max(Duration::from_millis(1))))
+    /// The pacer for this configuration, `None` when disabled; `default_max_wait` applies
+    /// unless [`with_max_wait`](Self::with_max_wait) set a cap.
+    pub(crate) fn pacer(&self, default_max_wait: Duration) -> Option<Pacer> {
+        let max_wait = self.max_wait.unwrap_or(default_max_wait);
+        self.budget.map(|(quota, window)| {
+            Pacer::new(quota.max(1), window.max(Duration::from_millis(1)), max_wait)
+        })
     }
 }
 
@@ -101,14 +129,31 @@ pub(crate) enum Refusal {
         wait: Duration,
         answer: Box<ApiError>,
     },
+    /// The quota the API announced lets the request go only after longer than the caller
+    /// waits: the wait, and the announcement it comes from.
+    Paced {
+        wait: Duration,
+        quota: Option<Quota>,
+    },
     /// The request could only go out after the call's deadline.
     PastDeadline,
+}
+
+/// The longest waits a caller accepts before a request.
+#[derive(Clone, Copy, Debug)]
+struct Caps {
+    /// For a 429's lock-out.
+    lockout: Duration,
+    /// For the quota.
+    pacing: Duration,
 }
 
 /// One client's pacer; see the module documentation.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     state: Mutex<State>,
+    /// The longest wait for the quota.
+    max_wait: Duration,
 }
 
 /// A request let through and not yet answered; dropping it unanswered (a failed or cancelled
@@ -119,42 +164,51 @@ pub(crate) struct Ticket<'a> {
 }
 
 impl Pacer {
-    fn new(quota: u32, window: Duration) -> Self {
+    fn new(quota: u32, window: Duration, max_wait: Duration) -> Self {
         Self {
             state: Mutex::new(State::new(quota, window)),
+            max_wait,
         }
     }
 
-    /// Waits until a request may go out. Refuses without waiting when the client is locked
-    /// out for longer than `max_lockout_wait`, or when the request could only go after
-    /// `deadline`.
+    /// Waits until a request may go out. Refuses without waiting, and without spending any of
+    /// the quota, when the client is locked out for longer than `max_lockout_wait`, when the
+    /// quota holds the request back for longer than the pacer's cap, or when it could only go
+    /// after `deadline`.
     pub(crate) async fn admit(
         &self,
         deadline: Option<Instant>,
         max_lockout_wait: Duration,
     ) -> Result<Ticket<'_>, Refusal> {
+        let caps = Caps {
+            lockout: max_lockout_wait,
+            pacing: self.max_wait,
+        };
         let now = Instant::now();
-        let slot = self.lock().reserve(now);
+        let slot = self.lock().reserve_within(now, deadline, caps)?;
         let ticket = Ticket {
             pacer: self,
             window: slot.window,
         };
         let wait = slot.at.saturating_duration_since(now);
-        if let Some(answer) = slot.lockout
-            && wait > max_lockout_wait
-        {
-            return Err(Refusal::LockedOut { wait, answer });
-        }
-        if deadline.is_some_and(|end| slot.at >= end) {
-            return Err(Refusal::PastDeadline);
-        }
         if !wait.is_zero() {
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                remaining = slot.remaining,
-                locked_out = slot.locked_out,
-                "pacing under the rate limit"
-            );
+            let wait_s = wait.as_secs_f64();
+            let reason = slot.reason();
+            if wait > NOTABLE_WAIT {
+                tracing::info!(
+                    wait_s,
+                    remaining = slot.remaining,
+                    reason,
+                    "pacing under the rate limit"
+                );
+            } else {
+                tracing::debug!(
+                    wait_s,
+                    remaining = slot.remaining,
+                    reason,
+                    "pacing under the rate limit"
+                );
+            }
             tokio::time::sleep_until(slot.at).await;
         }
         Ok(ticket)
@@ -197,12 +251,26 @@ struct Slot {
     /// The window the request counts in.
     window: u64,
     remaining: u32,
-    locked_out: bool,
+    /// Whether the request waits for the next window (rather than being spread in this one).
+    next_window: bool,
     lockout: Option<Box<ApiError>>,
 }
 
+impl Slot {
+    /// Why the request waits, in a few words for logs.
+    fn reason(&self) -> &'static str {
+        if self.lockout.is_some() {
+            "locked out by a 429"
+        } else if self.next_window {
+            "quota spent until the reset"
+        } else {
+            "little quota left: spread over the time to the reset"
+        }
+    }
+}
+
 /// The pacer's view of the current window.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct State {
     /// Requests per window: announced by the server, else configured.
     quota: u32,
@@ -225,6 +293,8 @@ struct State {
     late: u32,
     /// A 429's answer and the instant it allows requests again.
     lockout: Option<(Instant, Box<ApiError>)>,
+    /// The last quota a response announced.
+    last_quota: Option<Quota>,
 }
 
 impl State {
@@ -240,6 +310,39 @@ impl State {
             in_flight: 0,
             late: 0,
             lockout: None,
+            last_quota: None,
+        }
+    }
+
+    /// [`reserve`](Self::reserve), unless the request would wait longer than `caps` allow or
+    /// go after `deadline`: then the state is left as it was and the refusal says why.
+    fn reserve_within(
+        &mut self,
+        now: Instant,
+        deadline: Option<Instant>,
+        caps: Caps,
+    ) -> Result<Slot, Refusal> {
+        let before = self.clone();
+        let slot = self.reserve(now);
+        let wait = slot.at.saturating_duration_since(now);
+        let refusal = match &slot.lockout {
+            Some(answer) if wait > caps.lockout => Some(Refusal::LockedOut {
+                wait,
+                answer: answer.clone(),
+            }),
+            None if wait > caps.pacing => Some(Refusal::Paced {
+                wait,
+                quota: self.last_quota,
+            }),
+            _ if deadline.is_some_and(|end| slot.at >= end) => Some(Refusal::PastDeadline),
+            _ => None,
+        };
+        match refusal {
+            Some(refusal) => {
+                *self = before;
+                Err(refusal)
+            }
+            None => Ok(slot),
         }
     }
 
@@ -253,6 +356,7 @@ impl State {
     fn reserve(&mut self, now: Instant) -> Slot {
         let mut at = now.max(self.next_slot.unwrap_or(now));
         let mut lockout = None;
+        let epoch = self.epoch;
         if let Some((until, answer)) = &self.lockout {
             if *until > now {
                 at = at.max(*until);
@@ -287,7 +391,7 @@ impl State {
             at,
             window: self.epoch,
             remaining: self.remaining,
-            locked_out: lockout.is_some(),
+            next_window: self.epoch != epoch,
             lockout,
         }
     }
@@ -322,6 +426,12 @@ impl State {
         lockout: Option<(Option<Duration>, Box<ApiError>)>,
     ) {
         self.release(window);
+        if let Some(bound) = quota.and_then(|quota| quota.bounded) {
+            tracing::warn!(field = bound.field, announced = bound.announced, "{bound}");
+        }
+        if let Some(quota) = quota {
+            self.last_quota = Some(*quota);
+        }
         if let Some(quota) = quota
             && window == self.epoch
         {
@@ -390,7 +500,7 @@ mod tests {
     use reqwest::StatusCode;
     use tokio::time::Instant;
 
-    use super::{State, far_future};
+    use super::{Caps, Refusal, State, far_future};
     use crate::error::ApiError;
     use crate::quota::Quota;
 
@@ -437,6 +547,7 @@ mod tests {
                 reset: Duration::from_secs(left.as_secs_f64().ceil() as u64),
                 limit: Some(self.quota),
                 window: Some(self.window),
+                bounded: None,
             }
         }
     }
@@ -566,6 +677,7 @@ mod tests {
             reset: Duration::from_secs(40),
             limit: Some(100),
             window: Some(Duration::from_secs(60)),
+            bounded: None,
         };
         pacer.observe(start, 0, Some(&quota), None);
         let slots: Vec<u64> = (0..4)
@@ -587,6 +699,7 @@ mod tests {
             reset: Duration::from_secs(10),
             limit: Some(20),
             window: Some(Duration::from_secs(60)),
+            bounded: None,
         };
         pacer.observe(start, 0, Some(&quota), None);
         let spread: Vec<Instant> = (0..2).map(|_| pacer.reserve(start).at).collect();
@@ -628,6 +741,80 @@ mod tests {
         let slot = pacer.reserve(after);
         assert!(slot.lockout.is_none());
         assert_eq!(slot.at, after);
+    }
+
+    /// A request the quota would hold back for longer than the cap is refused, and the
+    /// refusal spends nothing: the next request gets the slot the refused one would have had.
+    #[test]
+    fn a_wait_beyond_the_cap_is_refused_without_spending_the_quota() {
+        let mut pacer = State::new(100, Duration::from_secs(60));
+        let start = Instant::now();
+        let quota = Quota {
+            remaining: 4,
+            reset: Duration::from_secs(40),
+            limit: Some(100),
+            window: Some(Duration::from_secs(60)),
+            bounded: None,
+        };
+        pacer.observe(start, 0, Some(&quota), None);
+        let caps = |pacing: u64| Caps {
+            lockout: Duration::ZERO,
+            pacing: Duration::from_secs(pacing),
+        };
+        assert!(pacer.reserve_within(start, None, caps(5)).is_ok());
+        for _ in 0..3 {
+            match pacer.reserve_within(start, None, caps(5)) {
+                Err(Refusal::Paced { wait, quota }) => {
+                    assert_eq!(wait, Duration::from_secs(10));
+                    assert_eq!(quota.map(|quota| quota.remaining), Some(4));
+                }
+                _ => panic!("expected a refusal"),
+            }
+        }
+        let slot = pacer
+            .reserve_within(start, None, caps(3600))
+            .ok()
+            .expect("within the cap");
+        assert_eq!(slot.at.duration_since(start), Duration::from_secs(10));
+        assert_eq!(
+            slot.reason(),
+            "little quota left: spread over the time to the reset"
+        );
+    }
+
+    /// A reset years away, announced on a 200, is bounded by the window before the pacer sees
+    /// it, so a request is held back for at most that window, and refused under a shorter cap.
+    #[test]
+    fn an_implausible_reset_holds_requests_back_for_one_window_at_most() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "ratelimit",
+            reqwest::header::HeaderValue::from_static("\"default\";r=0;t=999999999"),
+        );
+        headers.insert(
+            "ratelimit-policy",
+            reqwest::header::HeaderValue::from_static("\"default\";q=1;w=999999999"),
+        );
+        let quota = Quota::from_headers(&headers, std::time::SystemTime::now()).expect("a quota");
+        let mut pacer = State::new(1200, Duration::from_secs(300));
+        let start = Instant::now();
+        let first = pacer.reserve(start);
+        pacer.observe(start, first.window, Some(&quota), None);
+        let slot = pacer.reserve(start);
+        let wait = slot.at.duration_since(start);
+        assert!(
+            wait <= crate::quota::MAX_WINDOW + Duration::from_secs(1),
+            "{wait:?}"
+        );
+        assert_eq!(slot.reason(), "quota spent until the reset");
+        let caps = Caps {
+            lockout: Duration::ZERO,
+            pacing: Duration::from_secs(300),
+        };
+        assert!(matches!(
+            pacer.reserve_within(start, None, caps),
+            Err(Refusal::Paced { .. })
+        ));
     }
 
     /// A wait too long to represent still yields an instant.

@@ -205,7 +205,8 @@ fn retry_delay(
         Ok((head, _)) if is_retryable_status(head.status) => {
             match retry_after(&head.headers, SystemTime::now()) {
                 Some(asked) if asked > policy.max_retry_after() => return None,
-                Some(asked) => asked,
+                // A delay below the backoff (`Retry-After: 1e-300`) waits the backoff.
+                Some(asked) => asked.max(policy.backoff(attempt - 1)),
                 None => policy.backoff(attempt - 1),
             }
         }

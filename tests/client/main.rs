@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod errors;
 mod network;
+mod pacing;
 mod pagination;
 mod rate_limit;
 mod requests;
