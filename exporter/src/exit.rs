@@ -65,8 +65,9 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(shown)
 }
 
-/// Control characters, and the format characters that reorder text on screen.
-fn is_unsafe(character: char) -> bool {
+/// Control characters, and the format characters that reorder text on screen: the rule for all server text that
+/// reaches a terminal (messages here, table cells and terminal CSV/JSON in `output`).
+pub(crate) fn is_unsafe(character: char) -> bool {
     character.is_control()
         || matches!(character, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

@@ -13,6 +13,8 @@ use cloudflare_security_center::AuditLogEntry;
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
+use crate::exit::is_unsafe;
+
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -106,10 +108,13 @@ impl<'a> Record<'a> {
 /// How CSV cells of server text are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CsvCells {
-    /// Prefix `'` to cells a spreadsheet would run as a formula: those starting with `=`, `+`, `-`, `@`, a tab or a
-    /// carriage return (OWASP's advice against CSV injection). On unless `--csv-raw`.
+    /// Prefix `'` to cells a spreadsheet would run as a formula: those starting with `=`, `+`, `-`, `@`, a tab, a
+    /// carriage return or a line feed (OWASP's advice against CSV injection), also after leading white space (a
+    /// space, a no-break space) and in their full-width forms (`＝`, `＋`, `－`, `＠`), which some spreadsheets
+    /// read as the ASCII ones. On unless `--csv-raw`.
     pub neutralise_formulas: bool,
-    /// Show control characters as spaces, as the table does (for CSV written to a terminal).
+    /// Output for a terminal: CSV shows control characters and bidirectional overrides as spaces, as the table
+    /// does; JSON writes the overrides as `\u` escapes (it escapes control characters already).
     pub for_terminal: bool,
 }
 
@@ -127,14 +132,44 @@ impl CsvCells {
     /// One cell: as received when nothing applies, else a rewritten copy.
     fn cell<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut cell = Cow::Borrowed(text);
-        if self.for_terminal && text.chars().any(char::is_control) {
+        if self.for_terminal && text.chars().any(is_unsafe) {
             cell = Cow::Owned(table_text(text));
         }
-        if self.neutralise_formulas && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        if self.neutralise_formulas && is_formula(text) {
             cell = Cow::Owned(format!("'{cell}"));
         }
         cell
     }
+}
+
+/// Whether a spreadsheet could read `text` as a formula; see [`CsvCells::neutralise_formulas`].
+fn is_formula(text: &str) -> bool {
+    const TRIGGERS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+    if text.starts_with(['\t', '\r', '\n']) {
+        return true;
+    }
+    text.trim_start_matches(char::is_whitespace)
+        .starts_with(TRIGGERS)
+}
+
+/// `json` with the bidirectional overrides (which JSON leaves as they are) written as `\u` escapes: still the same
+/// JSON value, but nothing a terminal reorders. They only occur inside strings, where the escape is valid.
+fn escape_overrides(json: &[u8]) -> Cow<'_, [u8]> {
+    let Ok(text) = std::str::from_utf8(json) else {
+        return Cow::Borrowed(json);
+    };
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(json);
+    }
+    let mut escaped = String::with_capacity(text.len() + 12);
+    for character in text.chars() {
+        if is_unsafe(character) {
+            escaped.push_str(&format!("\\u{:04x}", u32::from(character)));
+        } else {
+            escaped.push(character);
+        }
+    }
+    Cow::Owned(escaped.into_bytes())
 }
 
 fn uuid_text<S: Serializer>(id: &Option<&Uuid>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -262,13 +297,13 @@ impl<W: Write> EntryWriter<W> {
             let record = Record::new(scope, entry);
             match self.format {
                 Format::Ndjson => {
-                    serde_json::to_writer(&mut self.buffer, &record)?;
+                    self.push_json(&record)?;
                     self.buffer.push(b'\n');
                 }
                 Format::Json => {
                     self.buffer
                         .extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
-                    serde_json::to_writer(&mut self.buffer, &record)?;
+                    self.push_json(&record)?;
                 }
                 // Written above, through one CSV writer per page.
                 Format::Csv => {}
@@ -277,6 +312,21 @@ impl<W: Write> EntryWriter<W> {
             self.written += 1;
         }
         self.flush_buffer()
+    }
+
+    /// Appends one record as JSON, its overrides escaped when it is for a terminal.
+    fn push_json(&mut self, record: &Record<'_, &str>) -> io::Result<()> {
+        if !self.csv_cells.for_terminal {
+            return Ok(serde_json::to_writer(&mut self.buffer, record)?);
+        }
+        let json = serde_json::to_vec(record)?;
+        self.buffer.extend_from_slice(&escape_overrides(&json));
+        Ok(())
+    }
+
+    /// The destination, to read what it holds (its length).
+    pub fn destination(&self) -> &W {
+        &self.out
     }
 
     /// The destination, e.g. to make what was written durable.
@@ -375,10 +425,10 @@ fn table_row(buffer: &mut Vec<u8>, scope: Option<&str>, cells: &[&str; 6], last:
     buffer.push(b'\n');
 }
 
-/// Text as shown in a table cell: control characters (newlines, tabs, escapes) become spaces, so one entry is one
-/// line and no escape sequence reaches the terminal.
+/// Text as shown in a table cell: control characters (newlines, tabs, escapes) and bidirectional overrides become
+/// spaces, so one entry is one line and no escape sequence or reordering reaches the terminal.
 pub fn table_text(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_unsafe(c) { ' ' } else { c })
         .collect()
 }

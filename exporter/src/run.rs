@@ -8,7 +8,7 @@
 //! - incremental sync (`--state`, `--follow`): oldest first from each scope's high-water mark less the overlap,
 //!   skipping entries already exported, the mark saved after each page is durable (see [`crate::state`]).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::future::Future;
 use std::io::{self, Write};
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeDelta, Utc};
 use cloudflare_security_center::{
     AuditLogEntry, AuditLogRequest, Client, ClientBuilder, Credentials, ENV_API_KEY, ENV_API_TOKEN,
-    ENV_BASE_URL, ENV_EMAIL, Error, Order, RetryPolicy,
+    ENV_BASE_URL, ENV_EMAIL, Error, Order, RateLimit, RetryPolicy,
 };
 use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -28,8 +28,8 @@ use crate::args::Cli;
 use crate::exit;
 use crate::output::{CsvCells, EntryWriter, Format};
 use crate::scopes::{Target, dedup, read_scopes_file};
-use crate::state::{Mark, Query, StateFile};
-use crate::walk::{Flow, Patience, WalkEnd, duration_text, walk_pages};
+use crate::state::{FUTURE_TOLERANCE, MAX_RECENT, Mark, Query, Recorded, StateFile};
+use crate::walk::{self, Flow, Patience, WalkEnd, duration_text, walk_pages};
 
 /// Which of the standard streams are terminals (they decide the default format and whether progress is shown).
 #[derive(Clone, Copy, Debug, Default)]
@@ -187,6 +187,15 @@ enum Destination<O: Write> {
 }
 
 impl<O: Write> Destination<O> {
+    /// The length of an appended file, which the state records so that the next run can cut back to it; `None`
+    /// for stdout and the temporary file of plain exports.
+    fn appended_length(&self) -> io::Result<Option<u64>> {
+        match self {
+            Destination::Append(file) => file.metadata().map(|meta| Some(meta.len())),
+            _ => Ok(None),
+        }
+    }
+
     /// Makes what was written durable: on disk for files (stdout was flushed by the writer).
     fn sync(&mut self) -> io::Result<()> {
         match self {
@@ -254,7 +263,20 @@ struct Run<'a, O: Write, E: Write> {
     messages: &'a Messages<E>,
     patience: Patience,
     began: Instant,
+    /// When the state was last saved, and whether marks changed since.
+    saved_at: Cell<Option<Instant>>,
+    unsaved: Cell<bool>,
+    /// The appended output's length after the last page made durable: what the state covers.
+    covered_length: Cell<Option<u64>>,
 }
+
+/// The longest overlap accepted: re-reading more than a month of the log on every run is a mistake in the flag.
+const MAX_OVERLAP: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// With an appended output file, the state is saved at most this often (and at the end of every walk): pages
+/// written after the last save are cut off by the next run, so nothing is lost, and a long run does not rewrite
+/// the whole state after every page.
+const SAVE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Runs one export as the binary does and returns its exit code; every message goes to `stderr` as one line.
 ///
@@ -289,11 +311,23 @@ pub async fn run<O: Write, E: Write>(
             return usage(format!("{target}: {}", exit::one_line(&error)));
         }
     }
+    if cli.overlap > MAX_OVERLAP {
+        return usage(format!(
+            "--overlap {}: more than the {} a re-read can usefully cover",
+            duration_text(cli.overlap),
+            duration_text(MAX_OVERLAP)
+        ));
+    }
     let incremental = cli.state.is_some() || cli.follow;
     let state = match &cli.state {
         None => None,
-        Some(path) => match StateFile::open(path, &query(&cli)) {
-            Ok(state) => Some(RefCell::new(state)),
+        Some(path) => match StateFile::open(path, &query(&cli), Utc::now()) {
+            Ok(mut state) => {
+                for repair in state.take_repairs() {
+                    say(&repair);
+                }
+                Some(RefCell::new(state))
+            }
             Err(error) => return usage(exit::one_line(&error)),
         },
     };
@@ -312,13 +346,17 @@ pub async fn run<O: Write, E: Write>(
         } else {
             Format::Ndjson
         });
-    let (destination, header) = match open_destination(&cli, incremental, stdout) {
-        Ok(opened) => opened,
-        Err(message) => {
-            say(&format!("error: {message}"));
-            return exit::OUTPUT;
-        }
-    };
+    let recorded_length = state
+        .as_ref()
+        .and_then(|state| state.borrow().output_length());
+    let (destination, header) =
+        match open_destination(&cli, incremental, recorded_length, &say, stdout) {
+            Ok(opened) => opened,
+            Err(message) => {
+                say(&format!("error: {message}"));
+                return exit::OUTPUT;
+            }
+        };
     let csv_cells = CsvCells {
         neutralise_formulas: !cli.csv_raw,
         for_terminal: cli.output.is_none() && terminals.stdout,
@@ -356,6 +394,9 @@ pub async fn run<O: Write, E: Write>(
             max_waits: cli.retries.max(1),
         },
         began: Instant::now(),
+        saved_at: Cell::new(None),
+        unsaved: Cell::new(false),
+        covered_length: Cell::new(None),
     };
     let interrupted = if incremental {
         run.sync_rounds(interrupt).await
@@ -363,6 +404,11 @@ pub async fn run<O: Write, E: Write>(
         run.export_all(interrupt).await
     };
     run.progress.finish_and_clear();
+    if let Err(error) = run.save_state(true) {
+        run.output_failure
+            .borrow_mut()
+            .get_or_insert(io::Error::other(error));
+    }
     run.conclude(interrupted, terminals)
 }
 
@@ -462,6 +508,8 @@ impl<O: Write, E: Write> Run<'_, O, E> {
         let target = &self.targets[index];
         let overlap = TimeDelta::from_std(self.cli.overlap).unwrap_or(TimeDelta::MAX);
         let start = self.marks.borrow()[index].start(overlap, self.cli.since);
+        // The server's clock is not trusted: no entry moves the mark past this.
+        let ceiling = Utc::now() + FUTURE_TOLERANCE;
         let mut request = base_request(&self.client, self.cli, target).order(Order::Asc);
         if let Some(since) = start {
             request = request.since(since);
@@ -483,16 +531,18 @@ impl<O: Write, E: Write> Run<'_, O, E> {
                     writer.write_scoped(&target.name, &fresh)?;
                     // The entries are durable before the state that covers them.
                     writer.destination_mut().sync()?;
+                    self.covered_length
+                        .set(writer.destination().appended_length()?);
                 }
                 if !fresh.is_empty() {
-                    mark.record(&fresh, overlap);
+                    let recorded = mark.record(&fresh, overlap, ceiling);
+                    say_recorded(&recorded, ceiling, &notice);
                     if let Some(state) = &self.state {
-                        state
-                            .borrow_mut()
-                            .save(&target.name, mark.clone())
-                            .map_err(io::Error::other)?;
+                        state.borrow_mut().set(&target.name, mark.clone());
+                        self.unsaved.set(true);
                     }
                     self.marks.borrow_mut()[index] = mark;
+                    self.save_state(false).map_err(io::Error::other)?;
                 }
                 {
                     let mut reports = self.reports.borrow_mut();
@@ -505,6 +555,28 @@ impl<O: Write, E: Write> Run<'_, O, E> {
         )
         .await;
         self.finish_scope(index, end);
+    }
+
+    /// Saves the state when marks changed since the last save: at once with `force` or when the output cannot be
+    /// cut back (stdout), else at most every [`SAVE_INTERVAL`].
+    fn save_state(&self, force: bool) -> Result<(), crate::state::StateError> {
+        let Some(state) = &self.state else {
+            return Ok(());
+        };
+        if !self.unsaved.get() {
+            return Ok(());
+        }
+        let length = self.covered_length.get();
+        let due = self
+            .saved_at
+            .get()
+            .is_none_or(|at| at.elapsed() >= SAVE_INTERVAL);
+        if force || length.is_none() || due {
+            state.borrow_mut().save(length)?;
+            self.saved_at.set(Some(Instant::now()));
+            self.unsaved.set(false);
+        }
+        Ok(())
     }
 
     /// A rate-limit wait of one scope, said once.
@@ -702,6 +774,45 @@ impl<O: Write, E: Write> Run<'_, O, E> {
     }
 }
 
+/// Says which entries were dated past `ceiling` (at most three by id) and how many ids were forgotten.
+fn say_recorded(recorded: &Recorded, ceiling: chrono::DateTime<Utc>, notice: &dyn Fn(&str)) {
+    if !recorded.future.is_empty() {
+        let named: Vec<String> = recorded
+            .future
+            .iter()
+            .take(3)
+            .map(|seen| {
+                format!(
+                    "{} at {}",
+                    seen.id,
+                    seen.changed_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
+            })
+            .collect();
+        let more = recorded.future.len().saturating_sub(named.len());
+        notice(&format!(
+            "warning: {} entries dated after this walk began (later than {}): {}{}; exported once, and the state's \
+             mark does not follow them",
+            recorded.future.len(),
+            ceiling.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            named.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if recorded.forgotten > 0 {
+        notice(&format!(
+            "warning: more than {MAX_RECENT} entries within --overlap; the {} oldest ids are forgotten, and may be \
+             exported again if the API serves them again: use a shorter --overlap",
+            recorded.forgotten
+        ));
+    }
+}
+
 /// What to do next, for a run over one scope.
 fn resume_advice<E: Write>(messages: &Messages<E>, cli: &Cli, report: &Report, wrote: bool) {
     let say = |line: &str| messages.say(line);
@@ -776,26 +887,51 @@ fn query(cli: &Cli) -> Query {
 
 /// Where the entries go, and whether the output starts with a header (CSV, table): not when appending to a file
 /// that already holds entries.
+///
+/// An appended file longer than `recorded` (its length when the state was last saved) is cut back to it first:
+/// what follows is a page the state does not cover (it is fetched again) or a line cut short; `say` tells.
 fn open_destination<O: Write>(
     cli: &Cli,
     incremental: bool,
+    recorded: Option<u64>,
+    say: &dyn Fn(&str),
     stdout: O,
 ) -> Result<(Destination<O>, bool), String> {
     let Some(path) = &cli.output else {
         return Ok((Destination::Stdout(stdout), true));
     };
     if incremental {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|error| {
-                format!(
-                    "cannot open {} to append to: {}",
+        let cannot = |error: io::Error| {
+            format!(
+                "cannot open {} to append to: {}",
+                path.display(),
+                exit::one_line(&error)
+            )
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path).map_err(cannot)?;
+        let length = file.metadata().map_err(cannot)?.len();
+        match recorded {
+            Some(recorded) if length > recorded => {
+                file.set_len(recorded).map_err(cannot)?;
+                file.sync_data().map_err(cannot)?;
+                say(&format!(
+                    "{}: cut {} bytes written after the state was last saved (a page it does not cover, or a line \
+                     cut short); they are fetched again",
                     path.display(),
-                    exit::one_line(&error)
-                )
-            })?;
+                    length - recorded
+                ));
+            }
+            Some(recorded) if length < recorded => say(&format!(
+                "warning: {} is shorter than when the state was last saved ({length} bytes, not {recorded}): \
+                 rotated or truncated; appending",
+                path.display()
+            )),
+            _ => {}
+        }
         let empty = file.metadata().map(|meta| meta.len() == 0).unwrap_or(true);
         return Ok((Destination::Append(file), empty));
     }
@@ -917,9 +1053,13 @@ fn build_client(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Clien
     let retry = RetryPolicy::default()
         .with_max_retries(cli.retries)
         .with_max_retry_after(Duration::ZERO);
+    // Pacing waits longer than a few seconds come back as errors too, so that they are said and capped by
+    // --max-wait like a 429.
+    let pacing = RateLimit::default().with_max_wait(walk::QUIET_PACING);
     let mut builder = ClientBuilder::new()
         .with_credentials(credentials)
         .with_retry(retry)
+        .with_rate_limit(pacing)
         .with_attempt_timeout(cli.timeout)
         .with_user_agent_suffix(concat!("insight-audit-log/", env!("CARGO_PKG_VERSION")));
     let base_url = cli

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use cloudflare_security_center::Scope;
 
+use crate::exit::shell_word;
+
 /// One account or zone to export.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
@@ -32,21 +34,31 @@ impl Target {
         }
     }
 
-    /// The flag that selects this scope alone: `--account ID` or `--zone ID`.
+    /// The flag that selects this scope alone, ready to paste into a shell: `--account ID` or `--zone ID`, the id
+    /// quoted when it holds anything a shell would read.
     pub fn flag(&self) -> String {
         match &self.scope {
-            Scope::Account(id) => format!("--account {id}"),
-            Scope::Zone(id) => format!("--zone {id}"),
+            Scope::Account(id) => format!("--account {}", shell_word(id)),
+            Scope::Zone(id) => format!("--zone {}", shell_word(id)),
         }
     }
 
-    /// Reads `account:ID` or `zone:ID`.
+    /// Reads `account:ID` or `zone:ID`, where the id is a Cloudflare id: 32 hexadecimal digits.
     pub fn parse(text: &str) -> Result<Self, String> {
-        match text.split_once(':') {
-            Some(("account", id)) if !id.trim().is_empty() => Ok(Self::account(id.trim())),
-            Some(("zone", id)) if !id.trim().is_empty() => Ok(Self::zone(id.trim())),
-            _ => Err(format!("expected account:ID or zone:ID, found {text:?}")),
+        let (kind, id) = match text.split_once(':') {
+            Some((kind @ ("account" | "zone"), id)) if !id.trim().is_empty() => (kind, id.trim()),
+            _ => return Err(format!("expected account:ID or zone:ID, found {:?}", text)),
+        };
+        if !is_cloudflare_id(id) {
+            return Err(format!(
+                "{kind} id {id:?} is not a Cloudflare id (32 hexadecimal digits)"
+            ));
         }
+        Ok(if kind == "account" {
+            Self::account(id)
+        } else {
+            Self::zone(id)
+        })
     }
 }
 
@@ -75,6 +87,11 @@ pub fn read_scopes_file(path: &Path) -> Result<Vec<Target>, String> {
     Ok(targets)
 }
 
+/// Whether `id` has the shape of a Cloudflare account or zone id: 32 hexadecimal digits.
+fn is_cloudflare_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
 /// The scopes in the order given, each once.
 pub fn dedup(targets: Vec<Target>) -> Vec<Target> {
     let mut seen = std::collections::HashSet::new();
@@ -88,6 +105,9 @@ pub fn dedup(targets: Vec<Target>) -> Vec<Target> {
 mod tests {
     use super::{Target, dedup, read_scopes_file};
 
+    const A: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+    const B: &str = "9a7806061c88ada191ed06f989cc3dac";
+
     /// Lines with scopes, comments and blanks; a bad line is named with its number.
     #[test]
     fn a_scopes_file_lists_accounts_and_zones() {
@@ -95,15 +115,36 @@ mod tests {
         let path = folder.path().join("scopes.txt");
         std::fs::write(
             &path,
-            "# production\naccount:aaa\n\n  zone:bbb   # the shop\naccount:aaa\n",
+            format!("# production\naccount:{A}\n\n  zone:{B}   # the shop\naccount:{A}\n"),
         )
         .expect("written");
         let targets = dedup(read_scopes_file(&path).expect("valid"));
-        assert_eq!(targets, [Target::account("aaa"), Target::zone("bbb")]);
+        assert_eq!(targets, [Target::account(A), Target::zone(B)]);
 
-        std::fs::write(&path, "account:aaa\norganisation:ccc\n").expect("written");
+        std::fs::write(&path, format!("account:{A}\norganisation:ccc\n")).expect("written");
         let error = read_scopes_file(&path).expect_err("a bad line");
         assert!(error.contains("scopes.txt:2"), "{error}");
         assert!(error.contains("organisation:ccc"), "{error}");
+    }
+
+    /// An id that cannot be a Cloudflare id (here one that a shell would run) is refused with its line, and the
+    /// flag printed for a scope quotes what a shell would read.
+    #[test]
+    fn ids_that_are_not_cloudflare_ids_are_refused_and_flags_are_quoted() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let path = folder.path().join("scopes.txt");
+        std::fs::write(
+            &path,
+            format!("zone:{B}\naccount:abc$(touch${{IFS}}pwned)\n"),
+        )
+        .expect("written");
+        let error = read_scopes_file(&path).expect_err("not an id");
+        assert!(error.contains("scopes.txt:2"), "{error}");
+        assert!(error.contains("not a Cloudflare id"), "{error}");
+        assert_eq!(Target::account(A).flag(), format!("--account {A}"));
+        assert_eq!(
+            Target::account("abc$(touch${IFS}pwned)").flag(),
+            "--account 'abc$(touch${IFS}pwned)'"
+        );
     }
 }

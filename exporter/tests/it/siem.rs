@@ -84,10 +84,10 @@ fn incremental_runs_export_every_entry_exactly_once() {
     assert_eq!(third.stdout, "", "nothing new, nothing written");
 }
 
-/// A run killed with SIGKILL part-way, then run again with the same state and output file: no entry is missing,
-/// the only repeats are of one page at most and carry the same ids, and no line is cut.
+/// A run killed with SIGKILL part-way, then run again with the same state and output file: the second run cuts
+/// the file back to what the state covers, so no entry is missing, none is repeated, and no line is cut.
 #[test]
-fn a_crash_repeats_at_most_one_page_and_cuts_no_line() {
+fn a_crash_repeats_nothing_and_cuts_no_line() {
     let server = server(
         Config::default()
             .with_entries(400)
@@ -149,12 +149,91 @@ fn a_crash_repeats_at_most_one_page_and_cuts_no_line() {
         );
     }
     let repeated = counts.values().filter(|count| **count > 1).count();
+    assert_eq!(repeated, 0, "entries repeated after the crash");
+    assert_eq!(written.len(), all.len());
+}
+
+/// An appended output that ends inside a line (a short write: disk full, `ulimit -f`, a kill) is cut back to the
+/// length the state recorded before the next run appends, and the cut is said: every line is one whole entry.
+#[test]
+fn a_line_cut_short_is_removed_before_the_next_run_appends() {
+    let server = server(Config::default().with_entries(120).with_zone_entries(0));
+    let folder = tempfile::tempdir().expect("a folder");
+    let state = folder.path().join("state.json");
+    let output = folder.path().join("log.ndjson");
+    let args = [
+        "--account",
+        server.account_id(),
+        "--state",
+        state.to_str().expect("UTF-8"),
+        "--output",
+        output.to_str().expect("UTF-8"),
+    ];
+    let first = run(&mut command(&server), &args);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&output)
+        .expect("the output");
+    std::io::Write::write_all(&mut file, b"{\"id\":\"0190b7a0-half").expect("a prefix written");
+    drop(file);
+    let fresh = server
+        .append_entries(MockScope::Account, 2)
+        .expect("appended");
+    let second = run(&mut command(&server), &args);
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert!(second.stderr.contains("cut 20 bytes"), "{}", second.stderr);
+    let written = parse_ndjson(&std::fs::read_to_string(&output).expect("the output"));
+    assert_eq!(written.len(), 122);
+    assert_eq!(ids(&written[120..]), ids(&fresh));
+}
+
+/// One entry dated 9999-12-31 is exported once, with a warning naming it, and does not freeze the state: entries
+/// that arrive after it are exported by the next runs, and it is not exported again.
+#[test]
+fn an_entry_dated_in_the_future_does_not_stop_the_feed() {
+    let server = server(Config::default().with_entries(50).with_zone_entries(0));
+    let folder = tempfile::tempdir().expect("a folder");
+    let state = folder.path().join("state.json");
+    let args = [
+        "--account",
+        server.account_id(),
+        "--state",
+        state.to_str().expect("UTF-8"),
+    ];
+    let first = run(&mut command(&server), &args);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let far = chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
+        .expect("a time")
+        .with_timezone(&chrono::Utc);
+    let future = server
+        .append_entries_at(MockScope::Account, 1, far)
+        .expect("appended");
+    let second = run(&mut command(&server), &args);
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert_eq!(ids(&parse_ndjson(&second.stdout)), ids(&future));
     assert!(
-        repeated <= 20,
-        "{repeated} entries repeated, more than a page"
+        second
+            .stderr
+            .contains("warning: 1 entries dated after this walk began"),
+        "{}",
+        second.stderr
     );
-    assert!(counts.values().all(|count| *count <= 2));
-    assert_eq!(written.len(), all.len() + repeated);
+    assert!(
+        second.stderr.contains(&future[0].id.to_string()),
+        "{}",
+        second.stderr
+    );
+    let later = server
+        .append_entries(MockScope::Account, 3)
+        .expect("appended");
+    let third = run(&mut command(&server), &args);
+    assert_eq!(third.code, Some(0), "{}", third.stderr);
+    assert_eq!(
+        ids(&parse_ndjson(&third.stdout)),
+        ids(&later),
+        "new entries, and not the future one again"
+    );
 }
 
 /// `--follow` exports the log, then new entries as they arrive, and ends on SIGTERM with exit code 0 and the
@@ -338,4 +417,43 @@ fn one_failing_scope_does_not_stop_the_others() {
         2,
         "one request a run for the stranger"
     );
+}
+
+/// Every file an incremental run creates (the output it appends to, the state, its lock) is readable by its owner
+/// only, as the plain export's output is; and a lock path that is a symbolic link is refused, not followed.
+#[cfg(unix)]
+#[test]
+fn created_files_are_private_and_the_lock_follows_no_link() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let server = server(Config::default().with_entries(30).with_zone_entries(0));
+    let folder = tempfile::tempdir().expect("a folder");
+    let state = folder.path().join("state.json");
+    let output = folder.path().join("log.ndjson");
+    let args = [
+        "--account",
+        server.account_id(),
+        "--state",
+        state.to_str().expect("UTF-8"),
+        "--output",
+        output.to_str().expect("UTF-8"),
+    ];
+    let out = run(&mut command(&server), &args);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lock = folder.path().join("state.json.lock");
+    for path in [&state, &output, &lock] {
+        let mode = std::fs::metadata(path)
+            .expect("created")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+
+    std::fs::remove_file(&lock).expect("removed");
+    let target = folder.path().join("elsewhere");
+    std::os::unix::fs::symlink(&target, &lock).expect("a link");
+    let out = run(&mut command(&server), &args);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("lock file"), "{}", out.stderr);
+    assert!(!target.exists(), "the link was followed");
 }

@@ -66,6 +66,46 @@ pub(crate) fn run(command: &mut Command, args: &[&str]) -> Run {
     }
 }
 
+/// Runs to the end, as [`run`], but kills the binary and fails the test if it has not ended within `limit`: for
+/// the faults that used to make it wait for hours.
+pub(crate) fn run_within(command: &mut Command, args: &[&str], limit: std::time::Duration) -> Run {
+    use std::io::Read as _;
+    let mut child = command
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).map(|_| text)
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).map(|_| text)
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the binary can be waited for") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let said = err.join().ok().and_then(Result::ok).unwrap_or_default();
+            panic!("the exporter was still running after {limit:?}; it said: {said}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Run {
+        code: status.code(),
+        stdout: out.join().expect("stdout reader").expect("stdout is UTF-8"),
+        stderr: err.join().expect("stderr reader").expect("stderr is UTF-8"),
+    }
+}
+
 /// The account scope's first insight.
 pub(crate) fn first_issue(server: &MockServer) -> String {
     server.issue_ids(MockScope::Account)[0].clone()

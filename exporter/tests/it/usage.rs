@@ -193,3 +193,27 @@ async fn runs_in_process_with_an_injected_environment() {
         server.expected_entries(MockScope::Zone, None, &Filters::default())
     );
 }
+
+/// An overlap no log could need (`300000y`, which once overflowed the date arithmetic after the page was written)
+/// is a usage error before anything is sent.
+#[test]
+fn an_implausible_overlap_is_a_usage_error() {
+    let server = server(Config::default().with_entries(10));
+    let folder = tempfile::tempdir().expect("a folder");
+    let state = folder.path().join("state.json");
+    let out = run(
+        &mut command(&server),
+        &[
+            "--account",
+            server.account_id(),
+            "--state",
+            state.to_str().expect("UTF-8"),
+            "--overlap",
+            "300000y",
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("--overlap"), "{}", out.stderr);
+    assert!(server.requests().is_empty());
+    assert!(!state.exists());
+}
