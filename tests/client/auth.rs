@@ -3,7 +3,7 @@
 use cloudflare_security_center::{Client, Credentials, Error, Scope};
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
 
-use crate::support::{client, server, server_with};
+use crate::support::{account_log_error, client, server, server_with};
 
 /// Scenario: an API token goes out as `Authorization: Bearer`, and no key headers.
 #[tokio::test]
@@ -178,11 +178,7 @@ async fn redirects_are_not_followed() {
             .with_script([CannedResponse::redirect(&target)]),
     )
     .await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("not followed");
+    let error = account_log_error(&client(&server), "not followed").await;
     assert_eq!(
         error.status().map(|status| status.as_u16()),
         Some(302),

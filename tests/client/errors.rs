@@ -6,17 +6,7 @@ use cloudflare_security_center::{Client, Error, FieldChanged, RetryPolicy, Scope
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, HTML_ERROR_PAGE, MockServer};
 use serde_json::json;
 
-use crate::support::{builder, client, fast_retries, server_with};
-
-/// The error of one call for the account-wide log, which the scenario expects to fail
-/// (`expected` says how, for the panic message if it succeeds).
-async fn account_log_error(client: &Client, expected: &str) -> Error {
-    client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err(expected)
-}
+use crate::support::{account_log_error, builder, client, fast_retries, server_with};
 
 fn scripted(script: Vec<CannedResponse>) -> Config {
     Config::default().with_entries(30).with_script(script)

@@ -8,7 +8,9 @@ use std::time::Duration;
 use cloudflare_security_center::{Error, RetryPolicy, Scope};
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, Fault, Filters, MockScope, MockServer};
 
-use crate::support::{Transport, builder, client, fast_retries, server_over, server_with};
+use crate::support::{
+    Transport, account_log_error, builder, client, fast_retries, server_over, server_with,
+};
 
 /// Entries enough for a dozen pages of 25, served over `transport`.
 async fn faulty_server(transport: Transport, fault: Fault) -> MockServer {
@@ -152,11 +154,7 @@ async fn a_cut_body_is_a_retryable_transport_error() {
         .with_retry(RetryPolicy::disabled())
         .build()
         .expect("a valid configuration");
-    let error = client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("every body is cut");
+    let error = account_log_error(&client, "every body is cut").await;
     assert!(
         matches!(error, Error::Transport { attempts: 1, .. }),
         "{error:?}"
@@ -198,11 +196,7 @@ async fn a_retry_after_too_large_to_represent_saturates() {
             .with_header("retry-after", "99999999999999999999999")]),
     )
     .await;
-    let error = client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("rate limited");
+    let error = account_log_error(&client(&server), "rate limited").await;
     assert!(
         matches!(
             error,

@@ -1,10 +1,10 @@
 //! What must never leak: credentials to a host a redirect names, secrets of a base URL in its
 //! error messages, a whole response body in `Debug` output.
 
-use cloudflare_security_center::{Client, Credentials, Error, Scope};
+use cloudflare_security_center::{Client, Credentials, Error};
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
 
-use crate::support::{fast_retries, server_with};
+use crate::support::{account_log_error, fast_retries, server_with};
 
 /// Key-and-email credentials for `server` (the scheme reqwest does not strip on a redirect).
 fn key_and_email(server: &MockServer) -> Credentials {
@@ -42,11 +42,7 @@ async fn credentials_never_follow_a_redirect_even_when_the_http_config_asks() {
         .with_http_client(|http| http.redirect(reqwest::redirect::Policy::limited(10)))
         .build()
         .expect("a valid configuration");
-    let error = client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("a 302 is not a page");
+    let error = account_log_error(&client, "a 302 is not a page").await;
     assert_eq!(error.status().map(|status| status.as_u16()), Some(302));
     assert!(
         elsewhere.requests().is_empty(),
@@ -121,11 +117,7 @@ async fn decode_error_for(body: &str) -> Error {
                 .with_body(body.to_owned())]),
     )
     .await;
-    let error = crate::support::client(&server)
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("not a page");
+    let error = account_log_error(&crate::support::client(&server), "not a page").await;
     assert!(matches!(error, Error::Decode { .. }), "{error}");
     error
 }

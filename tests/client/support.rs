@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use cloudflare_security_center::{Client, ClientBuilder, Credentials, RetryPolicy};
-use mock_server::{Config, MockScope, MockServer};
+use cloudflare_security_center::{Client, ClientBuilder, Credentials, Error, RetryPolicy, Scope};
+use mock_server::{ACCOUNT_ID, Config, MockScope, MockServer};
 
 /// A server with a small, deterministic data set.
 pub(crate) async fn server() -> MockServer {
@@ -68,6 +68,16 @@ pub(crate) fn builder(server: &MockServer) -> ClientBuilder {
 /// A client for `server`, authenticated with its API token, with fast retries.
 pub(crate) fn client(server: &MockServer) -> Client {
     builder(server).build().expect("a valid configuration")
+}
+
+/// The error of one call for the account-wide log, which the scenario expects to fail
+/// (`expected` says how, for the panic message if it succeeds).
+pub(crate) async fn account_log_error(client: &Client, expected: &str) -> Error {
+    client
+        .audit_log(Scope::account(ACCOUNT_ID))
+        .send()
+        .await
+        .expect_err(expected)
 }
 
 /// The server's API token as credentials.

@@ -9,7 +9,7 @@ use cloudflare_security_center::{Client, Error, Scope};
 use mock_server::{ACCOUNT_ID, Config, MockServer};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{fast_retries, token};
+use crate::support::{account_log_error, fast_retries, token};
 
 /// A TCP relay in front of `target` that counts the connections made through it: each attempt
 /// of the client opens one (a refused handshake leaves the connection unusable).
@@ -48,11 +48,7 @@ async fn an_untrusted_certificate_is_refused_without_retries() {
         .with_retry(fast_retries().with_max_retries(4))
         .build()
         .expect("a valid configuration");
-    let error = client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("the certificate is not trusted");
+    let error = account_log_error(&client, "the certificate is not trusted").await;
     match &error {
         Error::Certificate { host, reason, .. } => {
             assert_eq!(host, "127.0.0.1");
@@ -83,11 +79,7 @@ async fn a_certificate_for_another_name_is_refused() {
         .with_retry(fast_retries())
         .build()
         .expect("a valid configuration");
-    let error = client
-        .audit_log(Scope::account(ACCOUNT_ID))
-        .send()
-        .await
-        .expect_err("the certificate is for another name");
+    let error = account_log_error(&client, "the certificate is for another name").await;
     match &error {
         Error::Certificate { host, reason, .. } => {
             assert_eq!(host, "api.example.test");

@@ -3,11 +3,11 @@
 //! inputs run on a thread with a normal 2 MiB stack, so a recursion that the parsers did not
 //! bound would crash the test binary.
 
-use std::time::Duration;
-
 use cloudflare_security_center::types::SecurityCenterAuditLogResponse;
-use cloudflare_security_center::{Client, Credentials, Error, RetryPolicy, Scope};
+use cloudflare_security_center::{Error, Scope};
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
+
+use crate::support::client;
 
 /// How deep the nested inputs go.
 const DEPTH: usize = 100_000;
@@ -134,19 +134,6 @@ fn deeply_nested_responses_decode_or_fail_without_recursing() {
         Err("result[0][0]: invalid type: sequence, expected an RFC 3339 formatted date and time string at line 1 column 60".to_owned())
     );
     assert_eq!(outcomes.2, Ok(0));
-}
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .with_credentials(
-            Credentials::api_token(server.credentials().api_token.clone()).expect("a token"),
-        )
-        .with_base_url(server.base_url())
-        .with_retry(
-            RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
-        )
-        .build()
-        .expect("a valid configuration")
 }
 
 /// Scenario: the server answers 200 with a page carrying an unknown field nested 100 000

@@ -8,3 +8,4 @@ mod properties;
 mod replay;
 mod secrets;
 mod security;
+mod support;

@@ -2,13 +2,13 @@
 //! an opt-in, line breaks cannot smuggle headers, and a hostile spec can neither make the
 //! generator write outside its output path nor put code into the generated file.
 
-use std::time::Duration;
-
-use cloudflare_security_center::{Client, Credentials, Error, RetryPolicy, Scope};
+use cloudflare_security_center::{Client, Credentials, Error, Scope};
 use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use xtask::regenerate::{self, Options};
+
+use crate::support::client;
 
 /// Scenario: the API answers 301, 302, 303, 307 or 308 pointing at a second server on another
 /// port; the client returns an error carrying that status, the first server saw the
@@ -27,17 +27,8 @@ async fn credentials_never_follow_a_redirect_to_another_host() {
                 .with_script([CannedResponse::new(status).with_header("location", &target)]),
         )
         .await;
-        let token = server.credentials().api_token.clone();
-        let client = Client::builder()
-            .with_credentials(Credentials::api_token(token.clone()).expect("a token"))
-            .with_base_url(server.base_url())
-            .with_retry(
-                RetryPolicy::default()
-                    .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
-            )
-            .build()
-            .expect("a valid configuration");
-        let error = client
+        let token = &server.credentials().api_token;
+        let error = client(&server)
             .audit_log(Scope::account(ACCOUNT_ID))
             .send()
             .await

@@ -9,9 +9,26 @@ use mock_server::{Config, Fault, HTML_ERROR_PAGE, MockRateLimit, MockScope, Mock
 use reqwest::Version;
 
 use crate::support::{
-    RawReply, Resp, error_chain, h2_connect, h2_get, head_field, raw_get_request, raw_send, send,
-    tls_client,
+    H2Reply, RawReply, Resp, error_chain, h2_connect, h2_get, head_field, raw_get_request,
+    raw_send, send, tls_client,
 };
+
+/// `cut` was announced as `whole` is, with the full `content-length`, but brought only a prefix of its body: not
+/// empty, at most half.
+#[track_caller]
+fn assert_cut_short(cut: &H2Reply, whole: &H2Reply) {
+    assert_eq!(
+        cut.header("content-length"),
+        Some(whole.body.len().to_string().as_str())
+    );
+    assert!(
+        !cut.body.is_empty() && cut.body.len() <= whole.body.len() / 2,
+        "{} of {}",
+        cut.body.len(),
+        whole.body.len()
+    );
+    assert_eq!(cut.body[..], whole.body[..cut.body.len()]);
+}
 
 fn tls() -> Config {
     Config::default().with_entries(100).with_tls(true)
@@ -250,17 +267,7 @@ async fn rst_stream_resets_only_that_stream_with_internal_error() {
 
     let cut = h2_get(&h2, &server, "per_page=100").await;
     assert_eq!(cut.status(), 200);
-    assert_eq!(
-        cut.header("content-length"),
-        Some(whole.body.len().to_string().as_str())
-    );
-    assert!(
-        !cut.body.is_empty() && cut.body.len() <= whole.body.len() / 2,
-        "{} of {}",
-        cut.body.len(),
-        whole.body.len()
-    );
-    assert_eq!(cut.body[..], whole.body[..cut.body.len()]);
+    assert_cut_short(&cut, &whole);
     let error = cut.error.expect("the stream is reset");
     assert!(error.is_reset() && error.is_remote(), "{error}");
     assert_eq!(error.reason(), Some(h2::Reason::INTERNAL_ERROR));
@@ -305,17 +312,7 @@ async fn drop_mid_body_over_http2_drops_the_whole_connection() {
     let h2 = h2_connect(&server).await;
     let cut = h2_get(&h2, &server, "per_page=100").await;
     assert_eq!(cut.status(), 200);
-    assert_eq!(
-        cut.header("content-length"),
-        Some(whole.body.len().to_string().as_str())
-    );
-    assert!(
-        !cut.body.is_empty() && cut.body.len() <= whole.body.len() / 2,
-        "{} of {}",
-        cut.body.len(),
-        whole.body.len()
-    );
-    assert_eq!(cut.body[..], whole.body[..cut.body.len()]);
+    assert_cut_short(&cut, &whole);
     let error = cut.error.expect("the body fails");
     assert!(!error.is_reset() && !error.is_go_away(), "{error}");
     let ended = h2.connection.await.expect("the task ends");
