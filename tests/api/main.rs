@@ -23,14 +23,14 @@ fn generated_source() -> String {
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
 }
 
-/// Scenario: list the public surface of the checked-in generated client.
+/// List the public surface of the checked-in generated client.
 #[test]
 fn public_api() {
     let listing = surface::list(&generated_source()).expect("the generated client parses as Rust");
     insta::assert_snapshot!("public_api", listing);
 }
 
-/// Scenario: the listing sees what it claims to: a struct's field, an enum's variants, and a
+/// The listing sees what it claims to: a struct's field, an enum's variants, and a
 /// builder parameter with its type and whether it is required.
 #[test]
 fn the_listing_shows_fields_variants_and_builder_parameters() {
@@ -74,7 +74,7 @@ fn the_listing_shows_fields_variants_and_builder_parameters() {
     assert!(!listing.contains("types::builder"), "{listing}");
 }
 
-/// Scenario: list the public surface of every hand-written module of the client crate.
+/// List the public surface of every hand-written module of the client crate.
 #[test]
 fn hand_written_public_api() {
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../generated-client/src");
@@ -117,7 +117,7 @@ fn hand_written_public_api() {
     insta::assert_snapshot!("hand_written_public_api", listing);
 }
 
-/// Scenario: the hand-written listing sees public items with their signatures and the marks that
+/// The hand-written listing sees public items with their signatures and the marks that
 /// limit users, and nothing private.
 #[test]
 fn the_hand_written_listing_shows_public_items_only() {

@@ -5,7 +5,7 @@ use mock_server::{ACCOUNT_ID, CannedResponse, Config, MockServer};
 
 use crate::support::{account_log_error, client, server, server_with};
 
-/// Scenario: an API token goes out as `Authorization: Bearer`, and no key headers.
+/// An API token goes out as `Authorization: Bearer`, and no key headers.
 #[tokio::test]
 async fn api_token_is_sent_as_a_bearer_header() {
     let server = server().await;
@@ -20,7 +20,7 @@ async fn api_token_is_sent_as_a_bearer_header() {
     assert!(request.header("x-auth-key").is_none() && request.header("x-auth-email").is_none());
 }
 
-/// Scenario: a Global API key goes out as `X-Auth-Key` + `X-Auth-Email`, and no bearer header.
+/// A Global API key goes out as `X-Auth-Key` + `X-Auth-Email`, and no bearer header.
 #[tokio::test]
 async fn api_key_is_sent_as_x_auth_headers() {
     let server = server().await;
@@ -44,7 +44,7 @@ async fn api_key_is_sent_as_x_auth_headers() {
     assert!(request.header("authorization").is_none());
 }
 
-/// Scenario: the secrets appear in no Debug or Display output of credentials, client, request
+/// The secrets appear in no Debug or Display output of credentials, client, request
 /// or the error of a refused (401) call.
 #[tokio::test]
 async fn secrets_are_absent_from_debug_and_errors() {
@@ -78,7 +78,7 @@ async fn secrets_are_absent_from_debug_and_errors() {
     }
 }
 
-/// Scenario: a half-set key/e-mail pair, or a token beside a key, is a configuration error.
+/// A half-set key/e-mail pair, or a token beside a key, is a configuration error.
 #[test]
 fn half_set_or_ambiguous_environment_credentials_are_errors() {
     let lookup = |pairs: &'static [(&'static str, &'static str)]| {
@@ -125,7 +125,7 @@ fn half_set_or_ambiguous_environment_credentials_are_errors() {
     assert!(matches!(none, Ok(None)));
 }
 
-/// Scenario: a secret with CR/LF is refused, and the error does not echo it.
+/// A secret with CR/LF is refused, and the error does not echo it.
 #[test]
 fn secrets_with_line_breaks_are_refused() {
     let error = Credentials::api_token("abc\r\nX-Evil: 1").expect_err("refused");
@@ -141,7 +141,7 @@ fn secrets_with_line_breaks_are_refused() {
     assert!(Credentials::api_key("a@b.c", "").is_err());
 }
 
-/// Scenario: plain http to a non-loopback host is refused unless explicitly allowed.
+/// Plain http to a non-loopback host is refused unless explicitly allowed.
 #[test]
 fn plain_http_base_urls_need_loopback_or_an_opt_in() {
     let build = |url: &str, allow: bool| {
@@ -163,7 +163,7 @@ fn plain_http_base_urls_need_loopback_or_an_opt_in() {
     assert!(build("https://api.example.com/client/v4", false).is_ok());
 }
 
-/// Scenario: the API answers with a redirect to another host; the client does not follow it,
+/// The API answers with a redirect to another host; the client does not follow it,
 /// so the credentials never reach that host, and the call fails with the 302 kept.
 #[tokio::test]
 async fn redirects_are_not_followed() {

@@ -19,7 +19,7 @@ fn client_with(server: &MockServer, retry: RetryPolicy) -> Client {
         .expect("a valid configuration")
 }
 
-/// Scenario: a 429 with `Retry-After: 1`, then a normal answer: the call waits and succeeds.
+/// A 429 with `Retry-After: 1`, then a normal answer: the call waits and succeeds.
 #[tokio::test]
 async fn retries_429_with_retry_after_then_succeeds() {
     let server = server_with(scripted(vec![CannedResponse::rate_limited(1)])).await;
@@ -31,7 +31,7 @@ async fn retries_429_with_retry_after_then_succeeds() {
     assert_eq!(server.requests().len(), 2);
 }
 
-/// Scenario: a 429 asking for 120 s, above the 60 s cap: the call returns at once with the
+/// A 429 asking for 120 s, above the 60 s cap: the call returns at once with the
 /// rate-limit error carrying the delay, and sends nothing more.
 #[tokio::test]
 async fn retry_after_above_the_cap_returns_rate_limited_at_once() {
@@ -52,7 +52,7 @@ async fn retry_after_above_the_cap_returns_rate_limited_at_once() {
     assert_eq!(server.requests().len(), 1);
 }
 
-/// Scenario: 503 on every attempt: three attempts (two retries), then the API error with the
+/// 503 on every attempt: three attempts (two retries), then the API error with the
 /// status and the envelope kept.
 #[tokio::test]
 async fn server_errors_are_retried_then_given_up_with_the_status() {
@@ -69,7 +69,7 @@ async fn server_errors_are_retried_then_given_up_with_the_status() {
     assert_eq!(server.canned_remaining(), 1);
 }
 
-/// Scenario: retries off; one 500 ends the call after a single request.
+/// Retries off; one 500 ends the call after a single request.
 #[tokio::test]
 async fn disabled_retries_send_once() {
     let server = server_with(scripted(vec![CannedResponse::error(500, 10013, "boom")])).await;
@@ -78,7 +78,7 @@ async fn disabled_retries_send_once() {
     assert_eq!(server.requests().len(), 1);
 }
 
-/// Scenario: a proxy's HTML error page (a 403 and a 502, not JSON): a typed API error with the
+/// A proxy's HTML error page (a 403 and a 502, not JSON): a typed API error with the
 /// status and the body, not a bare decoding failure.
 #[tokio::test]
 async fn non_json_error_bodies_keep_status_and_body() {
@@ -107,7 +107,7 @@ async fn non_json_error_bodies_keep_status_and_body() {
     assert_eq!(server.requests().len(), 3);
 }
 
-/// Scenario: a 200 whose envelope says `success: false`: an API error with its messages.
+/// A 200 whose envelope says `success: false`: an API error with its messages.
 #[tokio::test]
 async fn success_false_in_a_200_is_an_api_error() {
     let body = json!({
@@ -131,7 +131,7 @@ async fn success_false_in_a_200_is_an_api_error() {
     assert!(!error.is_retryable());
 }
 
-/// Scenario: a 200 with `success: false` and a well-formed (empty) result still is an error.
+/// A 200 with `success: false` and a well-formed (empty) result still is an error.
 #[tokio::test]
 async fn success_false_with_a_result_is_an_api_error() {
     let body = json!({"success": false, "errors": [{"code": 1000, "message": "nope"}], "messages": [], "result": []});
@@ -143,7 +143,7 @@ async fn success_false_with_a_result_is_an_api_error() {
     );
 }
 
-/// Scenario: a truncated JSON body in a 200 (retries off): a decode error that keeps the raw
+/// A truncated JSON body in a 200 (retries off): a decode error that keeps the raw
 /// body.
 #[tokio::test]
 async fn truncated_json_is_a_decode_error_with_the_body() {
@@ -161,7 +161,7 @@ async fn truncated_json_is_a_decode_error_with_the_body() {
     assert_eq!(body.as_ref(), truncated.as_slice());
 }
 
-/// Scenario: a wrongly typed value: the decode error names the JSON path that failed.
+/// A wrongly typed value: the decode error names the JSON path that failed.
 #[tokio::test]
 async fn decode_errors_name_the_json_path() {
     let entry = json!({"id": "0190a0d0-0000-7000-8000-000000000000", "zone_id": "not a number"});
@@ -173,7 +173,7 @@ async fn decode_errors_name_the_json_path() {
     assert_eq!(path, "result[0].zone_id");
 }
 
-/// Scenario: the server sends a `field_changed` value and fields this client does not know:
+/// The server sends a `field_changed` value and fields this client does not know:
 /// the page decodes, the value is kept verbatim, and unknown fields are ignored.
 #[tokio::test]
 async fn unknown_enum_values_and_fields_are_kept_or_ignored() {
@@ -211,7 +211,7 @@ async fn unknown_enum_values_and_fields_are_kept_or_ignored() {
     assert_eq!(round_trip["field_changed"], "severity");
 }
 
-/// Scenario: an answer slower than the attempt timeout, retries off: a timeout error.
+/// An answer slower than the attempt timeout, retries off: a timeout error.
 #[tokio::test]
 async fn a_slow_answer_times_out_per_attempt() {
     let slow = CannedResponse::normal().with_delay(Duration::from_secs(3));
@@ -236,7 +236,7 @@ async fn a_slow_answer_times_out_per_attempt() {
     assert!(error.is_retryable());
 }
 
-/// Scenario: a slow first attempt is retried and the second, normal one succeeds.
+/// A slow first attempt is retried and the second, normal one succeeds.
 #[tokio::test]
 async fn a_timed_out_attempt_is_retried() {
     let slow = CannedResponse::normal().with_delay(Duration::from_secs(3));
@@ -251,7 +251,7 @@ async fn a_timed_out_attempt_is_retried() {
     assert_eq!(server.requests().len(), 2);
 }
 
-/// Scenario: a deadline shorter than the server's `Retry-After`: no wait, the rate-limit error
+/// A deadline shorter than the server's `Retry-After`: no wait, the rate-limit error
 /// comes back after one request.
 #[tokio::test]
 async fn the_deadline_bounds_waiting_for_retries() {
@@ -268,7 +268,7 @@ async fn the_deadline_bounds_waiting_for_retries() {
     assert_eq!(server.requests().len(), 1);
 }
 
-/// Scenario: an attempt timeout and a deadline too long to represent as instants (and a
+/// An attempt timeout and a deadline too long to represent as instants (and a
 /// `Retry-After` to wait under that deadline): the calls behave as if unbounded, no panic.
 #[tokio::test]
 async fn timeouts_too_long_to_represent_mean_no_limit() {
@@ -300,7 +300,7 @@ async fn timeouts_too_long_to_represent_mean_no_limit() {
     assert_eq!(server.requests().len(), 1);
 }
 
-/// Scenario: nothing listens on the port: a transport error after the retries.
+/// Nothing listens on the port: a transport error after the retries.
 #[tokio::test]
 async fn connection_failures_are_transport_errors_after_retries() {
     let port = {

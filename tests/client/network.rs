@@ -78,28 +78,28 @@ async fn survive(fault: Fault) {
     }
 }
 
-/// Scenario: every fifth response sends its full length's head, half the body, then the
+/// Every fifth response sends its full length's head, half the body, then the
 /// connection closes (under HTTP/2: every stream on it fails): each cut page is fetched again.
 #[tokio::test]
 async fn a_body_cut_mid_way_is_retried_and_the_walk_is_exact() {
     survive(Fault::DropMidBody { every: 5 }).await;
 }
 
-/// Scenario: every fourth connection is reset after the request, before any byte of the
+/// Every fourth connection is reset after the request, before any byte of the
 /// answer: each is sent again.
 #[tokio::test]
 async fn a_reset_before_the_head_is_retried_and_the_walk_is_exact() {
     survive(Fault::ResetBeforeHead { every: 4 }).await;
 }
 
-/// Scenario: under HTTP/2, every fifth stream is reset (RST_STREAM INTERNAL_ERROR) half-way
+/// Under HTTP/2, every fifth stream is reset (RST_STREAM INTERNAL_ERROR) half-way
 /// through its body while the connection lives on (over HTTP/1.1 the body is cut): retried.
 #[tokio::test]
 async fn a_stream_reset_mid_body_is_retried_and_the_walk_is_exact() {
     survive(Fault::ResetStream { every: 5 }).await;
 }
 
-/// Scenario: every third request on a connection is followed by GOAWAY (NO_ERROR; over
+/// Every third request on a connection is followed by GOAWAY (NO_ERROR; over
 /// HTTP/1.1 `Connection: close`): requests in flight finish, the next opens a new connection.
 #[tokio::test]
 async fn goaway_moves_the_walk_to_a_new_connection_without_loss() {
@@ -124,7 +124,7 @@ async fn goaway_moves_the_walk_to_a_new_connection_without_loss() {
     }
 }
 
-/// Scenario: every fourth response sends its head and then nothing for 5 s: the attempt
+/// Every fourth response sends its head and then nothing for 5 s: the attempt
 /// timeout (300 ms) ends the attempt and the page is fetched again.
 #[tokio::test]
 async fn a_stalled_body_times_out_and_is_retried() {
@@ -145,7 +145,7 @@ async fn a_stalled_body_times_out_and_is_retried() {
     }
 }
 
-/// Scenario: every body is cut and retries are off: a transport error, which says it is worth
+/// Every body is cut and retries are off: a transport error, which says it is worth
 /// retrying (it is not a decoding failure of a complete body).
 #[tokio::test]
 async fn a_cut_body_is_a_retryable_transport_error() {
@@ -162,7 +162,7 @@ async fn a_cut_body_is_a_retryable_transport_error() {
     assert!(error.is_retryable(), "{error}");
 }
 
-/// Scenario: a 503 whose body is over the 64 MiB limit, then a normal page: the retry succeeds,
+/// A 503 whose body is over the 64 MiB limit, then a normal page: the retry succeeds,
 /// and the oversized attempt's failure does not outlive it.
 #[tokio::test]
 async fn a_failure_of_a_retried_attempt_does_not_outlive_the_retry() {
@@ -181,7 +181,7 @@ async fn a_failure_of_a_retried_attempt_does_not_outlive_the_retry() {
     assert_eq!(server.requests().len(), 2);
 }
 
-/// Scenario: a 429 whose `Retry-After` is too large to represent: it counts as the longest
+/// A 429 whose `Retry-After` is too large to represent: it counts as the longest
 /// wait, so the cap turns it into `RateLimited` at once instead of a retry.
 #[tokio::test]
 async fn a_retry_after_too_large_to_represent_saturates() {
@@ -210,7 +210,7 @@ async fn a_retry_after_too_large_to_represent_saturates() {
     assert_eq!(server.requests().len(), 1, "no retry");
 }
 
-/// Scenario: the server answers empty pages, each with a new cursor, without end: the walk
+/// The server answers empty pages, each with a new cursor, without end: the walk
 /// stops after the configured number in a row with a typed error naming the last cursor.
 #[tokio::test]
 async fn endless_empty_pages_end_the_walk_with_a_typed_error() {

@@ -44,7 +44,7 @@ async fn second_call_is_refused(server: &MockServer, pacing_cap: Duration) -> Du
     }
 }
 
-/// Scenario: a 200 announces `Ratelimit: r=0;t=999999999`: the next request is held back for at
+/// A 200 announces `Ratelimit: r=0;t=999999999`: the next request is held back for at
 /// most an hour, which, beyond a cap of five minutes, is `Error::RateLimited` at once.
 #[tokio::test]
 async fn a_reset_years_away_is_bounded_and_refused_beyond_the_cap() {
@@ -54,7 +54,7 @@ async fn a_reset_years_away_is_bounded_and_refused_beyond_the_cap() {
     assert!(wait <= Duration::from_secs(3602), "{wait:?}");
 }
 
-/// Scenario: a policy window of 999999999 s is read as an hour, and a reset within it as given.
+/// A policy window of 999999999 s is read as an hour, and a reset within it as given.
 #[tokio::test]
 async fn a_window_years_long_is_bounded() {
     let server = announcing(&[
@@ -66,7 +66,7 @@ async fn a_window_years_long_is_bounded() {
     assert!(wait <= Duration::from_secs(3602), "{wait:?}");
 }
 
-/// Scenario: the legacy `X-RateLimit-Reset` at an epoch in 2100 is ignored as bogus: the
+/// The legacy `X-RateLimit-Reset` at an epoch in 2100 is ignored as bogus: the
 /// client assumes Cloudflare's five-minute window instead.
 #[tokio::test]
 async fn a_legacy_epoch_reset_in_2100_is_ignored() {
@@ -80,7 +80,7 @@ async fn a_legacy_epoch_reset_in_2100_is_ignored() {
     assert!(wait >= Duration::from_secs(290), "{wait:?}");
 }
 
-/// Scenario: the cap defaults to the retry policy's cap on `Retry-After`: a client configured
+/// The cap defaults to the retry policy's cap on `Retry-After`: a client configured
 /// only with that cap refuses the same way, and its message says why.
 #[tokio::test]
 async fn the_retry_after_cap_applies_to_pacing_by_default() {
@@ -104,7 +104,7 @@ async fn the_retry_after_cap_applies_to_pacing_by_default() {
     assert_eq!(error.status(), None);
 }
 
-/// Scenario: `Retry-After: 1e-300` on a 429 is no reason to retry at once: the retry waits the
+/// `Retry-After: 1e-300` on a 429 is no reason to retry at once: the retry waits the
 /// backoff, and the retry count still ends the call.
 #[tokio::test]
 async fn a_tiny_retry_after_waits_the_backoff() {

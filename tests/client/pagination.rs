@@ -22,7 +22,7 @@ async fn big_server(transport: Transport) -> MockServer {
     .await
 }
 
-/// Scenario: one insight walked at 7 per page, newest first: the item stream equals the served
+/// One insight walked at 7 per page, newest first: the item stream equals the served
 /// set exactly (ids and order), and every request carried the same filters.
 #[tokio::test]
 async fn item_stream_equals_the_served_set_across_many_pages() {
@@ -59,7 +59,7 @@ async fn item_stream_equals_the_served_set_across_many_pages() {
     }
 }
 
-/// Scenario: the account-wide log, oldest first, with prefetch and the pager's default page
+/// The account-wide log, oldest first, with prefetch and the pager's default page
 /// size (1000): the same exact set, in order.
 #[tokio::test]
 async fn prefetching_walk_equals_the_served_set() {
@@ -98,7 +98,7 @@ async fn prefetching_walk_equals_the_served_set() {
     }
 }
 
-/// Scenario: the server hands back a cursor it gave before: the walk ends with a pagination
+/// The server hands back a cursor it gave before: the walk ends with a pagination
 /// loop error instead of requesting it again.
 #[tokio::test]
 async fn a_repeated_cursor_is_a_pagination_loop_error() {
@@ -133,7 +133,7 @@ async fn a_repeated_cursor_is_a_pagination_loop_error() {
     }
 }
 
-/// Scenario: the last page says `"cursor": ""`: the walk ends normally.
+/// The last page says `"cursor": ""`: the walk ends normally.
 #[tokio::test]
 async fn an_empty_cursor_ends_the_walk() {
     for transport in Transport::ALL {
@@ -159,7 +159,7 @@ async fn an_empty_cursor_ends_the_walk() {
     }
 }
 
-/// Scenario: a walk stops after two pages; a new walk from the second page's cursor yields
+/// A walk stops after two pages; a new walk from the second page's cursor yields
 /// exactly the rest.
 #[tokio::test]
 async fn resuming_from_a_cursor_yields_exactly_the_rest() {
@@ -189,7 +189,7 @@ async fn resuming_from_a_cursor_yields_exactly_the_rest() {
     }
 }
 
-/// Scenario: `with_max_items(150)` at 100 per page: exactly 150 entries, two requests.
+/// `with_max_items(150)` at 100 per page: exactly 150 entries, two requests.
 #[tokio::test]
 async fn max_items_stops_at_exactly_that_many() {
     for transport in Transport::ALL {
@@ -212,7 +212,7 @@ async fn max_items_stops_at_exactly_that_many() {
     }
 }
 
-/// Scenario: a 503 in the middle of a walk is retried inside the page fetch: nothing skipped or
+/// A 503 in the middle of a walk is retried inside the page fetch: nothing skipped or
 /// repeated.
 #[tokio::test]
 async fn retries_inside_a_walk_neither_skip_nor_repeat() {
@@ -237,7 +237,7 @@ async fn retries_inside_a_walk_neither_skip_nor_repeat() {
     }
 }
 
-/// Scenario: the caller drops the stream after the first page: no further request is sent,
+/// The caller drops the stream after the first page: no further request is sent,
 /// with or without prefetch (a prefetched request in flight is aborted, not followed).
 #[tokio::test]
 async fn dropping_a_stream_sends_no_further_request() {
@@ -273,7 +273,7 @@ async fn dropping_a_stream_sends_no_further_request() {
     }
 }
 
-/// Scenario: an empty page that still has a cursor is followed, not taken as the end.
+/// An empty page that still has a cursor is followed, not taken as the end.
 #[tokio::test]
 async fn an_empty_page_with_a_cursor_is_followed() {
     for transport in Transport::ALL {

@@ -61,7 +61,7 @@ async fn walk_every_insight(server: &MockServer, client: &Client) {
     }
 }
 
-/// Scenario: four concurrent walks on one client, about two and a half budgets of requests:
+/// Four concurrent walks on one client, about two and a half budgets of requests:
 /// the pacer keeps every request within the announced budget, so the server serves no 429.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_walks_on_one_client_receive_no_429() {
@@ -71,7 +71,7 @@ async fn concurrent_walks_on_one_client_receive_no_429() {
     assert_eq!(server.rate_limited_count(), 0);
 }
 
-/// Scenario: the same walks with pacing off: the budget is overrun (the control that shows the
+/// The same walks with pacing off: the budget is overrun (the control that shows the
 /// previous test can fail), and the 429s are waited out per `Retry-After`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_pacing_the_same_walks_are_rate_limited() {
@@ -85,7 +85,7 @@ async fn without_pacing_the_same_walks_are_rate_limited() {
     assert!(server.rate_limited_count() > 0);
 }
 
-/// Scenario: one page under a budget of 20: the page exposes the quota the response announced.
+/// One page under a budget of 20: the page exposes the quota the response announced.
 #[tokio::test]
 async fn a_page_exposes_the_announced_quota() {
     let server = limited_server(20).await;
@@ -101,7 +101,7 @@ async fn a_page_exposes_the_announced_quota() {
     assert_eq!(quota.window, Some(Duration::from_secs(2)));
 }
 
-/// Scenario: pages whose rate-limit fields are malformed: they are ignored, the walk goes on,
+/// Pages whose rate-limit fields are malformed: they are ignored, the walk goes on,
 /// and no quota is reported.
 #[tokio::test]
 async fn malformed_rate_limit_fields_are_ignored() {
@@ -127,7 +127,7 @@ async fn malformed_rate_limit_fields_are_ignored() {
     assert_eq!(seen, 2);
 }
 
-/// Scenario: a budget of zero requests is refused when the client is built.
+/// A budget of zero requests is refused when the client is built.
 #[test]
 fn an_empty_budget_is_a_configuration_error() {
     let error = Client::builder()

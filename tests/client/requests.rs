@@ -15,7 +15,7 @@ fn refused_parameter(error: &Error) -> Option<&'static str> {
     }
 }
 
-/// Scenario: one page of an insight's log with every filter set; the request line carries RFC
+/// One page of an insight's log with every filter set; the request line carries RFC
 /// 3339 times, wire enum values and percent-encoded text, and no `api-version` header.
 #[tokio::test]
 async fn request_line_and_query_format_for_an_account_insight() {
@@ -71,7 +71,7 @@ async fn request_line_and_query_format_for_an_account_insight() {
     assert!(agent.starts_with("cloudflare-security-center/"), "{agent}");
 }
 
-/// Scenario: the zone-wide audit log; the zone operation's path, only the set parameters sent.
+/// The zone-wide audit log; the zone operation's path, only the set parameters sent.
 #[tokio::test]
 async fn request_line_for_the_zone_wide_audit_log() {
     let server = server().await;
@@ -85,7 +85,7 @@ async fn request_line_for_the_zone_wide_audit_log() {
     assert_eq!(request.query, None);
 }
 
-/// Scenario: ids that URL parsing would resolve as path segments are refused before sending.
+/// Ids that URL parsing would resolve as path segments are refused before sending.
 #[tokio::test]
 async fn dot_and_empty_ids_are_refused_before_sending() {
     let server = server().await;
@@ -117,7 +117,7 @@ async fn dot_and_empty_ids_are_refused_before_sending() {
     );
 }
 
-/// Scenario: ids with `/`, `?`, `#`, `%`, spaces or non-ASCII are percent-encoded inside their
+/// Ids with `/`, `?`, `#`, `%`, spaces or non-ASCII are percent-encoded inside their
 /// segment: the path keeps its shape and the server sees an unknown insight, not another route.
 #[tokio::test]
 async fn hostile_issue_ids_stay_inside_their_segment() {
@@ -149,7 +149,7 @@ async fn hostile_issue_ids_stay_inside_their_segment() {
     assert!(server.unexpected_requests().is_empty());
 }
 
-/// Scenario: `per_page` outside 1..=1000 and `since` not before `before` are refused locally.
+/// `per_page` outside 1..=1000 and `since` not before `before` are refused locally.
 #[tokio::test]
 async fn out_of_range_inputs_are_refused_before_sending() {
     let server = server().await;
@@ -181,7 +181,7 @@ async fn out_of_range_inputs_are_refused_before_sending() {
     assert!(server.requests().is_empty());
 }
 
-/// Scenario: a walk over a refused input yields that input's error first, and sends nothing.
+/// A walk over a refused input yields that input's error first, and sends nothing.
 #[tokio::test]
 async fn a_walk_over_a_refused_input_fails_before_sending() {
     let server = server().await;
@@ -198,7 +198,7 @@ async fn a_walk_over_a_refused_input_fails_before_sending() {
     assert!(server.requests().is_empty());
 }
 
-/// Scenario: a backslash, which URL parsing reads as `/`, is refused in any id.
+/// A backslash, which URL parsing reads as `/`, is refused in any id.
 #[tokio::test]
 async fn backslashes_in_ids_are_refused_before_sending() {
     let server = server().await;

@@ -29,7 +29,7 @@ async fn redirecting_api() -> (MockServer, MockServer) {
     (api, elsewhere)
 }
 
-/// Scenario: the API answers 302 to another loopback server, which records what reaches it;
+/// The API answers 302 to another loopback server, which records what reaches it;
 /// the caller's HTTP configuration even asks for redirects: the other server receives nothing,
 /// and the 302 comes back as an error.
 #[tokio::test]
@@ -52,7 +52,7 @@ async fn credentials_never_follow_a_redirect_even_when_the_http_config_asks() {
     assert_eq!(api.requests().len(), 1);
 }
 
-/// Scenario: the generated layer's own constructor, given this client's settings: it does not
+/// The generated layer's own constructor, given this client's settings: it does not
 /// follow the redirect either.
 #[tokio::test]
 async fn the_generated_constructor_does_not_follow_redirects() {
@@ -77,7 +77,7 @@ async fn the_generated_constructor_does_not_follow_redirects() {
     );
 }
 
-/// Scenario: a 200 whose body does not decode, with a long field the decoder never quotes:
+/// A 200 whose body does not decode, with a long field the decoder never quotes:
 /// `Debug` of the error shows the body's length, not the body.
 #[tokio::test]
 async fn debug_of_a_decode_error_shows_the_body_length_only() {
@@ -94,7 +94,7 @@ async fn debug_of_a_decode_error_shows_the_body_length_only() {
     );
 }
 
-/// Scenario: the refused value itself is 7 KB long: the decoder's message quoting it is cut, so
+/// The refused value itself is 7 KB long: the decoder's message quoting it is cut, so
 /// neither `Display` nor `Debug` grows with the body.
 #[tokio::test]
 async fn a_decode_message_quoting_a_long_value_is_cut() {
@@ -122,7 +122,7 @@ async fn decode_error_for(body: &str) -> Error {
     error
 }
 
-/// Scenario: base URLs with a password in their user information or a key in their query, one
+/// Base URLs with a password in their user information or a key in their query, one
 /// of them also with an invalid port: the errors name the problem, never the secret.
 #[test]
 fn base_url_errors_do_not_echo_user_information_or_query() {

@@ -35,7 +35,7 @@ async fn tls_server() -> MockServer {
     MockServer::start(Config::default().with_entries(10).with_tls(true)).await
 }
 
-/// Scenario: a TLS server whose CA the client was not told to trust, reached through a relay
+/// A TLS server whose CA the client was not told to trust, reached through a relay
 /// that counts connections: a certificate error that names the host and the reason, after one
 /// connection, and no request reached the server.
 #[tokio::test]
@@ -61,7 +61,7 @@ async fn an_untrusted_certificate_is_refused_without_retries() {
     assert!(server.requests().is_empty(), "no request got through");
 }
 
-/// Scenario: the server's certificate is trusted but issued for `localhost` and `127.0.0.1`,
+/// The server's certificate is trusted but issued for `localhost` and `127.0.0.1`,
 /// and the client asks for another name that resolves to it: refused after one connection,
 /// naming that host.
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn a_certificate_for_another_name_is_refused() {
     assert_eq!(connections.load(Ordering::SeqCst), 1, "not retried");
 }
 
-/// Scenario: the same server with its CA trusted: the page arrives over HTTP/2.
+/// The same server with its CA trusted: the page arrives over HTTP/2.
 #[tokio::test]
 async fn a_trusted_certificate_serves_pages_over_http2() {
     let server = tls_server().await;

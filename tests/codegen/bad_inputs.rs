@@ -119,7 +119,7 @@ fn dangling_ref_names_its_pointer() {
     );
 }
 
-/// Scenario: a response `200:` beside the spec's `'200':`; YAML keeps them apart, JSON cannot,
+/// A response `200:` beside the spec's `'200':`; YAML keeps them apart, JSON cannot,
 /// and instead of the later one silently replacing the earlier, both are named by line.
 #[test]
 fn yaml_keys_that_become_one_json_key_name_both_lines() {

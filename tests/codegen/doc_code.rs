@@ -117,7 +117,7 @@ fn doctests(crate_source: &str, folder: &Path) -> String {
     stdout
 }
 
-/// Scenario: descriptions hold fenced blocks (backticks and tildes; no info, `rust`, `ignore`,
+/// Descriptions hold fenced blocks (backticks and tildes; no info, `rust`, `ignore`,
 /// `should_panic`; in a list and a block quote; after bare CRs), an indented block and raw
 /// HTML, each `compile_error!`; rustdoc finds no doctest at all in the generated docs (not even
 /// progenitor's own examples), and the source shows only `text` fences and escaped HTML.

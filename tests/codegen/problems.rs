@@ -36,7 +36,7 @@ fn overlay_of(problems: &[Problem]) -> String {
         .to_string()
 }
 
-/// Scenario: three operations with one unsupported construct each (three error shapes, a
+/// Three operations with one unsupported construct each (three error shapes, a
 /// request body in two media types, JSON without a schema) beside one that is fine.
 #[test]
 fn three_unsupported_operations_are_reported_in_one_run() {
@@ -57,7 +57,7 @@ fn three_unsupported_operations_are_reported_in_one_run() {
     assert_snapshot!("three_unsupported_report", error.to_string());
 }
 
-/// Scenario: the overlay actions the report names are applied; the spec then generates, with
+/// The overlay actions the report names are applied; the spec then generates, with
 /// the kept error shape, the JSON body and the operation that was fine.
 #[test]
 fn suggested_overlay_actions_make_the_spec_generate() {
@@ -76,7 +76,7 @@ fn suggested_overlay_actions_make_the_spec_generate() {
     syn::parse_file(&source).expect("the output parses");
 }
 
-/// Scenario: an overlay drops two of the three operations; the one problem left keeps its own
+/// An overlay drops two of the three operations; the one problem left keeps its own
 /// error and message (no list around it).
 #[test]
 fn a_single_problem_is_its_own_error() {
@@ -104,7 +104,7 @@ fn a_single_problem_is_its_own_error() {
     );
 }
 
-/// Scenario: a string default on an array property and a JSON request body without a schema,
+/// A string default on an array property and a JSON request body without a schema,
 /// both refused by progenitor or typify without a location, are listed with their pointers and
 /// fixes; applying the fixes makes the spec generate.
 #[test]

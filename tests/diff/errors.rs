@@ -10,7 +10,7 @@ fn message(error: anyhow::Error) -> String {
     format!("{error:#}")
 }
 
-/// Scenario: `--old` names a file that does not exist.
+/// `--old` names a file that does not exist.
 #[test]
 fn a_missing_spec_file_is_a_clear_error() {
     let root = xtask::workspace_root();
@@ -21,7 +21,7 @@ fn a_missing_spec_file_is_a_clear_error() {
     assert!(text.contains("no-such-spec.yaml"), "{text}");
 }
 
-/// Scenario: `--new` names a folder, which exists but is not a readable file.
+/// `--new` names a folder, which exists but is not a readable file.
 #[test]
 fn an_unreadable_spec_file_is_a_clear_error() {
     let root = xtask::workspace_root();
@@ -33,7 +33,7 @@ fn an_unreadable_spec_file_is_a_clear_error() {
     );
 }
 
-/// Scenario: `--old` is neither a file nor a revision of the repository.
+/// `--old` is neither a file nor a revision of the repository.
 #[test]
 fn an_unknown_git_revision_is_a_clear_error() {
     let root = xtask::workspace_root();
@@ -48,7 +48,7 @@ fn an_unknown_git_revision_is_a_clear_error() {
     );
 }
 
-/// Scenario: `--old HEAD` reads the pinned spec as committed.
+/// `--old HEAD` reads the pinned spec as committed.
 #[test]
 fn a_git_revision_reads_the_pinned_spec_at_that_revision() {
     let root = xtask::workspace_root();
@@ -61,7 +61,7 @@ fn a_git_revision_reads_the_pinned_spec_at_that_revision() {
     );
 }
 
-/// Scenario: the new side is not valid YAML.
+/// The new side is not valid YAML.
 #[test]
 fn an_invalid_spec_is_a_clear_error_naming_the_side() {
     let old = fixture("base.yaml");
@@ -78,7 +78,7 @@ fn an_invalid_spec_is_a_clear_error_naming_the_side() {
     assert!(text.contains("invalid YAML"), "{text}");
 }
 
-/// Scenario: the new side is YAML but not OpenAPI 3.0.
+/// The new side is YAML but not OpenAPI 3.0.
 #[test]
 fn a_document_that_is_not_openapi_3_0_is_a_clear_error() {
     let old = fixture("base.yaml");
@@ -93,7 +93,7 @@ fn a_document_that_is_not_openapi_3_0_is_a_clear_error() {
     );
 }
 
-/// Scenario: the workspace overlay targets schemas the old side does not have.
+/// The workspace overlay targets schemas the old side does not have.
 #[test]
 fn an_overlay_that_no_longer_applies_is_a_clear_error_naming_the_side() {
     let old = fixture("base.yaml");
@@ -111,7 +111,7 @@ fn an_overlay_that_no_longer_applies_is_a_clear_error_naming_the_side() {
     assert!(text.contains("target matches nothing"), "{text}");
 }
 
-/// Scenario: the command's entry point with a revision on the old side and a file on the new
+/// The command's entry point with a revision on the old side and a file on the new
 /// side, with the working tree's overlay.
 #[test]
 fn run_compares_a_revision_with_a_file_using_the_workspace_overlay() {
@@ -128,7 +128,7 @@ fn run_compares_a_revision_with_a_file_using_the_workspace_overlay() {
     assert_eq!(report.overlay, "spec/overlay.yaml");
 }
 
-/// Scenario: the command's entry point with an unknown revision.
+/// The command's entry point with an unknown revision.
 #[test]
 fn run_reports_an_unknown_revision() {
     let options = Options {

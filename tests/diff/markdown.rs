@@ -23,7 +23,7 @@ fn cells(row: &str) -> usize {
     count - 1
 }
 
-/// Scenario: a new request enum value, a new operation and a new component schema carry a
+/// A new request enum value, a new operation and a new component schema carry a
 /// backtick, an HTML comment opener, a tag, `|` and a line break; the Markdown report keeps each
 /// inside one cell as inline code, every row has its table's cell count, and no `<` is left
 /// that GitHub could read as HTML.

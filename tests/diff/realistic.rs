@@ -24,7 +24,7 @@ fn realistic() -> Report {
     compare_texts(&old, &new, Some(&overlay), &context()).expect("both sides are valid")
 }
 
-/// Scenario: each of the three upstream changes gets its classification; the lowered maximum
+/// Each of the three upstream changes gets its classification; the lowered maximum
 /// is the only breaking one, and `severity` is reported as hidden by the overlay (which pins
 /// `field_changed`'s values), for the filter and for the response field.
 #[test]
@@ -67,7 +67,7 @@ fn realistic_pair_classifies_each_change() {
     assert_eq!(report.count(Class::Breaking), 1);
 }
 
-/// Scenario: the same pair without the overlay: `severity` is an ordinary change of what the
+/// The same pair without the overlay: `severity` is an ordinary change of what the
 /// generator would see, which is what makes the "hidden by the overlay" section trustworthy.
 #[test]
 fn without_the_overlay_the_severity_value_is_an_ordinary_change() {
@@ -84,7 +84,7 @@ fn without_the_overlay_the_severity_value_is_an_ordinary_change() {
     assert_eq!(field.location, "property `field_changed`");
 }
 
-/// Scenario: `--fail-on breaking` on the realistic pair exits 1 (the lowered maximum).
+/// `--fail-on breaking` on the realistic pair exits 1 (the lowered maximum).
 #[test]
 fn realistic_pair_fails_the_breaking_gate() {
     let report = realistic();
@@ -92,19 +92,19 @@ fn realistic_pair_fails_the_breaking_gate() {
     assert_eq!(report.exit_code(FailOn::Never), 0);
 }
 
-/// Scenario: the terminal report of the realistic pair.
+/// The terminal report of the realistic pair.
 #[test]
 fn realistic_pair_text_report() {
     insta::assert_snapshot!(realistic().render(Format::Text));
 }
 
-/// Scenario: the Markdown report (pull-request comment) of the realistic pair.
+/// The Markdown report (pull-request comment) of the realistic pair.
 #[test]
 fn realistic_pair_markdown_report() {
     insta::assert_snapshot!(realistic().render(Format::Md));
 }
 
-/// Scenario: two runs give byte-identical reports.
+/// Two runs give byte-identical reports.
 #[test]
 fn reports_are_deterministic() {
     assert_eq!(

@@ -23,7 +23,7 @@ fn rows(document: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Scenario: render the table from `Rule::ALL` into the document's marked section; the document
+/// Render the table from `Rule::ALL` into the document's marked section; the document
 /// already holds exactly that (or, with `UPDATE_DOCS=1`, is rewritten to).
 #[test]
 fn the_documented_rule_table_is_the_rule_enum() {

@@ -23,7 +23,7 @@ const NEW_REQUIRED_PARAMETER: &str = "            maxLength: 20
             type: string
 ";
 
-/// Scenario: the same spec on both sides, for the fixture and for the real spec with its overlay.
+/// The same spec on both sides, for the fixture and for the real spec with its overlay.
 #[test]
 fn a_spec_compared_with_itself_reports_no_change() {
     let report = diff_base(&[]);
@@ -40,7 +40,7 @@ fn a_spec_compared_with_itself_reports_no_change() {
     );
 }
 
-/// Scenario: upstream adds an optional query filter.
+/// Upstream adds an optional query filter.
 #[test]
 fn a_new_optional_query_parameter_is_non_breaking() {
     let report = diff_base(&[("            maxLength: 20\n", NEW_PARAMETER)]);
@@ -56,14 +56,14 @@ fn a_new_optional_query_parameter_is_non_breaking() {
     );
 }
 
-/// Scenario: upstream adds a query parameter every request must carry.
+/// Upstream adds a query parameter every request must carry.
 #[test]
 fn a_new_required_query_parameter_is_breaking() {
     let report = diff_base(&[("            maxLength: 20\n", NEW_REQUIRED_PARAMETER)]);
     only_change(&report, "new-required-request-parameter", Class::Breaking);
 }
 
-/// Scenario: upstream drops a query parameter (its builder method disappears).
+/// Upstream drops a query parameter (its builder method disappears).
 #[test]
 fn a_removed_query_parameter_is_breaking() {
     let report = diff_base(&[(
@@ -73,7 +73,7 @@ fn a_removed_query_parameter_is_breaking() {
     only_change(&report, "request-parameter-removed", Class::Breaking);
 }
 
-/// Scenario: an optional query parameter becomes required.
+/// An optional query parameter becomes required.
 #[test]
 fn a_query_parameter_becoming_required_is_breaking() {
     let report = diff_base(&[(
@@ -87,7 +87,7 @@ fn a_query_parameter_becoming_required_is_breaking() {
     );
 }
 
-/// Scenario: the largest accepted `limit` goes down.
+/// The largest accepted `limit` goes down.
 #[test]
 fn a_lowered_request_maximum_is_breaking() {
     let report = diff_base(&[("            maximum: 100", "            maximum: 50")]);
@@ -95,7 +95,7 @@ fn a_lowered_request_maximum_is_breaking() {
     assert_eq!(change.message, "maximum lowered from 100 to 50");
 }
 
-/// Scenario: the largest accepted `limit` goes up.
+/// The largest accepted `limit` goes up.
 #[test]
 fn a_raised_request_maximum_is_non_breaking() {
     let report = diff_base(&[("            maximum: 100", "            maximum: 500")]);
@@ -106,14 +106,14 @@ fn a_raised_request_maximum_is_non_breaking() {
     );
 }
 
-/// Scenario: the smallest accepted `limit` goes up (the Rust type stays `NonZeroU64`).
+/// The smallest accepted `limit` goes up (the Rust type stays `NonZeroU64`).
 #[test]
 fn a_raised_request_minimum_is_breaking() {
     let report = diff_base(&[("            minimum: 1\n", "            minimum: 5\n")]);
     only_change(&report, "request-parameter-min-increased", Class::Breaking);
 }
 
-/// Scenario: `minimum: 1` becomes `minimum: 0`, so the generated integer type changes.
+/// `minimum: 1` becomes `minimum: 0`, so the generated integer type changes.
 #[test]
 fn a_lowered_request_minimum_that_changes_the_rust_integer_type_is_breaking() {
     let report = diff_base(&[("            minimum: 1\n", "            minimum: 0\n")]);
@@ -125,14 +125,14 @@ fn a_lowered_request_minimum_that_changes_the_rust_integer_type_is_breaking() {
     );
 }
 
-/// Scenario: a string query parameter's `maxLength` goes down.
+/// A string query parameter's `maxLength` goes down.
 #[test]
 fn a_lowered_request_max_length_is_breaking() {
     let report = diff_base(&[("            maxLength: 20", "            maxLength: 10")]);
     only_change(&report, "request-max-length-decreased", Class::Breaking);
 }
 
-/// Scenario: a string query parameter gains a `pattern`.
+/// A string query parameter gains a `pattern`.
 #[test]
 fn a_pattern_added_to_a_request_parameter_is_breaking() {
     let report = diff_base(&[(
@@ -142,7 +142,7 @@ fn a_pattern_added_to_a_request_parameter_is_breaking() {
     only_change(&report, "request-pattern-tightened", Class::Breaking);
 }
 
-/// Scenario: a value of a request enum is withdrawn.
+/// A value of a request enum is withdrawn.
 #[test]
 fn a_removed_request_enum_value_is_breaking() {
     let report = diff_base(&[(
@@ -153,7 +153,7 @@ fn a_removed_request_enum_value_is_breaking() {
     assert_eq!(change.message, "enum value `b` removed");
 }
 
-/// Scenario: a request enum gains a value.
+/// A request enum gains a value.
 #[test]
 fn an_added_request_enum_value_is_non_breaking() {
     let report = diff_base(&[(
@@ -163,7 +163,7 @@ fn an_added_request_enum_value_is_non_breaking() {
     only_change(&report, "request-enum-value-added", Class::NonBreaking);
 }
 
-/// Scenario: a response enum gains a value; response enums keep unknown values.
+/// A response enum gains a value; response enums keep unknown values.
 #[test]
 fn an_added_response_enum_value_is_non_breaking() {
     let report = diff_base(&[(
@@ -176,7 +176,7 @@ fn an_added_response_enum_value_is_non_breaking() {
     assert!(change.reason.contains("Unknown"), "{}", change.reason);
 }
 
-/// Scenario: a response enum loses a value, so its variant disappears.
+/// A response enum loses a value, so its variant disappears.
 #[test]
 fn a_removed_response_enum_value_is_breaking() {
     let report = diff_base(&[(
@@ -186,7 +186,7 @@ fn a_removed_response_enum_value_is_breaking() {
     only_change(&report, "response-enum-value-removed", Class::Breaking);
 }
 
-/// Scenario: the same removal in a schema the client replaces with a hand-written type.
+/// The same removal in a schema the client replaces with a hand-written type.
 #[test]
 fn a_change_to_a_hand_written_schema_cannot_break_compilation() {
     let base = fixture("base.yaml");
@@ -205,7 +205,7 @@ fn a_change_to_a_hand_written_schema_cannot_break_compilation() {
     assert!(change.reason.contains("crate::Item"), "{}", change.reason);
 }
 
-/// Scenario: a response field is dropped; it is reported once, under the schema, with both
+/// A response field is dropped; it is reported once, under the schema, with both
 /// operations that return it.
 #[test]
 fn a_removed_response_field_is_breaking_and_reported_once_per_schema() {
@@ -216,7 +216,7 @@ fn a_removed_response_field_is_breaking_and_reported_once_per_schema() {
     assert_eq!(change.operations, ["get-item", "list-items"]);
 }
 
-/// Scenario: the envelope (reached through `$ref` and `allOf`) loses its `success` field.
+/// The envelope (reached through `$ref` and `allOf`) loses its `success` field.
 #[test]
 fn an_envelope_field_is_seen_through_all_of() {
     let report = diff_base(&[(
@@ -228,7 +228,7 @@ fn an_envelope_field_is_seen_through_all_of() {
     assert_eq!(change.operations, ["list-items"]);
 }
 
-/// Scenario: a response gains a field.
+/// A response gains a field.
 #[test]
 fn an_added_response_field_is_non_breaking() {
     let report = diff_base(&[(
@@ -238,7 +238,7 @@ fn an_added_response_field_is_non_breaking() {
     only_change(&report, "response-property-added", Class::NonBreaking);
 }
 
-/// Scenario: a required response field becomes nullable: `T` becomes `Option<T>`.
+/// A required response field becomes nullable: `T` becomes `Option<T>`.
 #[test]
 fn a_required_response_field_becoming_nullable_is_breaking() {
     let report = diff_base(&[(
@@ -257,7 +257,7 @@ fn a_required_response_field_becoming_nullable_is_breaking() {
     );
 }
 
-/// Scenario: an optional response field becomes nullable: it already is `Option<T>`.
+/// An optional response field becomes nullable: it already is `Option<T>`.
 #[test]
 fn an_optional_response_field_becoming_nullable_is_non_breaking() {
     let report = diff_base(&[(
@@ -271,7 +271,7 @@ fn an_optional_response_field_becoming_nullable_is_non_breaking() {
     );
 }
 
-/// Scenario: a required response field becomes optional: `T` becomes `Option<T>`.
+/// A required response field becomes optional: `T` becomes `Option<T>`.
 #[test]
 fn a_required_response_field_becoming_optional_is_breaking() {
     let report = diff_base(&[("        - id\n        - state\n", "        - state\n")]);
@@ -282,7 +282,7 @@ fn a_required_response_field_becoming_optional_is_breaking() {
     );
 }
 
-/// Scenario: a response field changes type.
+/// A response field changes type.
 #[test]
 fn a_response_field_type_change_is_breaking() {
     let report = diff_base(&[(
@@ -292,7 +292,7 @@ fn a_response_field_type_change_is_breaking() {
     only_change(&report, "response-type-changed", Class::Breaking);
 }
 
-/// Scenario: `int64` becomes `int32`, so the field's Rust type changes from i64 to i32.
+/// `int64` becomes `int32`, so the field's Rust type changes from i64 to i32.
 #[test]
 fn a_response_format_change_that_changes_the_rust_type_is_breaking() {
     let report = diff_base(&[("          format: int64", "          format: int32")]);
@@ -324,14 +324,14 @@ const GET_ITEM: &str = "  /items/{id}:
         - token: []
 ";
 
-/// Scenario: an operation disappears.
+/// An operation disappears.
 #[test]
 fn a_removed_operation_is_breaking() {
     let report = diff_base(&[(GET_ITEM, "")]);
     only_change(&report, "operation-removed", Class::Breaking);
 }
 
-/// Scenario: an operation appears.
+/// An operation appears.
 #[test]
 fn an_added_operation_is_non_breaking() {
     let base = fixture("base.yaml");
@@ -340,7 +340,7 @@ fn an_added_operation_is_non_breaking() {
     only_change(&report, "operation-added", Class::NonBreaking);
 }
 
-/// Scenario: an operation is marked deprecated.
+/// An operation is marked deprecated.
 #[test]
 fn a_deprecated_operation_is_informational() {
     let report = diff_base(&[(
@@ -351,7 +351,7 @@ fn a_deprecated_operation_is_informational() {
     assert_eq!(report.exit_code(FailOn::Breaking), 0);
 }
 
-/// Scenario: only an operation's description changes.
+/// Only an operation's description changes.
 #[test]
 fn a_description_change_is_informational() {
     let report = diff_base(&[(
@@ -365,7 +365,7 @@ fn a_description_change_is_informational() {
     );
 }
 
-/// Scenario: an operationId keeps its name but moves to another path.
+/// An operationId keeps its name but moves to another path.
 #[test]
 fn a_path_change_is_breaking() {
     let report = diff_base(&[("  /items/{id}:", "  /things/{id}:")]);
@@ -376,7 +376,7 @@ fn a_path_change_is_breaking() {
     );
 }
 
-/// Scenario: one of two ways to authenticate is withdrawn.
+/// One of two ways to authenticate is withdrawn.
 #[test]
 fn a_removed_security_alternative_is_breaking() {
     let report = diff_base(&[("        - email: []\n          key: []\n", "")]);
@@ -384,7 +384,7 @@ fn a_removed_security_alternative_is_breaking() {
     assert_eq!(change.message, "alternative `email + key` removed");
 }
 
-/// Scenario: an operation gains a way to authenticate.
+/// An operation gains a way to authenticate.
 #[test]
 fn an_added_security_alternative_is_non_breaking() {
     let report = diff_base(&[(
@@ -394,7 +394,7 @@ fn an_added_security_alternative_is_non_breaking() {
     only_change(&report, "security-requirement-added", Class::NonBreaking);
 }
 
-/// Scenario: the exit code of the gate for a breaking, a non-breaking and no change.
+/// The exit code of the gate for a breaking, a non-breaking and no change.
 #[test]
 fn fail_on_breaking_exits_1_only_when_a_breaking_change_is_found() {
     let breaking = diff_base(&[("            maximum: 100", "            maximum: 50")]);
@@ -477,7 +477,7 @@ fn with_put(operation: &str) -> xtask::diff::input::SpecText {
     )
 }
 
-/// Scenario: the largest `count` a request body field accepts goes down; the rule names a
+/// The largest `count` a request body field accepts goes down; the rule names a
 /// request property, not a parameter.
 #[test]
 fn a_lowered_maximum_of_a_request_body_field_is_breaking() {
@@ -495,7 +495,7 @@ fn a_lowered_maximum_of_a_request_body_field_is_breaking() {
     assert_eq!(change.message, "maximum lowered from 100 to 50");
 }
 
-/// Scenario: the same field's `minimum` goes from 1 to 0, so its Rust integer type changes.
+/// The same field's `minimum` goes from 1 to 0, so its Rust integer type changes.
 #[test]
 fn a_request_body_field_minimum_that_changes_the_rust_integer_type_is_breaking() {
     let old = with_put(PUT_ITEM);
@@ -510,7 +510,7 @@ fn a_request_body_field_minimum_that_changes_the_rust_integer_type_is_breaking()
     only_change(&report, "request-property-min-changed", Class::Breaking);
 }
 
-/// Scenario: a request body that is a bare integer gets a higher `maximum`; the rule names the
+/// A request body that is a bare integer gets a higher `maximum`; the rule names the
 /// request body.
 #[test]
 fn a_raised_maximum_of_a_request_body_is_non_breaking() {

@@ -136,7 +136,7 @@ fn deeply_nested_responses_decode_or_fail_without_recursing() {
     assert_eq!(outcomes.2, Ok(0));
 }
 
-/// Scenario: the server answers 200 with a page carrying an unknown field nested 100 000
+/// The server answers 200 with a page carrying an unknown field nested 100 000
 /// deep, then 200 with `result` nested that deep, then 400 with `errors` nested that deep; the
 /// client, on a normal stack, reads the first page, returns a decode error naming `result[0][0]`
 /// for the second and an API error with the body kept for the third.
@@ -213,7 +213,7 @@ fn failure_body(deep: &str) -> String {
     format!(r#"{{"success": false, "errors": {deep}, "messages": []}}"#)
 }
 
-/// Scenario: the server answers 200 with a body over the client's 64 MiB limit; the client
+/// The server answers 200 with a body over the client's 64 MiB limit; the client
 /// stops reading there and returns a decode error naming the limit, with no body kept.
 #[tokio::test]
 async fn oversized_response_body_is_refused() {

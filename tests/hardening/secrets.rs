@@ -125,7 +125,7 @@ fn assert_no_secret(what: &str, text: &str) {
     }
 }
 
-/// Scenario: each credential kind, on a request that succeeds, one the server refuses (401,
+/// Each credential kind, on a request that succeeds, one the server refuses (401,
 /// other credentials), one that fails after retried 503s, and one to a closed port; the
 /// outputs and the TRACE log hold none of the secrets, while the log did capture the client's
 /// own events (so the check can see what it looks for).

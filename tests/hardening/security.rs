@@ -10,7 +10,7 @@ use xtask::regenerate::{self, Options};
 
 use crate::support::client;
 
-/// Scenario: the API answers 301, 302, 303, 307 or 308 pointing at a second server on another
+/// The API answers 301, 302, 303, 307 or 308 pointing at a second server on another
 /// port; the client returns an error carrying that status, the first server saw the
 /// credentials once, and the second server's journal stays empty.
 #[tokio::test]
@@ -241,7 +241,7 @@ fn attribute_paths(tokens: TokenStream, out: &mut Vec<String>) {
     }
 }
 
-/// Scenario: a spec whose names and texts try path traversal, keywords, attributes, comments
+/// A spec whose names and texts try path traversal, keywords, attributes, comments
 /// and string breaks is generated through `cargo xtask regenerate --spec --out`: the run writes
 /// only its output file, the output parses as Rust, no `pwned_*` item or `Pwned` derive exists
 /// as code (the texts survive only inside string literals and doc comments), and the file uses
@@ -340,7 +340,7 @@ fn hostile_spec_generates_inert_code_at_its_output_path_only() {
     assert!(code.contains("pwned_schema"), "the description was dropped");
 }
 
-/// Scenario: `cargo xtask regenerate --spec` on a copy of the workspace spec whose file name
+/// `cargo xtask regenerate --spec` on a copy of the workspace spec whose file name
 /// holds a line feed, a carriage return and a Unicode line separator followed by code; the
 /// generated header shows them as escapes, so the name stays inside its `//` comment and the
 /// file holds no item made of it.

@@ -20,7 +20,7 @@ fn options(dir: &SpecDir, from: std::path::PathBuf) -> Options {
     }
 }
 
-/// Scenario: a run with a revision writes the spec (header and extraction) and a record with
+/// A run with a revision writes the spec (header and extraction) and a record with
 /// the revision, the date, both hashes and the operations; the spec matches its recorded hash
 /// the way `cargo xtask regenerate` checks it.
 #[test]
@@ -70,7 +70,7 @@ fn sync_writes_spec_and_record() {
     );
 }
 
-/// Scenario: two runs over the same document give byte-equal spec and record; the second
+/// Two runs over the same document give byte-equal spec and record; the second
 /// reports the spec unchanged.
 #[test]
 fn sync_is_deterministic() {
@@ -84,7 +84,7 @@ fn sync_is_deterministic() {
     assert_eq!(dir.read("upstream.toml"), record);
 }
 
-/// Scenario: without `--revision`, the revision is kept while the document is the one
+/// Without `--revision`, the revision is kept while the document is the one
 /// recorded (and the date with it), and marked as not recorded for another document.
 #[test]
 fn revision_is_kept_only_for_the_recorded_document() {
@@ -115,7 +115,7 @@ fn revision_is_kept_only_for_the_recorded_document() {
     );
 }
 
-/// Scenario: each extraction error leaves the spec, the record and the folder as they were.
+/// Each extraction error leaves the spec, the record and the folder as they were.
 #[test]
 fn failed_sync_writes_nothing() {
     let cases = [
@@ -165,7 +165,7 @@ fn failed_sync_writes_nothing() {
     }
 }
 
-/// Scenario: `--check` after a sync finds the spec fresh; after the document changes, it says
+/// `--check` after a sync finds the spec fresh; after the document changes, it says
 /// why in one line and shows the head of the diff, writing nothing.
 #[test]
 fn check_tells_fresh_from_stale() {
@@ -214,7 +214,7 @@ fn check_tells_fresh_from_stale() {
     assert_eq!(dir.read("upstream.toml"), record);
 }
 
-/// Scenario: a record without an `operations` list is refused with what to add.
+/// A record without an `operations` list is refused with what to add.
 #[test]
 fn record_without_operations_is_refused() {
     let dir = SpecDir::new(&KEPT);
@@ -239,7 +239,7 @@ fn record_without_operations_is_refused() {
     assert_eq!(dir.read("openapi.yaml"), OLD_SPEC);
 }
 
-/// Scenario: the workspace's record lists exactly the operationIds of `spec/openapi.yaml`, and
+/// The workspace's record lists exactly the operationIds of `spec/openapi.yaml`, and
 /// the spec is its own closure: cut out of itself, it keeps every component it has, so an
 /// upstream document holding it would give the same spec.
 #[test]

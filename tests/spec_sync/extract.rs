@@ -10,7 +10,7 @@ use crate::support::{extract_err, extract_ok, fixture, ids};
 /// The operations the closure fixture keeps.
 const KEPT: [&str; 3] = ["list-widgets", "get-widget", "create-widget"];
 
-/// Scenario: three operations of the closure fixture, which reach shared, nested and
+/// Three operations of the closure fixture, which reach shared, nested and
 /// recursive schemas, a parameter, a request body, a response with a header and an example,
 /// a link, a callback and two security schemes; the unreachable components, the other
 /// operation of a kept path and the unused tag are left out.
@@ -61,7 +61,7 @@ fn closure_is_exact() {
     );
 }
 
-/// Scenario: the same extraction twice gives the same bytes.
+/// The same extraction twice gives the same bytes.
 #[test]
 fn extraction_is_deterministic() {
     let first = extract_ok("closure.yaml", &KEPT);
@@ -69,7 +69,7 @@ fn extraction_is_deterministic() {
     assert_eq!(first, second);
 }
 
-/// Scenario: the closure fixture as JSON with every object's keys in reverse order gives the
+/// The closure fixture as JSON with every object's keys in reverse order gives the
 /// same bytes as the YAML original.
 #[test]
 fn json_and_yaml_inputs_extract_the_same() {
@@ -112,7 +112,7 @@ fn write_reversed(value: &Value, out: &mut String) {
     }
 }
 
-/// Scenario: the extracted spec, read by the generator's own reader, is exactly the document
+/// The extracted spec, read by the generator's own reader, is exactly the document
 /// the extraction meant (a recursive schema and an unquoted `yes`-like string included).
 #[test]
 fn extracted_spec_reads_back_through_the_generator() {
@@ -123,7 +123,7 @@ fn extracted_spec_reads_back_through_the_generator() {
     assert_eq!(read, direct);
 }
 
-/// Scenario: two operationIds of the list are not in the document: both are named at once.
+/// Two operationIds of the list are not in the document: both are named at once.
 #[test]
 fn missing_operations_are_all_named() {
     let message = extract_err(
@@ -147,7 +147,7 @@ fn one_operation(schema: &str, components: &str) -> String {
     )
 }
 
-/// Scenario: the kept operation refers to a schema the document lacks; the `$ref` is named.
+/// The kept operation refers to a schema the document lacks; the `$ref` is named.
 #[test]
 fn dangling_ref_names_its_pointer() {
     let text = one_operation(
@@ -161,7 +161,7 @@ fn dangling_ref_names_its_pointer() {
     );
 }
 
-/// Scenario: a reached schema refers into a part of another schema that does not exist.
+/// A reached schema refers into a part of another schema that does not exist.
 #[test]
 fn dangling_ref_inside_a_component_names_its_pointer() {
     let text = one_operation(
@@ -176,7 +176,7 @@ fn dangling_ref_inside_a_component_names_its_pointer() {
     );
 }
 
-/// Scenario: a reached schema refers to another file.
+/// A reached schema refers to another file.
 #[test]
 fn external_ref_names_its_pointer() {
     let text = one_operation(
@@ -190,7 +190,7 @@ fn external_ref_names_its_pointer() {
     );
 }
 
-/// Scenario: a kept operation refers to a part of another path, which the cut drops.
+/// A kept operation refers to a part of another path, which the cut drops.
 #[test]
 fn ref_outside_components_is_refused() {
     let text = one_operation(
@@ -206,7 +206,7 @@ fn ref_outside_components_is_refused() {
     );
 }
 
-/// Scenario: a response and a header that refer to each other; the cycle is named from the
+/// A response and a header that refer to each other; the cycle is named from the
 /// first `$ref` on it.
 #[test]
 fn cycle_through_non_schema_components_is_refused() {
@@ -225,7 +225,7 @@ fn cycle_through_non_schema_components_is_refused() {
     );
 }
 
-/// Scenario: a callback that contains itself.
+/// A callback that contains itself.
 #[test]
 fn callback_containing_itself_is_refused() {
     let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /things:\n    post:\n      \
@@ -242,7 +242,7 @@ fn callback_containing_itself_is_refused() {
     );
 }
 
-/// Scenario: a kept operation names a security scheme the document does not define.
+/// A kept operation names a security scheme the document does not define.
 #[test]
 fn undefined_security_scheme_is_refused() {
     let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /things:\n    get:\n      \
@@ -255,7 +255,7 @@ fn undefined_security_scheme_is_refused() {
     );
 }
 
-/// Scenario: two operations share one listed operationId; the cut cannot choose.
+/// Two operations share one listed operationId; the cut cannot choose.
 #[test]
 fn shared_operation_id_is_refused() {
     let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      \

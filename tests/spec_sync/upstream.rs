@@ -73,7 +73,7 @@ fn method(operation: &str) -> String {
     operation.replace('-', "_")
 }
 
-/// Scenario: ten operations of six products are cut out with a no-op overlay; the client
+/// Ten operations of six products are cut out with a no-op overlay; the client
 /// generates, parses as Rust and has a method per operation.
 #[test]
 fn trimmed_upstream_operations_generate() {
@@ -106,7 +106,7 @@ async fn upstream_client_compiles(client: &generated_clients::upstream::Client) 
     let _ = client.worker_script_download_worker().send().await;
 }
 
-/// Scenario: the fixture is closed: cutting all of its operations keeps all of it.
+/// The fixture is closed: cutting all of its operations keeps all of it.
 #[test]
 fn trimmed_fixture_is_its_own_closure() {
     let text = fixture(TRIMMED);
@@ -125,7 +125,7 @@ fn trimmed_fixture_is_its_own_closure() {
     assert_eq!(kept, document);
 }
 
-/// Scenario: six operations with nine problems between them (error and success shapes, JSON
+/// Six operations with nine problems between them (error and success shapes, JSON
 /// responses and request bodies without a schema, a body in three media types the generator
 /// cannot send, a mistyped default) are all listed in one run, sorted by location.
 #[test]
@@ -181,7 +181,7 @@ fn trimmed_upstream_problems_are_listed_in_one_run() {
     );
 }
 
-/// Scenario: the overlay actions the problems name are applied, and the operation whose fix is
+/// The overlay actions the problems name are applied, and the operation whose fix is
 /// advice (a body in `application/javascript`, `multipart/form-data` or `text/javascript`) is
 /// removed; the five others generate.
 #[test]

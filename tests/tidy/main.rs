@@ -1,6 +1,7 @@
 //! Conventions held by tests instead of good manners: every hand-written file says why it
-//! exists, comments keep the workspace's width, and the generated file's header names the
-//! progenitor release the lock file pins.
+//! exists, comments keep the workspace's width, every integration test says in a doc comment
+//! what it checks, and the generated file's header names the progenitor release the lock file
+//! pins.
 
 use std::path::{Path, PathBuf};
 
@@ -49,7 +50,7 @@ fn relative(path: &Path) -> String {
         .to_string()
 }
 
-/// Scenario: read the first line of every hand-written source: each opens with a `//!`
+/// Read the first line of every hand-written source: each opens with a `//!`
 /// paragraph saying what the file adds and why.
 #[test]
 fn every_hand_written_file_opens_with_its_reason() {
@@ -67,7 +68,7 @@ fn every_hand_written_file_opens_with_its_reason() {
     );
 }
 
-/// Scenario: measure every comment line of the hand-written sources: none is wider than the
+/// Measure every comment line of the hand-written sources: none is wider than the
 /// workspace's comment width.
 #[test]
 fn comments_keep_the_workspace_width() {
@@ -91,7 +92,42 @@ fn comments_keep_the_workspace_width() {
     );
 }
 
-/// Scenario: read the progenitor version named in the generated file's header and the one
+/// Find every `#[test]` and `#[tokio::test]` function of the integration tests (the files below
+/// a `tests` folder): each has a doc comment above its attributes saying what it checks. The
+/// comment is the scenario itself, with no label before it.
+#[test]
+fn every_integration_test_says_what_it_checks() {
+    let mut tests = 0;
+    let mut silent = Vec::new();
+    for path in hand_written_sources() {
+        let relative = relative(&path);
+        if !relative.split('/').any(|folder| folder == "tests") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().map(str::trim_start).collect();
+        for (index, line) in lines.iter().enumerate() {
+            if *line != "#[test]" && !line.starts_with("#[tokio::test") {
+                continue;
+            }
+            tests += 1;
+            let above = lines[..index]
+                .iter()
+                .rev()
+                .find(|line| !line.starts_with("#["));
+            if !above.is_some_and(|line| line.starts_with("///")) {
+                silent.push(format!("{relative}:{}", index + 1));
+            }
+        }
+    }
+    assert!(tests > 300, "the walk found the tests: {tests}");
+    assert!(
+        silent.is_empty(),
+        "tests without a doc comment: {silent:#?}"
+    );
+}
+
+/// Read the progenitor version named in the generated file's header and the one
 /// `Cargo.lock` pins: they are the same release.
 #[test]
 fn the_generated_header_names_the_locked_progenitor_version() {
