@@ -22,7 +22,7 @@
 //! [`MockCredentials`]) carry a `Mock` prefix, so that a test using both crates says which one it means:
 //!
 //! ```no_run
-//! use mock_server::{Config, Fault, Filters, MockServer, MockOrder, MockScope};
+//! use mock_server::{Config, Fault, Filters, MockOrder, MockScope, MockServer};
 //!
 //! # async fn example() {
 //! let server = MockServer::start(
