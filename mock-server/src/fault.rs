@@ -20,7 +20,7 @@ pub const HTML_ERROR_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title
 ///
 /// Count-based faults fire on every `every`-th request that reaches normal serving (1-based: `every: 3` hits
 /// requests 3, 6, 9, ...); requests answered from the canned script, or refused by the rate-limit emulation
-/// ([`crate::RateLimit`]), are not counted. `GoAway` is the exception: it counts every request received on one
+/// ([`crate::MockRateLimit`]), are not counted. `GoAway` is the exception: it counts every request received on one
 /// connection. When several count-based faults fire on the same request, the first in configuration order that
 /// answers wins (`RateLimit`, `ServerError`, `HtmlErrorPage`, `ResetBeforeHead`), else the first that changes how
 /// the normal answer is sent (`TruncatedBody`, `DropMidBody`, `ResetStream`, `Stall`); `Slow` only delays and
