@@ -519,7 +519,8 @@ async fn stream(
     Ok((count, started.elapsed().as_secs_f64()))
 }
 
-/// The exporter's own walk and NDJSON writer (the code behind the binary), into /dev/null.
+/// The binary's own path: `run::run` with parsed flags, NDJSON into a sink that counts lines; the time includes
+/// building the client, as a run of the binary does.
 async fn exporter(
     base_url: &str,
     token: &str,
@@ -527,34 +528,59 @@ async fn exporter(
     per_page: u32,
     n: u64,
 ) -> Result<(u64, f64), String> {
-    let request = client(base_url, token)?
-        .issue_audit_log(Scope::account(ACCOUNT_ID), issue)
-        .per_page(per_page)
-        .with_max_items(n)
-        .with_prefetch(true);
-    let sink = std::fs::File::create("/dev/null").map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    let mut writer = EntryWriter::begin(Format::Ndjson, sink).map_err(|e| e.to_string())?;
-    let patience = insight_audit_log::walk::Patience {
-        max_wait: std::time::Duration::ZERO,
-        max_waits: 0,
+    let (per_page, n) = (per_page.to_string(), n.to_string());
+    let cli = insight_audit_log::args::Cli::try_parse_args([
+        "insight-audit-log",
+        "--account",
+        ACCOUNT_ID,
+        "--issue",
+        issue,
+        "--per-page",
+        &per_page,
+        "--max-items",
+        &n,
+        "--format",
+        "ndjson",
+    ])
+    .map_err(|e| e.to_string())?;
+    let env = |name: &str| match name {
+        "CLOUDFLARE_BASE_URL" => Some(base_url.to_owned()),
+        "CLOUDFLARE_API_TOKEN" => Some(token.to_owned()),
+        _ => None,
     };
-    let outcome = insight_audit_log::run::export(
-        request,
-        None,
-        Some(n),
-        patience,
-        &mut writer,
-        &indicatif::ProgressBar::hidden(),
-        &|_: &str| {},
+    let mut lines = LineCount(0);
+    let mut stderr = Vec::new();
+    let started = Instant::now();
+    let code = insight_audit_log::run::run(
+        cli,
+        &env,
+        insight_audit_log::run::Terminals::default(),
+        &mut lines,
+        &mut stderr,
         std::future::pending(),
     )
     .await;
-    match outcome.stop {
-        insight_audit_log::run::Stop::Done => {
-            Ok((writer.written(), started.elapsed().as_secs_f64()))
-        }
-        other => Err(format!("{other:?}")),
+    let seconds = started.elapsed().as_secs_f64();
+    if code != 0 {
+        return Err(format!(
+            "exit code {code}: {}",
+            String::from_utf8_lossy(&stderr)
+        ));
+    }
+    Ok((lines.0, seconds))
+}
+
+/// A sink that counts the lines written to it.
+struct LineCount(u64);
+
+impl std::io::Write for LineCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += black_box(buf).iter().filter(|byte| **byte == b'\n').count() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

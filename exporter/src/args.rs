@@ -128,6 +128,12 @@ impl From<OrderArg> for Order {
 }
 
 impl Cli {
+    /// Whether the run is incremental (`--state` or `--follow`): new entries only, oldest first, from each scope's
+    /// mark.
+    pub fn incremental(&self) -> bool {
+        self.state.is_some() || self.follow
+    }
+
     /// Parses a full command line (program name first); `Err` carries clap's message and exit code (2 for usage
     /// errors, 0 for `--help` and `--version`).
     pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>

@@ -10,11 +10,15 @@
 //! - [`exit`]: the exit codes and one-line error messages.
 
 pub mod args;
+mod client;
+mod destination;
 pub mod exit;
+mod ledger;
 pub mod output;
 pub mod run;
 pub mod scopes;
 pub mod state;
+mod summary;
 pub mod walk;
 
 use std::io::IsTerminal as _;

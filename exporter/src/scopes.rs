@@ -6,6 +6,7 @@ use std::path::Path;
 
 use cloudflare_security_center::Scope;
 
+use crate::args::Cli;
 use crate::exit::shell_word;
 
 /// One account or zone to export.
@@ -83,6 +84,38 @@ pub fn read_scopes_file(path: &Path) -> Result<Vec<Target>, String> {
             format!("--scopes-file {}:{}: {reason}", path.display(), index + 1)
         })?;
         targets.push(target);
+    }
+    Ok(targets)
+}
+
+/// The scopes of this run, in the order given, each once.
+pub fn targets(cli: &Cli) -> Result<Vec<Target>, String> {
+    let mut targets: Vec<Target> = cli
+        .account
+        .iter()
+        .map(|id| Target::account(id))
+        .chain(cli.zone.iter().map(|id| Target::zone(id)))
+        .collect();
+    if let Some(path) = &cli.scopes_file {
+        targets.extend(read_scopes_file(path)?);
+    }
+    let targets = dedup(targets);
+    if targets.is_empty() {
+        return Err("no scope: give --account ID, --zone ID or --scopes-file FILE".to_owned());
+    }
+    if targets.len() > 1 {
+        if cli.issue.is_some() {
+            return Err(format!(
+                "--issue needs exactly one scope; this run has {}",
+                targets.len()
+            ));
+        }
+        if cli.cursor.is_some() {
+            return Err(format!(
+                "--cursor belongs to the walk of one scope; this run has {}",
+                targets.len()
+            ));
+        }
     }
     Ok(targets)
 }

@@ -360,3 +360,62 @@ fn a_permanent_error_says_what_to_fix() {
     );
     assert_eq!(server.requests().len(), 1, "not retried");
 }
+
+/// With `--state`, refused credentials still say what to fix, and then that the state lets the next run go on.
+#[test]
+fn a_permanent_error_says_what_to_fix_with_a_state_file_too() {
+    let server = server(Config::default());
+    let folder = tempfile::tempdir().expect("a folder");
+    let state = folder.path().join("state.json");
+    let out = run(
+        command(&server).env("CLOUDFLARE_API_TOKEN", "not-the-token"),
+        &[
+            "--account",
+            server.account_id(),
+            "--state",
+            state.to_str().expect("UTF-8"),
+        ],
+    );
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    let fix = out
+        .stderr
+        .find("to fix: the credentials were refused")
+        .expect("what to fix");
+    let then = out
+        .stderr
+        .find("then run again: the state in")
+        .expect("the state line");
+    assert!(fix < then, "{}", out.stderr);
+}
+
+/// A zone listed in `--scopes-file` that answers 404 is advised about as a zone, by its id; never "check --account".
+#[test]
+fn the_advice_names_the_scope_that_failed() {
+    let server = server(Config::default().with_entries(30));
+    let missing = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    let folder = tempfile::tempdir().expect("a folder");
+    let scopes = folder.path().join("scopes.txt");
+    std::fs::write(
+        &scopes,
+        format!("account:{}\nzone:{missing}\n", server.account_id()),
+    )
+    .expect("written");
+    let out = run(
+        &mut command(&server),
+        &["--scopes-file", scopes.to_str().expect("UTF-8")],
+    );
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "zone:{missing}: to fix: no such zone: check the zone id {missing}"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("--account"), "{}", out.stderr);
+    assert_eq!(
+        server.take_unexpected_requests().len(),
+        1,
+        "the missing zone"
+    );
+}
