@@ -216,8 +216,7 @@ impl<W: Write> EntryWriter<W> {
     }
 
     /// [`EntryWriter::begin`], with CSV cells written as `csv_cells` says, and with a first `scope` column
-    /// (`account:ID` or `zone:ID`) when `scope_column`; `header` false leaves out the CSV header row and the table
-    /// header (output appended to a file that has them).
+    /// (`account:ID` or `zone:ID`) when `scope_column`.
     pub fn begin_with(
         format: Format,
         csv_cells: CsvCells,
@@ -227,7 +226,8 @@ impl<W: Write> EntryWriter<W> {
         Self::begin_full(format, csv_cells, scope_column, true, out)
     }
 
-    /// [`EntryWriter::begin_with`], choosing whether the CSV header row or table header is written.
+    /// [`EntryWriter::begin_with`]; `header` false leaves out the CSV header row and the table header (output
+    /// appended to a file that has them).
     pub fn begin_full(
         format: Format,
         csv_cells: CsvCells,

@@ -4,13 +4,17 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::config::ClientBuilder;
+use crate::error::Error;
 use crate::exchange::{call, unsuccessful};
+use crate::forward_compat::FieldChanged;
+use crate::generated;
 use crate::pagination::{CursorPage, Items, PagerOptions, Pages, paginate};
+use crate::quota::Quota;
 use crate::types::{
     SecurityCenterAuditLog, SecurityCenterAuditLogOrder, SecurityCenterAuditLogResponse,
     SecurityCenterAuditLogResponseResultInfo,
 };
-use crate::{ClientBuilder, Error, FieldChanged, Quota, generated};
 
 /// One audit-log entry: a change of an insight's status or classification.
 pub type AuditLogEntry = SecurityCenterAuditLog;

@@ -8,7 +8,7 @@ use std::fmt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::Error;
+use crate::error::Error;
 
 /// Environment variable holding an API token (the same as the official SDKs).
 pub const ENV_API_TOKEN: &str = "CLOUDFLARE_API_TOKEN";

@@ -12,9 +12,14 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
+use crate::audit_log::Client;
+use crate::auth::Credentials;
+use crate::error::Error;
+use crate::generated;
+use crate::rate_limit::RateLimit;
+use crate::retry::RetryPolicy;
 use crate::settings::{ClientSettings, Settings};
 use crate::timer_anchor::TimerAnchor;
-use crate::{Client, Credentials, Error, RateLimit, RetryPolicy, generated};
 
 /// The public Cloudflare API.
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";

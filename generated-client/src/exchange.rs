@@ -11,7 +11,7 @@
 //!   followed redirect).
 //! - **Who reads it:** [`call`], which opens the slot (a task-local) around one generated
 //!   operation and reads it when that operation's future completes.
-//! - **What callers of [`crate::Client::generated`] lose:** their calls run outside [`call`], so
+//! - **What callers of [`crate::Client::raw`] lose:** their calls run outside [`call`], so
 //!   there is no slot: writing is a no-op, and they get progenitor's errors (no
 //!   [`Error::RateLimited`] with its wait, no [`Error::Certificate`], no quota, and a pacer's
 //!   refusal arrives as a bodiless 429). Credentials, retries, pacing and timeouts apply alike.
@@ -25,7 +25,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::Error;
+use crate::error::Error;
 use crate::error::{ApiError, ApiMessage};
 use crate::quota::Quota;
 use crate::rate_limit::Refusal;

@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::Error;
+use crate::error::Error;
 
 /// A page of a cursor-paged response.
 ///

@@ -1,5 +1,5 @@
-//! The one hand-written type the generated code names: the settings its `Client` carries (progenitor's
-//! "inner type") and its hooks read. Opaque, built by [`crate::ClientBuilder`], cheap to clone.
+//! The settings the generated `Client` carries (progenitor's "inner type") and its hooks read: one of the three
+//! hand-written names the generated code uses, with [`crate::FieldChanged`] and `rfc3339::deserialize_option`. Opaque, built by [`crate::ClientBuilder`], cheap to clone.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
+use crate::auth::Credentials;
 use crate::rate_limit::Pacer;
+use crate::retry::RetryPolicy;
 use crate::timer_anchor::TimerAnchor;
-use crate::{Credentials, RetryPolicy};
 
 /// The settings the generated client carries and its hooks read: credentials, retries, pacing,
 /// timeouts, User-Agent. Opaque, built by [`crate::ClientBuilder`], cheap to clone (clones share
