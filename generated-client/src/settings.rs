@@ -1,5 +1,6 @@
 //! The settings the generated `Client` carries (progenitor's "inner type") and its hooks read: one of the three
-//! hand-written names the generated code uses, with [`crate::FieldChanged`] and `rfc3339::deserialize_option`. Opaque, built by [`crate::ClientBuilder`], cheap to clone.
+//! hand-written names the generated code uses, with [`crate::FieldChanged`] and `rfc3339::deserialize_option`.
+//! Opaque, built by [`crate::ClientBuilder`], cheap to clone.
 
 use std::fmt;
 use std::sync::Arc;
