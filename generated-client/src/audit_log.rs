@@ -52,7 +52,7 @@ impl Scope {
         Self::Zone(id.into())
     }
 
-    fn check(&self) -> Result<&str, Error> {
+    pub(crate) fn check(&self) -> Result<&str, Error> {
         let (parameter, id) = match self {
             Self::Account(id) => ("account_id", id),
             Self::Zone(id) => ("zone_id", id),

@@ -133,6 +133,17 @@ pub enum Error {
         /// The cursor the last empty page handed back (a walk can resume from it).
         cursor: String,
     },
+    /// A page-numbered walk (the insight lists) met a page that breaks its stop rule: another
+    /// `count`, an item served twice, more items than `count`, a short page before the end, or
+    /// a page that says it is another page; going on could loop or silently skip items.
+    #[error("pagination inconsistent at page {page}: {reason}")]
+    #[non_exhaustive]
+    PaginationInconsistent {
+        /// The 1-based number of the page that broke the rule.
+        page: u64,
+        /// What it broke.
+        reason: String,
+    },
 }
 
 impl fmt::Debug for Error {
@@ -203,6 +214,11 @@ impl fmt::Debug for Error {
                 .field("empty_pages", empty_pages)
                 .field("cursor", cursor)
                 .finish(),
+            Self::PaginationInconsistent { page, reason } => formatter
+                .debug_struct("PaginationInconsistent")
+                .field("page", page)
+                .field("reason", reason)
+                .finish(),
         }
     }
 }
@@ -221,7 +237,8 @@ impl Error {
             | Self::Certificate { .. }
             | Self::Decode { .. }
             | Self::PaginationLoop { .. }
-            | Self::PaginationStalled { .. } => false,
+            | Self::PaginationStalled { .. }
+            | Self::PaginationInconsistent { .. } => false,
         }
     }
 

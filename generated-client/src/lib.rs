@@ -1,6 +1,7 @@
 //! Typed Rust client for Cloudflare's Security Center insight audit-log API: the change
 //! history (status, user classification) of Security Center insights, per insight or for a
-//! whole account or zone, with cursor pagination as streams.
+//! whole account or zone, with cursor pagination as streams; and the insight lists that say what
+//! each insight is (type, class, severity, subject), with page-number pagination as streams.
 //!
 //! The operations and types are generated from `spec/openapi.yaml` (with `spec/overlay.yaml`
 //! applied) by `cargo xtask regenerate` into a private module; the modules beside it are
@@ -29,6 +30,43 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # A scope's critical insights, then one insight's audit log
+//!
+//! ```no_run
+//! # async fn run(client: cloudflare_security_center::Client)
+//! # -> Result<(), cloudflare_security_center::Error> {
+//! use cloudflare_security_center::{Scope, SeverityFilter};
+//!
+//! let scope = Scope::account("023e105f4ecef8ad9ca31a8372d0c353");
+//! let mut insights = client
+//!     .insights(scope.clone())
+//!     .severity([SeverityFilter::Critical]) // the filter is lowercase upstream, the field is not
+//!     .dismissed(false)
+//!     .items();
+//! let mut first = None;
+//! while let Some(insight) = insights.next().await {
+//!     let insight = insight?;
+//!     println!("{:?} {:?} {:?}", insight.issue_type, insight.subject, insight.status);
+//!     first = first.or(insight.id);
+//! }
+//! if let Some(issue_id) = first {
+//!     let mut entries = client.issue_audit_log(scope, issue_id).items();
+//!     while let Some(entry) = entries.next().await {
+//!         let entry = entry?;
+//!         println!("{:?} {:?} -> {:?}", entry.changed_at, entry.previous_value, entry.current_value);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The insight lists are paged by number, not by cursor: a walk trusts the first page's `count`
+//! and ends after the page that reaches it; a server that changes `count` mid-walk, serves an
+//! insight twice, runs past `count` or falls short of it ends the walk with
+//! [`Error::PaginationInconsistent`] (see [`InsightsRequest::pages`]). `issue_type`, `severity`,
+//! `status` and `user_classification` are open enums ([`IssueType`], [`Severity`],
+//! [`InsightStatus`], [`UserClassification`]), like [`FieldChanged`].
 //!
 //! The streams also implement [`futures_core::Stream`], for `StreamExt`/`TryStreamExt`.
 //! A walk asks for 1000 entries per page unless [`AuditLogRequest::per_page`] says otherwise,
@@ -176,6 +214,7 @@ mod error;
 mod exchange;
 mod forward_compat;
 mod hooks;
+mod insights;
 mod pagination;
 mod quota;
 mod rate_limit;
@@ -210,8 +249,11 @@ pub use config::{ClientBuilder, DEFAULT_BASE_URL, ENV_BASE_URL};
 pub use error::{ApiError, ApiMessage, Error};
 #[doc(hidden)]
 pub use exchange::{decode_error_body, decode_page_body};
-pub use forward_compat::FieldChanged;
+pub use forward_compat::{FieldChanged, InsightStatus, IssueType, Severity, UserClassification};
 pub use generated::types;
+pub use insights::{
+    INSIGHTS_PAGER_PER_PAGE, Insight, InsightPage, InsightsRequest, SeverityFilter,
+};
 pub use pagination::{Items, Pages};
 pub use quota::{BoundReason, Bounded, MAX_WINDOW, Quota};
 pub use rate_limit::RateLimit;

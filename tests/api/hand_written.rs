@@ -20,6 +20,7 @@ pub(crate) fn public_types(source: &str) -> syn::Result<BTreeSet<String>> {
         .filter_map(|item| match item {
             Item::Struct(item) if is_public(&item.vis) => Some(item.ident.to_string()),
             Item::Enum(item) if is_public(&item.vis) => Some(item.ident.to_string()),
+            Item::Macro(item) => open_enum(item).map(|item| item.ident.to_string()),
             _ => None,
         })
         .collect())
@@ -40,9 +41,48 @@ fn list_items(module: &str, items: &[Item], public: &BTreeSet<String>, out: &mut
     }
 }
 
+/// The enum an `open_enum! { pub enum Name { Variant = "wire", ... } }` invocation defines (see
+/// the client's `forward_compat`), as written: its variants get an `Unknown(String)` besides.
+fn open_enum(item: &syn::ItemMacro) -> Option<syn::ItemEnum> {
+    let named = item
+        .mac
+        .path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "open_enum");
+    named
+        .then(|| syn::parse2(item.mac.tokens.clone()).ok())
+        .flatten()
+}
+
+/// What `open_enum!` implements for each enum it defines.
+const OPEN_ENUM_IMPLS: [&str; 6] = [
+    "From<&str>",
+    "From<String>",
+    "FromStr",
+    "fmt::Display",
+    "Serialize",
+    "Deserialize<'de>",
+];
+
 fn list_item(module: &str, item: &Item, public: &BTreeSet<String>, out: &mut String) {
     let path = |name: &dyn std::fmt::Display| format!("{module}::{name}");
     match item {
+        Item::Macro(item) => {
+            let Some(item) = open_enum(item) else {
+                return;
+            };
+            let name = &item.ident;
+            let _ = writeln!(out, "enum {}{}", path(name), marks(&item.attrs));
+            for variant in &item.variants {
+                let _ = writeln!(out, "    {}{}", variant.ident, marks(&variant.attrs));
+            }
+            let _ = writeln!(out, "    Unknown\n        0: String");
+            let _ = writeln!(out, "fn {name}::as_str(&self) -> &str");
+            for implemented in OPEN_ENUM_IMPLS {
+                let _ = writeln!(out, "impl {implemented} for {name}");
+            }
+        }
         Item::Struct(item) if is_public(&item.vis) => {
             let generics = tokens(&item.generics);
             let _ = writeln!(

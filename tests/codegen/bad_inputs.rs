@@ -36,10 +36,17 @@ fn workspace_spec(edit: impl FnOnce(String) -> String) -> String {
     edited
 }
 
-/// Inserts `block` before the first response range of the first operation, which is
-/// `get-security-center-account-audit-log`.
+/// Inserts `block` before the first response range of `get-security-center-account-audit-log`.
 fn add_response(block: &str) -> String {
-    workspace_spec(|text| text.replacen("        4XX:\n", &format!("{block}        4XX:\n"), 1))
+    workspace_spec(|text| {
+        let operation = "  /accounts/{account_id}/security-center/insights/audit-log:\n";
+        let start = text
+            .find(operation)
+            .expect("the account audit-log operation");
+        let (before, after) = text.split_at(start);
+        let after = after.replacen("        4XX:\n", &format!("{block}        4XX:\n"), 1);
+        format!("{before}{after}")
+    })
 }
 
 /// Adds component schemas at the top of `components/schemas`.
@@ -124,10 +131,13 @@ fn dangling_ref_names_its_pointer() {
 #[test]
 fn yaml_keys_that_become_one_json_key_name_both_lines() {
     let text = add_response("        200:\n          description: Replaced.\n");
+    // Lines are counted from the operation the response was added to.
+    let operation = text
+        .find("  /accounts/{account_id}/security-center/insights/audit-log:\n")
+        .expect("the account audit-log operation");
     let line_of = |needle: &str| {
-        1 + text[..text.find(needle).expect("in the spec")]
-            .lines()
-            .count()
+        let at = operation + text[operation..].find(needle).expect("in the spec");
+        1 + text[..at].lines().count()
     };
     let first = line_of("        '200':\n");
     let second = line_of("        200:\n");

@@ -67,14 +67,29 @@ pub fn client_settings() -> codegen::Settings {
     codegen::Settings {
         command: COMMAND.to_owned(),
         // Response enums keep values the server adds later, so they come from hand-written code.
-        replacements: vec![codegen::Replacement {
-            schema: "security-center_auditLogFieldChanged".to_owned(),
-            rust_type: "crate::FieldChanged".to_owned(),
+        replacements: [
+            (
+                "security-center_auditLogFieldChanged",
+                "crate::FieldChanged",
+            ),
+            ("security-center_issueType", "crate::IssueType"),
+            ("security-center_insightSeverity", "crate::Severity"),
+            ("security-center_insightStatus", "crate::InsightStatus"),
+            (
+                "security-center_userClassification",
+                "crate::UserClassification",
+            ),
+        ]
+        .into_iter()
+        .map(|(schema, rust_type)| codegen::Replacement {
+            schema: schema.to_owned(),
+            rust_type: rust_type.to_owned(),
             impls: vec![
                 codegen::generate::ReplacementImpl::FromStr,
                 codegen::generate::ReplacementImpl::Display,
             ],
-        }],
+        })
+        .collect(),
         // Auth, retries and error capture run in the generated client's hooks.
         inner_type: Some("crate::settings::ClientSettings".to_owned()),
         // Timestamps decode with chrono's RFC 3339 parser, not its slower relaxed one.
