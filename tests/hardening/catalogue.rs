@@ -26,13 +26,18 @@ fn workspace(edit: impl FnOnce(&str) -> String) -> String {
     edited
 }
 
-/// Adds parameters to the first operation (`get-security-center-account-audit-log`).
+/// Adds parameters to the first audit-log operation (`get-security-center-account-audit-log`).
+/// The rows write `block` with its list items at eight spaces; spec-sync writes the spec's at six.
 fn with_parameters(block: &str) -> String {
+    let block: String = block
+        .lines()
+        .map(|line| format!("{}\n", line.strip_prefix("  ").unwrap_or(line)))
+        .collect();
     workspace(|text| {
         text.replacen(
-            "        - $ref: '#/components/parameters/security-center_auditLogPerPage'\n",
+            "      - $ref: '#/components/parameters/security-center_auditLogPerPage'\n",
             &format!(
-                "        - $ref: '#/components/parameters/security-center_auditLogPerPage'\n{block}"
+                "      - $ref: '#/components/parameters/security-center_auditLogPerPage'\n{block}"
             ),
             1,
         )
@@ -87,7 +92,8 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
             "duplicate YAML key",
             "openapi.yaml",
             workspace(|text| text.replacen("info:\n", "openapi: 3.0.2\ninfo:\n", 1)),
-            Expect::Error("SPEC:1:1: invalid YAML: duplicate entry with key \"openapi\""),
+            // Line 5: after the four lines of spec-sync's header.
+            Expect::Error("SPEC:5:1: invalid YAML: duplicate entry with key \"openapi\""),
         ),
         (
             "external $ref",
@@ -100,7 +106,7 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
                 )
             }),
             Expect::Error(
-                "SPEC: /paths/~1accounts~1{account_id}~1security-center~1insights~1audit-log/get/parameters/0/schema/$ref: $ref `common.yaml#/components/schemas/identifier` is not local; only `#/...` references are supported",
+                "SPEC: /paths/~1accounts~1{account_id}~1security-center~1insights/get/parameters/0/schema/$ref: $ref `common.yaml#/components/schemas/identifier` is not local; only `#/...` references are supported",
             ),
         ),
         (
@@ -176,8 +182,8 @@ fn rows() -> Vec<(&'static str, &'static str, String, Expect)> {
             "openapi.yaml",
             workspace(|text| {
                 text.replacen(
-                    "        - name: account_id\n          in: path\n",
-                    "        - name: account_id\n          in: path\n          style: matrix\n",
+                    "      - in: path\n        name: account_id\n",
+                    "      - in: path\n        name: account_id\n        style: matrix\n",
                     1,
                 )
             }),

@@ -252,7 +252,8 @@ fn hostile_spec_generates_inert_code_at_its_output_path_only() {
     let workspace = std::fs::read_to_string(xtask::workspace_root().join("spec/openapi.yaml"))
         .expect("read spec/openapi.yaml");
     let hostile = workspace
-        .replacen("info:\n  title: Cloudflare API\n", HOSTILE_INFO, 1)
+        .replacen("  title: Cloudflare API (Security Center excerpt)\n", "", 1)
+        .replacen("info:\n", HOSTILE_INFO, 1)
         .replacen("paths:\n", &format!("paths:\n{HOSTILE_PATHS}"), 1)
         .replacen("  schemas:\n", &format!("  schemas:\n{HOSTILE_SCHEMAS}"), 1);
     let planted: usize = [HOSTILE_INFO, HOSTILE_PATHS, HOSTILE_SCHEMAS]
