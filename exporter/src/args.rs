@@ -84,6 +84,11 @@ pub struct Cli {
     /// tab or a carriage return); by default such cells get a leading `'`.
     #[arg(long)]
     pub csv_raw: bool,
+    /// With --format ndjson: each entry also carries its insight (type, class, severity, subject, status), read from
+    /// the insight lists once per scope, and an `enrichment` field (found, missing, failed). `ecs` and `ocsf` always
+    /// carry it.
+    #[arg(long)]
+    pub enrich: bool,
     /// Write to this file (atomically: a temporary file in the same folder, renamed into place) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -134,6 +139,11 @@ impl Cli {
         self.state.is_some() || self.follow
     }
 
+    /// Whether the run reads the insight lists to enrich entries: `--format ecs` or `ocsf`, or `--enrich`.
+    pub fn enriches(&self) -> bool {
+        self.enrich || self.format.is_some_and(Format::enriched)
+    }
+
     /// Parses a full command line (program name first); `Err` carries clap's message and exit code (2 for usage
     /// errors, 0 for `--help` and `--version`).
     pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
@@ -181,8 +191,15 @@ impl Cli {
         }
         if incremental && self.format == Some(Format::Json) {
             return conflict(format!(
-                "{flag} appends entries as they come; use --format ndjson or csv (a JSON array cannot be appended to)"
+                "{flag} appends entries as they come; use --format ndjson, csv, ecs or ocsf (a JSON array cannot be \
+                 appended to)"
             ));
+        }
+        if self.enrich && !matches!(self.format, Some(Format::Ndjson) | None) {
+            return conflict(
+                "--enrich adds the insight to NDJSON records; ecs and ocsf carry it always, the other formats never"
+                    .to_owned(),
+            );
         }
         let flagged = self.account.len() + self.zone.len();
         if self.scopes_file.is_none() && flagged > 1 {

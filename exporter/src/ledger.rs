@@ -13,6 +13,7 @@ use cloudflare_security_center::{AuditLogEntry, Error, Page, Quota};
 use crate::destination::{Destination, place};
 use crate::output::EntryWriter;
 use crate::scopes::Target;
+use crate::siem::Enrichment;
 use crate::state::{MAX_RECENT, Mark, Recorded, StateError, StateFile};
 use crate::walk::{Flow, WalkEnd, duration_text};
 
@@ -34,6 +35,10 @@ pub(crate) struct ScopeReport {
     pub(crate) failure: Option<Error>,
     /// Whether a walk reached the end of the log (or `--max-items`).
     pub(crate) finished: bool,
+    /// Entries written without their insight: not in the insight lists, or the lists could not be read.
+    pub(crate) missing_insight: u64,
+    /// Of those, the entries written while the lists could not be read.
+    pub(crate) failed_insight: u64,
 }
 
 /// How pages are recorded.
@@ -138,29 +143,30 @@ impl<O: Write> Ledger<O> {
     }
 
     /// Records one page of scope `index`: writes it (a plain page up to `--max-items`; an incremental page's new
-    /// entries, made durable, then the mark moved past them up to `ceiling` and saved), telling `notice` about
-    /// entries dated past `ceiling`. An earlier output failure fails the page at once: the output is broken for
-    /// every scope.
-    pub(crate) fn page(
+    /// entries, made durable, then the mark moved past them up to `ceiling` and saved), each entry with the insight
+    /// `insight_of` gives it, telling `notice` about entries dated past `ceiling`. An earlier output failure fails
+    /// the page at once: the output is broken for every scope.
+    pub(crate) fn page<'c>(
         &mut self,
         index: usize,
         page: &Page,
         ceiling: DateTime<Utc>,
         notice: &dyn Fn(&str),
+        insight_of: &dyn Fn(&AuditLogEntry) -> Enrichment<'c>,
     ) -> io::Result<Flow> {
         if let Some(error) = &self.output_failure {
             return Err(io::Error::new(error.kind(), error.to_string()));
         }
         match self.mode {
             Mode::Plain { max_items } => {
-                let flow = self.write_limited(index, page.entries(), max_items)?;
+                let flow = self.write_limited(index, page.entries(), max_items, insight_of)?;
                 self.reports[index].resume = page.next_cursor().map(str::to_owned);
                 Ok(flow)
             }
             Mode::Incremental { overlap } => {
                 let mut mark = self.marks[index].clone();
                 let fresh = mark.new_entries(page.entries());
-                self.writer.write_scoped(&self.names[index], &fresh)?;
+                self.write(index, &fresh, insight_of)?;
                 // The entries are durable before the state that covers them.
                 self.writer.destination_mut().sync()?;
                 self.covered_length = self.writer.destination().appended_length()?;
@@ -182,20 +188,46 @@ impl<O: Write> Ledger<O> {
         }
     }
 
+    /// Writes `entries` of scope `index` with their insights, counting those written without one.
+    fn write<'c>(
+        &mut self,
+        index: usize,
+        entries: &[&AuditLogEntry],
+        insight_of: &dyn Fn(&AuditLogEntry) -> Enrichment<'c>,
+    ) -> io::Result<()> {
+        self.writer
+            .write_enriched(&self.names[index], entries, insight_of)?;
+        let report = &mut self.reports[index];
+        for entry in entries {
+            match insight_of(entry) {
+                Enrichment::Missing => report.missing_insight += 1,
+                Enrichment::Failed => {
+                    report.missing_insight += 1;
+                    report.failed_insight += 1;
+                }
+                Enrichment::Off | Enrichment::Found(_) => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the page's entries (at most what `max_items` leaves room for), counting them.
-    fn write_limited(
+    fn write_limited<'c>(
         &mut self,
         index: usize,
         entries: &[AuditLogEntry],
         max_items: Option<u64>,
+        insight_of: &dyn Fn(&AuditLogEntry) -> Enrichment<'c>,
     ) -> io::Result<Flow> {
-        let report = &mut self.reports[index];
-        let room = max_items.map_or(u64::MAX, |max| max.saturating_sub(report.entries));
+        let room = max_items.map_or(u64::MAX, |max| {
+            max.saturating_sub(self.reports[index].entries)
+        });
         let take = entries
             .len()
             .min(usize::try_from(room).unwrap_or(usize::MAX));
         let page: Vec<&AuditLogEntry> = entries[..take].iter().collect();
-        self.writer.write_scoped(&self.names[index], &page)?;
+        self.write(index, &page, insight_of)?;
+        let report = &mut self.reports[index];
         report.pages += 1;
         report.entries += take as u64;
         let reached = take < entries.len() || max_items.is_some_and(|max| report.entries >= max);

@@ -12,11 +12,13 @@
 pub mod args;
 mod client;
 mod destination;
+mod enrich;
 pub mod exit;
 mod ledger;
 pub mod output;
 pub mod run;
 pub mod scopes;
+pub mod siem;
 pub mod state;
 mod summary;
 pub mod walk;

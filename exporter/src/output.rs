@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
 use crate::exit::is_unsafe;
+use crate::siem::{self, Enrichment, Source};
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -26,6 +27,17 @@ pub enum Format {
     Csv,
     /// Aligned columns for reading in a terminal; control characters in text are shown as spaces.
     Table,
+    /// One Elastic Common Schema 9.4.0 document per line, with the entry's insight.
+    Ecs,
+    /// One OCSF 1.8.0 Detection Finding per line, with the entry's insight.
+    Ocsf,
+}
+
+impl Format {
+    /// Whether the format carries each entry's insight, so the run reads the insight lists.
+    pub fn enriched(self) -> bool {
+        matches!(self, Format::Ecs | Format::Ocsf)
+    }
 }
 
 /// The column names, in output order (CSV header, JSON keys).
@@ -245,7 +257,7 @@ impl<W: Write> EntryWriter<W> {
             finished: false,
         };
         match format {
-            Format::Ndjson => {}
+            Format::Ndjson | Format::Ecs | Format::Ocsf => {}
             Format::Json => writer.buffer.push(b'['),
             Format::Csv if header => {
                 let mut csv = writer.csv_writer();
@@ -281,6 +293,37 @@ impl<W: Write> EntryWriter<W> {
     /// Writes a page of `scope`'s entries (`account:ID` or `zone:ID`, shown when the writer has a scope column)
     /// in one `write` and flush, so that whatever reaches the destination is whole lines.
     pub fn write_scoped(&mut self, scope: &str, entries: &[&AuditLogEntry]) -> io::Result<()> {
+        self.write_enriched(scope, entries, &|_| Enrichment::Off)
+    }
+
+    /// [`write_scoped`](Self::write_scoped), each entry with the insight `insight_of` gives it: the ECS and OCSF
+    /// events carry it, and NDJSON too when the run enriches it (`--enrich`); the other formats leave it out.
+    pub fn write_enriched<'c>(
+        &mut self,
+        scope: &str,
+        entries: &[&AuditLogEntry],
+        insight_of: &dyn Fn(&AuditLogEntry) -> Enrichment<'c>,
+    ) -> io::Result<()> {
+        if self.format.enriched() {
+            let exported_at = Utc::now();
+            for entry in entries {
+                let source = Source {
+                    scope,
+                    entry,
+                    enrichment: insight_of(entry),
+                    exported_at,
+                };
+                let event = match self.format {
+                    Format::Ecs => siem::ecs(&source),
+                    _ => siem::ocsf(&source),
+                };
+                self.push_json(&event)?;
+                self.buffer.push(b'\n');
+                self.written += 1;
+            }
+            return self.flush_buffer();
+        }
+        let full_scope = scope;
         let scope = self.scope_column.then_some(scope);
         if self.format == Format::Csv {
             let mut csv = self.csv_writer();
@@ -296,17 +339,31 @@ impl<W: Write> EntryWriter<W> {
         for entry in entries {
             let record = Record::new(scope, entry);
             match self.format {
-                Format::Ndjson => {
-                    self.push_json(&record)?;
-                    self.buffer.push(b'\n');
-                }
+                Format::Ndjson => match insight_of(entry) {
+                    Enrichment::Off => {
+                        self.push_json(&record)?;
+                        self.buffer.push(b'\n');
+                    }
+                    enrichment => {
+                        let mut value = serde_json::to_value(&record)?;
+                        if let Some(object) = value.as_object_mut() {
+                            object.insert("scope".to_owned(), full_scope.into());
+                            if let Some(insight) = enrichment.insight() {
+                                object.insert("insight".to_owned(), serde_json::to_value(insight)?);
+                            }
+                            object.insert("enrichment".to_owned(), enrichment.state().into());
+                        }
+                        self.push_json(&value)?;
+                        self.buffer.push(b'\n');
+                    }
+                },
                 Format::Json => {
                     self.buffer
                         .extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
                     self.push_json(&record)?;
                 }
-                // Written above, through one CSV writer per page.
-                Format::Csv => {}
+                // Written above: CSV through one CSV writer per page, the events one by one.
+                Format::Csv | Format::Ecs | Format::Ocsf => {}
                 Format::Table => table_entry(&mut self.buffer, scope, entry),
             }
             self.written += 1;
@@ -315,7 +372,7 @@ impl<W: Write> EntryWriter<W> {
     }
 
     /// Appends one record as JSON, its overrides escaped when it is for a terminal.
-    fn push_json(&mut self, record: &Record<'_, &str>) -> io::Result<()> {
+    fn push_json(&mut self, record: &impl Serialize) -> io::Result<()> {
         if !self.csv_cells.for_terminal {
             return Ok(serde_json::to_writer(&mut self.buffer, record)?);
         }

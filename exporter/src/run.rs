@@ -8,23 +8,25 @@
 //! - incremental sync (`--state`, `--follow`): oldest first from each scope's high-water mark less the overlap,
 //!   skipping entries already exported, the mark saved after each page is durable (see [`crate::state`]).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
-use cloudflare_security_center::{Client, Order, Quota};
+use cloudflare_security_center::{AuditLogEntry, Client, Order, Page, Quota};
 use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::Cli;
 use crate::client::{base_request, build_client};
 use crate::destination::open_destination;
+use crate::enrich::{self, InsightCache, Need};
 use crate::exit;
 use crate::ledger::{Ledger, Mode};
 use crate::output::{CsvCells, EntryWriter, Format};
 use crate::scopes::{Target, targets};
+use crate::siem::Enrichment;
 use crate::state::{FUTURE_TOLERANCE, Query, StateFile};
 use crate::summary::summarize;
 use crate::walk::{Patience, WalkEnd, duration_text, walk_pages};
@@ -62,6 +64,10 @@ struct Run<'a, O: Write, E: Write> {
     client: Client,
     targets: Vec<Target>,
     ledger: RefCell<Ledger<O>>,
+    /// Each scope's insights, for the formats that carry them.
+    insights: RefCell<InsightCache>,
+    /// The poll of an incremental run (1 for the first); 0 for a plain export.
+    poll: Cell<u64>,
     progress: ProgressBar,
     messages: &'a Messages<E>,
     patience: Patience,
@@ -163,11 +169,14 @@ pub async fn run<O: Write, E: Write>(
         }
     };
     let ledger = Ledger::new(writer, mode, &targets, cli.cursor.clone(), state);
+    let targets_len = targets.len();
     let run = Run {
         cli: &cli,
         client,
         targets,
         ledger: RefCell::new(ledger),
+        insights: RefCell::new(InsightCache::new(targets_len)),
+        poll: Cell::new(0),
         progress: progress_bar(terminals.stderr),
         messages: &messages,
         patience: Patience {
@@ -209,6 +218,7 @@ impl<O: Write, E: Write> Run<'_, O, E> {
     async fn sync_rounds(&self, interrupt: impl Future<Output = ()>) -> bool {
         let mut interrupt = std::pin::pin!(interrupt);
         loop {
+            self.poll.set(self.poll.get() + 1);
             let round = futures_util::stream::iter(0..self.targets.len())
                 .map(|index| self.walk_scope(index))
                 .buffer_unordered(self.cli.concurrency as usize)
@@ -263,17 +273,31 @@ impl<O: Write, E: Write> Run<'_, O, E> {
         let ceiling = Utc::now() + FUTURE_TOLERANCE;
         let notice = |line: &str| self.notice(target, line);
         self.ledger.borrow_mut().begin_walk(index);
+        let enriches = self.cli.enriches();
         let end = walk_pages(
             &request,
             cursor,
             self.patience,
             &self.progress,
             &notice,
+            async |page: &Page| {
+                if enriches {
+                    self.read_insights(index, page).await;
+                }
+            },
             |page| {
-                let flow = self
-                    .ledger
-                    .borrow_mut()
-                    .page(index, page, ceiling, &notice)?;
+                let cache = self.insights.borrow();
+                let insight_of = |entry: &AuditLogEntry| {
+                    if enriches {
+                        cache.lookup(index, entry)
+                    } else {
+                        Enrichment::Off
+                    }
+                };
+                let flow =
+                    self.ledger
+                        .borrow_mut()
+                        .page(index, page, ceiling, &notice, &insight_of)?;
                 self.show_progress(page.quota());
                 Ok(flow)
             },
@@ -286,6 +310,26 @@ impl<O: Write, E: Write> Run<'_, O, E> {
             self.notice(target, &format!("error: {}", exit::one_line(error)));
         }
         self.ledger.borrow_mut().finish(index, end);
+    }
+
+    /// Reads scope `index`'s insight lists when `page` needs them (see [`InsightCache::need`]); a failure is said, and
+    /// the page is then written without its insights.
+    async fn read_insights(&self, index: usize, page: &Page) {
+        let poll = self.poll.get();
+        if self.insights.borrow().need(index, page.entries(), poll) == Need::Nothing {
+            return;
+        }
+        let target = &self.targets[index];
+        let read = enrich::read_insights(&self.client, target.scope.clone()).await;
+        if let Err(error) = &read {
+            self.notice(
+                target,
+                &format!("warning: cannot read the insight lists ({error}); entries are written without their insight"),
+            );
+        }
+        self.insights
+            .borrow_mut()
+            .store(index, poll, read.map_err(|_| ()));
     }
 
     /// A line about one scope (a rate-limit wait, a warning, an error), said above the progress line.

@@ -49,6 +49,15 @@ pub(crate) fn summarize(
         // The reader (e.g. `head`) has had enough: not an error.
         return summary;
     }
+    let missing: u64 = reports.iter().map(|report| report.missing_insight).sum();
+    if missing > 0 {
+        let failed_lists: u64 = reports.iter().map(|report| report.failed_insight).sum();
+        summary.say(format!(
+            "{missing} entries were written without their insight: {} not in the insight lists, {failed_lists} \
+             while the lists could not be read (their `enrichment` field says which)",
+            missing - failed_lists
+        ));
+    }
     let clean = output_failure.is_none() && failed.is_empty();
     // Ctrl-C or SIGTERM is how a follow run ends.
     if clean && (!interrupted || cli.follow) {

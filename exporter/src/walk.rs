@@ -46,7 +46,8 @@ pub enum WalkEnd {
     Output(io::Error),
 }
 
-/// Walks `request` from the cursor `start`, handing every page to `on_page`.
+/// Walks `request` from the cursor `start`, handing every page to `prepare` (which may wait, e.g. to read what the
+/// page's entries refer to; nothing is written yet, so the walk may be dropped there) and then to `on_page`.
 ///
 /// A rate limit (a 429, or a quota that holds the next request back for longer than [`QUIET_PACING`]) that asks
 /// for at most `patience.max_wait` is waited out (the progress line counts down and `notice` is told, with the
@@ -58,6 +59,7 @@ pub async fn walk_pages(
     patience: Patience,
     progress: &ProgressBar,
     notice: &dyn Fn(&str),
+    mut prepare: impl AsyncFnMut(&Page),
     mut on_page: impl FnMut(&Page) -> io::Result<Flow>,
 ) -> WalkEnd {
     let mut resume = start;
@@ -97,6 +99,7 @@ pub async fn walk_pages(
                 Some(Ok(page)) => page,
             };
             waits_in_a_row = 0;
+            prepare(&page).await;
             if let Some(bound) = page.quota().and_then(|quota| quota.bounded)
                 && last_bound != Some(bound)
             {
