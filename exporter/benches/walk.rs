@@ -166,7 +166,15 @@ fn parent() -> Result<(), String> {
     let mut summary: Vec<String> = Vec::new();
     for per_page in [25u32, 1000] {
         let kinds: &[&str] = if per_page == 1000 {
-            &["floor", "floor-typed", "stream", "prefetch", "exporter"]
+            &[
+                "floor",
+                "floor-typed",
+                "stream",
+                "prefetch",
+                "exporter",
+                "exporter-ecs",
+                "exporter-ocsf",
+            ]
         } else {
             &["floor", "floor-typed", "stream", "prefetch"]
         };
@@ -209,6 +217,19 @@ fn parent() -> Result<(), String> {
                 "exporter NDJSON: {:.2}x the time of the client's stream alone (goal <= 1.2)",
                 faster(ahead, export)
             ));
+            for (index, name) in [(5, "ECS"), (6, "OCSF")] {
+                let events = &runs[index];
+                rows.push(row(
+                    &format!("exporter {name} (vs exporter NDJSON)"),
+                    per_page,
+                    events,
+                    Some(faster(export, events)),
+                ));
+                summary.push(format!(
+                    "exporter {name}: {:.2}x the time of the exporter's NDJSON (goal <= 1.3)",
+                    faster(export, events)
+                ));
+            }
             let format = &ctx.rounds(&["format"], per_page, n, reps, Heap::Uncounted)?[0];
             rows.push(row(
                 "NDJSON formatting alone (diagnostic)",
@@ -463,7 +484,9 @@ fn walker(args: &[String]) -> ExitCode {
             "stream" | "prefetch" => {
                 stream(&base_url, &token, &issue, per_page, n, kind == "prefetch").await
             }
-            "exporter" => exporter(&base_url, &token, &issue, per_page, n).await,
+            "exporter" => exporter(&base_url, &token, &issue, per_page, n, "ndjson").await,
+            "exporter-ecs" => exporter(&base_url, &token, &issue, per_page, n, "ecs").await,
+            "exporter-ocsf" => exporter(&base_url, &token, &issue, per_page, n, "ocsf").await,
             "format" => format_only(&base_url, &token, &issue, per_page, n).await,
             other => Err(format!("unknown walker kind {other}")),
         }
@@ -519,14 +542,15 @@ async fn stream(
     Ok((count, started.elapsed().as_secs_f64()))
 }
 
-/// The binary's own path: `run::run` with parsed flags, NDJSON into a sink that counts lines; the time includes
-/// building the client, as a run of the binary does.
+/// The binary's own path: `run::run` with parsed flags, in `format`, into a sink that counts lines; the time includes
+/// building the client (and for ECS and OCSF reading the insight lists), as a run of the binary does.
 async fn exporter(
     base_url: &str,
     token: &str,
     issue: &str,
     per_page: u32,
     n: u64,
+    format: &str,
 ) -> Result<(u64, f64), String> {
     let (per_page, n) = (per_page.to_string(), n.to_string());
     let cli = insight_audit_log::args::Cli::try_parse_args([
@@ -540,7 +564,7 @@ async fn exporter(
         "--max-items",
         &n,
         "--format",
-        "ndjson",
+        format,
     ])
     .map_err(|e| e.to_string())?;
     let env = |name: &str| match name {
