@@ -5,6 +5,7 @@ mod support;
 
 mod auth;
 mod errors;
+mod insights;
 mod network;
 mod pacing;
 mod pagination;
