@@ -168,6 +168,36 @@
 //! # }
 //! ```
 //!
+//! # Tracing
+//!
+//! The client's one observation channel is [`tracing`]: it keeps no counters, and the names
+//! below are stable (renaming one is a breaking change), so a metrics layer or an
+//! OpenTelemetry pipeline (`tracing-opentelemetry`) can rely on them. No span or event carries
+//! a header, a credential or a query string.
+//!
+//! Each attempt of a request is a span `http_request` (level `info`, target
+//! `cloudflare_security_center::transport`) with OpenTelemetry's HTTP client attributes:
+//!
+//! | field | value |
+//! | --- | --- |
+//! | `otel.name`, `http.request.method` | the method, e.g. `GET` (the span name OpenTelemetry wants) |
+//! | `otel.kind` | `client` |
+//! | `server.address`, `server.port`, `url.scheme` | the API's host, port and scheme |
+//! | `url.path` | the path, without the query (filters and cursors stay out of traces) |
+//! | `http.request.resend_count` | on a retry only: the sends before this one (1 for the first retry) |
+//! | `http.response.status_code` | recorded when the answer arrives |
+//! | `error.type`, `otel.status_code` | on failure: the status (`503`) or `timeout`, `connect`, `transport`; `ERROR` |
+//! | `operation`, `attempt` | the API operation's id, and the attempt's number from 1 |
+//!
+//! Inside it, at `debug`: "sending request"; then one event that ends the attempt, "response"
+//! (fields `http.response.status_code`, `status`, `cf_ray`, `ratelimit.remaining` when the
+//! answer announced it) or "request failed" (`error.type`, `timeout`, `transient`), both with
+//! `outcome`: `ok` (the call's final answer, a 2XX), `retried` (another attempt follows) or
+//! `failed` (final, without a 2XX). Target `cloudflare_security_center::rate_limit`: "pacing
+//! under the rate limit" before the pacer holds a request back (`wait_s`, seconds as `f64`;
+//! `remaining`; `reason`), and a `warn` when an announced figure was bounded (`field`,
+//! `announced`).
+//!
 //! # Errors
 //!
 //! ```no_run

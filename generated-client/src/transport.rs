@@ -2,6 +2,10 @@
 //! timeout, and retried per the [`RetryPolicy`] until an answer is final. Depends on reqwest, the
 //! retry policy and the pacer only; what the final outcome means for callers is
 //! [`crate::exchange`]'s business.
+//!
+//! Each attempt is a `tracing` span named after OpenTelemetry's HTTP client conventions, and ends
+//! with one event that says whether it was final; the names are a contract (the crate
+//! documentation lists them, and the exporter's metrics read them).
 
 use std::time::{Duration, SystemTime};
 
@@ -9,6 +13,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderName};
 use reqwest::{Request, Response, ResponseBuilderExt as _, StatusCode};
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
 use crate::error::ApiError;
 use crate::quota::Quota;
@@ -88,13 +93,22 @@ pub(crate) async fn execute(
             None
         };
         let Some(request) = copy else {
-            let outcome = send_once(settings, http, original, deadline, operation, attempt).await;
+            let span = attempt_span(&original, operation, attempt);
+            let outcome = send_once(settings, http, original, deadline, operation, attempt)
+                .instrument(span.clone())
+                .await;
             settle(ticket, &outcome);
+            attempt_ended(&span, &outcome, false, operation, attempt);
             return done(outcome, attempt);
         };
-        let outcome = send_once(settings, http, request, deadline, operation, attempt).await;
+        let span = attempt_span(&request, operation, attempt);
+        let outcome = send_once(settings, http, request, deadline, operation, attempt)
+            .instrument(span.clone())
+            .await;
         settle(ticket, &outcome);
-        match retry_delay(&settings.retry, &outcome, attempt, deadline) {
+        let delay = retry_delay(&settings.retry, &outcome, attempt, deadline);
+        attempt_ended(&span, &outcome, delay.is_some(), operation, attempt);
+        match delay {
             Some(delay) => tokio::time::sleep(delay).await,
             None => return done(outcome, attempt),
         }
@@ -156,21 +170,80 @@ async fn send_once(
         "sending request"
     );
     let sent_to = request.url().clone();
-    let outcome = match http.execute(request).await {
+    match http.execute(request).await {
         Ok(response) => read_body(response).await.map(|(mut head, body)| {
             head.quota = Quota::from_headers(&head.headers, SystemTime::now());
             head.redirected = head.url != sent_to;
             (head, body)
         }),
         Err(error) => Err(error),
-    };
-    match &outcome {
+    }
+}
+
+/// The span of one attempt, with OpenTelemetry's HTTP client attribute names: the method, the
+/// server, the path without the query (filters and cursors stay out of traces), and, on a
+/// resend, how many sends came before. The status and error are recorded when it ends.
+fn attempt_span(request: &Request, operation: &str, attempt: u32) -> tracing::Span {
+    let url = request.url();
+    let span = tracing::info_span!(
+        "http_request",
+        otel.name = request.method().as_str(),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = request.method().as_str(),
+        http.request.resend_count = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        server.address = url.host_str(),
+        server.port = url.port_or_known_default(),
+        url.scheme = url.scheme(),
+        url.path = url.path(),
+        operation,
+        attempt,
+    );
+    if attempt > 1 {
+        span.record("http.request.resend_count", attempt - 1);
+    }
+    span
+}
+
+/// How an attempt ended, for the `outcome` field: its answer was the call's success, a retry
+/// follows it, or it was the call's last and did not succeed.
+fn outcome_name(outcome: &Outcome, retried: bool) -> &'static str {
+    match outcome {
+        _ if retried => "retried",
+        Ok((head, _)) if head.status.is_success() && !head.redirected && !head.oversize => "ok",
+        _ => "failed",
+    }
+}
+
+/// Records the end of an attempt on its span and says it with one event inside it: "response"
+/// when the server answered, "request failed" when it did not.
+fn attempt_ended(
+    span: &tracing::Span,
+    outcome: &Outcome,
+    retried: bool,
+    operation: &str,
+    attempt: u32,
+) {
+    let name = outcome_name(outcome, retried);
+    let _entered = span.enter();
+    match outcome {
         Ok((head, _)) => {
+            let status = head.status.as_u16();
+            span.record("http.response.status_code", status);
+            if !head.status.is_success() {
+                span.record("error.type", head.status.as_str());
+                span.record("otel.status_code", "ERROR");
+            }
             // Field values are only computed when the event is enabled.
             tracing::debug!(
                 operation,
                 attempt,
-                status = head.status.as_u16(),
+                status,
+                http.response.status_code = status,
+                outcome = name,
+                ratelimit.remaining = head.quota.as_ref().map(|quota| quota.remaining),
                 cf_ray = head
                     .headers
                     .get(CF_RAY)
@@ -179,16 +252,26 @@ async fn send_once(
             );
         }
         Err(error) => {
+            let kind = if error.is_timeout() {
+                "timeout"
+            } else if error.is_connect() {
+                "connect"
+            } else {
+                "transport"
+            };
+            span.record("error.type", kind);
+            span.record("otel.status_code", "ERROR");
             tracing::debug!(
                 operation,
                 attempt,
                 timeout = error.is_timeout(),
                 transient = is_transient(error),
+                error.type = kind,
+                outcome = name,
                 "request failed"
             );
         }
     }
-    outcome
 }
 
 /// How long to wait before retrying `outcome`, or `None` to stop: the failure is not transient,
