@@ -2,6 +2,7 @@
 //! come from one place; scripts rely on these exact flag names.
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Parser, ValueEnum};
 use cloudflare_security_center::{MAX_PER_PAGE, Order};
 
+use crate::logs::LogFormat;
 use crate::output::Format;
 
 /// Export the audit log of Cloudflare Security Center insights (one insight's, or a whole account's or zone's).
@@ -112,6 +114,13 @@ pub struct Cli {
     /// from 0.5 s to 8 s.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub retries: u32,
+    /// Serve Prometheus metrics on /metrics, and /healthz and /readyz, at this address (e.g. 127.0.0.1:9464; port
+    /// 0 picks a free one, said on stderr). Nothing listens without it.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// How stderr is written: text lines for people, or one JSON object per line for a log pipeline.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// `--order` values.

@@ -35,6 +35,8 @@ pub(crate) struct ScopeReport {
     pub(crate) failure: Option<Error>,
     /// Whether a walk reached the end of the log (or `--max-items`).
     pub(crate) finished: bool,
+    /// The newest `changed_at` written, among entries not dated past their walk's ceiling.
+    pub(crate) newest: Option<DateTime<Utc>>,
     /// Entries written without their insight: not in the insight lists, or the lists could not be read.
     pub(crate) missing_insight: u64,
     /// Of those, the entries written while the lists could not be read.
@@ -159,7 +161,15 @@ impl<O: Write> Ledger<O> {
         }
         match self.mode {
             Mode::Plain { max_items } => {
+                let before = self.reports[index].entries;
                 let flow = self.write_limited(index, page.entries(), max_items, insight_of)?;
+                let written =
+                    usize::try_from(self.reports[index].entries - before).unwrap_or(usize::MAX);
+                note_newest(
+                    &mut self.reports[index],
+                    page.entries().iter().take(written),
+                    ceiling,
+                );
                 self.reports[index].resume = page.next_cursor().map(str::to_owned);
                 Ok(flow)
             }
@@ -183,6 +193,7 @@ impl<O: Write> Ledger<O> {
                 let report = &mut self.reports[index];
                 report.pages += 1;
                 report.entries += fresh.len() as u64;
+                note_newest(report, fresh.iter().copied(), ceiling);
                 Ok(Flow::Continue)
             }
         }
@@ -335,6 +346,20 @@ impl<O: Write> Ledger<O> {
             kept_in,
         }
     }
+}
+
+/// Moves `report.newest` to the newest `changed_at` of `written` that is not past `ceiling` (an entry from the
+/// future does not make the feed look fresher than it is).
+fn note_newest<'a>(
+    report: &mut ScopeReport,
+    written: impl Iterator<Item = &'a AuditLogEntry>,
+    ceiling: DateTime<Utc>,
+) {
+    let newest = written
+        .filter_map(|entry| entry.changed_at)
+        .filter(|at| *at <= ceiling)
+        .max();
+    report.newest = report.newest.max(newest);
 }
 
 /// Says which entries were dated past `ceiling` (at most three by id) and how many ids were forgotten.

@@ -7,20 +7,28 @@
 //! - [`state`]: the checkpoint of incremental runs;
 //! - [`output`]: the formats, written a whole page at a time;
 //! - [`run`]: one run, from flags to exit code, with where to resume on any stop;
-//! - [`exit`]: the exit codes and one-line error messages.
+//! - [`exit`]: the exit codes and one-line error messages;
+//! - [`telemetry`], [`metrics`], [`logs`]: what a service reports besides its output (Prometheus metrics, health
+//!   and readiness on `--metrics-listen`, systemd notifications, JSON logs).
 
 pub mod args;
 mod client;
 mod destination;
 mod enrich;
 pub mod exit;
+mod health;
 mod ledger;
+pub mod logs;
+pub mod metrics;
 pub mod output;
 pub mod run;
 pub mod scopes;
+mod serve;
 pub mod siem;
 pub mod state;
 mod summary;
+mod systemd;
+pub mod telemetry;
 pub mod walk;
 
 use std::io::IsTerminal as _;
@@ -46,6 +54,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
+    let telemetry = telemetry::Telemetry::new(&cli);
+    logs::install(cli.log_format, telemetry.metrics());
     let terminals = run::Terminals {
         stdout: std::io::stdout().is_terminal(),
         stderr: std::io::stderr().is_terminal(),
@@ -70,14 +80,17 @@ pub fn main() -> ExitCode {
             () = ctrl_c => {}
             () = terminate => {}
         }
+        // Said at once: the state is saved and the summary written after it.
+        systemd::stopping();
     };
-    let code = runtime.block_on(run::run(
+    let code = runtime.block_on(run::run_with(
         cli,
         &|name| std::env::var(name).ok(),
         terminals,
         std::io::stdout().lock(),
         std::io::stderr(),
         interrupt,
+        telemetry,
     ));
     ExitCode::from(code)
 }

@@ -24,12 +24,14 @@ use crate::destination::open_destination;
 use crate::enrich::{self, InsightCache, Need};
 use crate::exit;
 use crate::ledger::{Ledger, Mode};
+use crate::logs::Messages;
 use crate::output::{CsvCells, EntryWriter, Format};
 use crate::scopes::{Target, targets};
 use crate::siem::Enrichment;
 use crate::state::{FUTURE_TOLERANCE, Query, StateFile};
 use crate::summary::summarize;
-use crate::walk::{Patience, WalkEnd, duration_text, walk_pages};
+use crate::telemetry::{Active, Telemetry};
+use crate::walk::{Notice, Patience, WalkEnd, duration_text, walk_pages};
 
 /// Which of the standard streams are terminals (they decide the default format and whether progress is shown).
 #[derive(Clone, Copy, Debug, Default)]
@@ -43,21 +45,6 @@ pub struct Terminals {
 /// The longest overlap accepted: re-reading more than a month of the log on every run is a mistake in the flag.
 const MAX_OVERLAP: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// Lines on stderr, each prefixed with the program's name and made safe for a terminal.
-struct Messages<E: Write> {
-    out: RefCell<E>,
-}
-
-impl<E: Write> Messages<E> {
-    fn say(&self, line: &str) {
-        let _ = writeln!(
-            self.out.borrow_mut(),
-            "insight-audit-log: {}",
-            exit::printable(line)
-        );
-    }
-}
-
 /// Everything the walks of one run share: the flags, the client, the scopes, and the ledger that records pages.
 struct Run<'a, O: Write, E: Write> {
     cli: &'a Cli,
@@ -70,6 +57,8 @@ struct Run<'a, O: Write, E: Write> {
     poll: Cell<u64>,
     progress: ProgressBar,
     messages: &'a Messages<E>,
+    /// Metrics, health and systemd.
+    telemetry: Active,
     patience: Patience,
     began: Instant,
 }
@@ -86,9 +75,22 @@ pub async fn run<O: Write, E: Write>(
     stderr: E,
     interrupt: impl Future<Output = ()>,
 ) -> u8 {
-    let messages = Messages {
-        out: RefCell::new(stderr),
-    };
+    let telemetry = Telemetry::new(&cli);
+    run_with(cli, env, terminals, stdout, stderr, interrupt, telemetry).await
+}
+
+/// [`run`], observed through `telemetry`: the binary makes it first, so that the `tracing` layer it installs
+/// counts the client's requests into the same metrics ([`crate::logs::install`]).
+pub async fn run_with<O: Write, E: Write>(
+    cli: Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    terminals: Terminals,
+    stdout: O,
+    stderr: E,
+    interrupt: impl Future<Output = ()>,
+    telemetry: Telemetry,
+) -> u8 {
+    let messages = Messages::new(stderr, cli.log_format);
     let say = |line: &str| messages.say(line);
     let usage = |message: String| {
         say(&format!("error: {message}"));
@@ -113,6 +115,13 @@ pub async fn run<O: Write, E: Write>(
             duration_text(cli.overlap),
             duration_text(MAX_OVERLAP)
         ));
+    }
+    let telemetry = match telemetry.start(&cli, &targets).await {
+        Ok(telemetry) => telemetry,
+        Err(message) => return usage(message),
+    };
+    if let Some(address) = telemetry.address() {
+        messages.listening(address);
     }
     let state = match &cli.state {
         None => None,
@@ -177,8 +186,9 @@ pub async fn run<O: Write, E: Write>(
         ledger: RefCell::new(ledger),
         insights: RefCell::new(InsightCache::new(targets_len)),
         poll: Cell::new(0),
-        progress: progress_bar(terminals.stderr),
+        progress: progress_bar(terminals.stderr && !messages.json()),
         messages: &messages,
+        telemetry,
         patience: Patience {
             max_wait: cli.max_wait,
             max_waits: cli.retries.max(1),
@@ -227,7 +237,9 @@ impl<O: Write, E: Write> Run<'_, O, E> {
                 biased;
                 () = &mut interrupt => return true,
                 () = round => {}
+                () = self.telemetry.watchdog() => {}
             }
+            self.telemetry.round_ended(self.ledger.borrow().reports());
             if !self.cli.follow || self.ledger.borrow().output_failed() {
                 return false;
             }
@@ -248,6 +260,7 @@ impl<O: Write, E: Write> Run<'_, O, E> {
                 biased;
                 () = &mut interrupt => return true,
                 () = tokio::time::sleep(self.cli.interval) => {}
+                () = self.telemetry.watchdog() => {}
             }
         }
     }
@@ -272,14 +285,22 @@ impl<O: Write, E: Write> Run<'_, O, E> {
         // The server's clock is not trusted: no entry moves the mark past this.
         let ceiling = Utc::now() + FUTURE_TOLERANCE;
         let notice = |line: &str| self.notice(target, line);
+        let walk_notice = |told: Notice<'_>| {
+            if let Notice::Wait { wait, pacing, .. } = told {
+                self.telemetry.waited(wait, pacing);
+            }
+            self.say_about(target, &told.to_string(), told);
+        };
         self.ledger.borrow_mut().begin_walk(index);
+        self.telemetry
+            .poll_started(index, &self.ledger.borrow().reports()[index]);
         let enriches = self.cli.enriches();
         let end = walk_pages(
             &request,
             cursor,
             self.patience,
             &self.progress,
-            &notice,
+            &walk_notice,
             async |page: &Page| {
                 if enriches {
                     self.read_insights(index, page).await;
@@ -298,6 +319,8 @@ impl<O: Write, E: Write> Run<'_, O, E> {
                     self.ledger
                         .borrow_mut()
                         .page(index, page, ceiling, &notice, &insight_of)?;
+                self.telemetry
+                    .page(index, &self.ledger.borrow().reports()[index]);
                 self.show_progress(page.quota());
                 Ok(flow)
             },
@@ -309,6 +332,12 @@ impl<O: Write, E: Write> Run<'_, O, E> {
             // Said when it happens: the other scopes (and the next polls) go on.
             self.notice(target, &format!("error: {}", exit::one_line(error)));
         }
+        self.telemetry.poll_ended(
+            index,
+            &end,
+            &self.ledger.borrow().reports()[index],
+            self.messages,
+        );
         self.ledger.borrow_mut().finish(index, end);
     }
 
@@ -334,12 +363,22 @@ impl<O: Write, E: Write> Run<'_, O, E> {
 
     /// A line about one scope (a rate-limit wait, a warning, an error), said above the progress line.
     fn notice(&self, target: &Target, line: &str) {
-        let line = if self.targets.len() > 1 {
+        self.say_about(target, line, Notice::Line(line));
+    }
+
+    /// [`notice`](Self::notice), with what the walk told (a wait's length goes into the JSON log).
+    fn say_about(&self, target: &Target, line: &str, told: Notice<'_>) {
+        let line = if self.targets.len() > 1 && !self.messages.json() {
             format!("{target}: {line}")
         } else {
             line.to_owned()
         };
-        self.progress.suspend(|| self.messages.say(&line));
+        let wait = match told {
+            Notice::Wait { wait, .. } => Some(wait),
+            Notice::Line(_) => None,
+        };
+        self.progress
+            .suspend(|| self.messages.say_about(Some(&target.name), &line, wait));
     }
 
     fn show_progress(&self, quota: Option<Quota>) {

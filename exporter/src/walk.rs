@@ -35,6 +35,33 @@ pub enum Flow {
     Stop,
 }
 
+/// What a walk tells its caller besides its pages.
+#[derive(Clone, Copy, Debug)]
+pub enum Notice<'a> {
+    /// A line to say (a warning about a figure the client bounded).
+    Line(&'a str),
+    /// The walk waits out a rate limit before it goes on.
+    Wait {
+        /// How long.
+        wait: Duration,
+        /// Why, in a few words.
+        reason: &'a str,
+        /// Whether the pacer held the request back (rather than the API answering 429).
+        pacing: bool,
+    },
+}
+
+impl std::fmt::Display for Notice<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::Line(line) => formatter.write_str(line),
+            Notice::Wait { wait, reason, .. } => {
+                write!(formatter, "{reason}; waiting {}", duration_text(*wait))
+            }
+        }
+    }
+}
+
 /// How a walk ended.
 #[derive(Debug)]
 pub enum WalkEnd {
@@ -58,7 +85,7 @@ pub async fn walk_pages(
     start: Option<String>,
     patience: Patience,
     progress: &ProgressBar,
-    notice: &dyn Fn(&str),
+    notice: &dyn Fn(Notice<'_>),
     mut prepare: impl AsyncFnMut(&Page),
     mut on_page: impl FnMut(&Page) -> io::Result<Flow>,
 ) -> WalkEnd {
@@ -82,6 +109,7 @@ pub async fn walk_pages(
                 })) if wait <= patience.max_wait && waits_in_a_row < patience.max_waits => {
                     waits_in_a_row += 1;
                     drop(pages);
+                    let pacing = api.is_none();
                     let reason = match (api, quota) {
                         (Some(_), _) => "rate limited by the API".to_owned(),
                         (None, Some(quota)) => format!(
@@ -91,7 +119,11 @@ pub async fn walk_pages(
                         (None, None) => "pacing: the rate-limit budget is spent".to_owned(),
                     };
                     let wait = wait.max(SHORTEST_WAIT);
-                    notice(&format!("{reason}; waiting {}", duration_text(wait)));
+                    notice(Notice::Wait {
+                        wait,
+                        reason: &reason,
+                        pacing,
+                    });
                     wait_out(wait, &reason, progress).await;
                     continue 'walk;
                 }
@@ -104,7 +136,7 @@ pub async fn walk_pages(
                 && last_bound != Some(bound)
             {
                 last_bound = Some(bound);
-                notice(&format!("warning: {bound}"));
+                notice(Notice::Line(&format!("warning: {bound}")));
             }
             match on_page(&page) {
                 Err(error) => return WalkEnd::Output(error),

@@ -4,9 +4,15 @@
 mod credentials;
 mod faults;
 mod formats;
+mod json_logs;
+mod metrics;
 mod network;
 mod paging;
+mod readiness;
+mod running;
 mod safety;
+#[cfg(unix)]
+mod sd_notify;
 mod siem;
 mod support;
 mod tls;
