@@ -205,6 +205,13 @@ impl ClientBuilder {
             self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
             self.allow_insecure_http,
         )?;
+        if !HAS_TLS_BACKEND && base_url.starts_with("https:") {
+            return Err(Error::invalid_config(
+                "base_url",
+                "https needs TLS, and this build has no TLS backend; enable one of the features \
+                 rustls-ring (the default), rustls-aws-lc-rs or native-tls",
+            ));
+        }
         let user_agent = user_agent(self.user_agent_suffix.as_deref())?;
         if self.rate_limit.quota() == Some(0)
             || self
@@ -220,8 +227,25 @@ impl ClientBuilder {
         }
         install_crypto_provider();
         let mut http = reqwest::Client::builder().connect_timeout(self.connect_timeout);
+        #[cfg(any(
+            feature = "rustls-ring",
+            feature = "rustls-aws-lc-rs",
+            feature = "native-tls"
+        ))]
         for pem in &self.root_certificates {
             http = http.tls_certs_merge(root_certificates(pem)?);
+        }
+        #[cfg(not(any(
+            feature = "rustls-ring",
+            feature = "rustls-aws-lc-rs",
+            feature = "native-tls"
+        )))]
+        if !self.root_certificates.is_empty() {
+            return Err(Error::invalid_config(
+                "root_certificate",
+                "this build has no TLS backend to trust it with; enable one of the features \
+                 rustls-ring (the default), rustls-aws-lc-rs or native-tls",
+            ));
         }
         if let Some(configure) = &self.http_config {
             http = configure(http);
@@ -257,6 +281,11 @@ fn install_crypto_provider() {
 }
 
 /// The certificates of one PEM text; none is an error.
+#[cfg(any(
+    feature = "rustls-ring",
+    feature = "rustls-aws-lc-rs",
+    feature = "native-tls"
+))]
 fn root_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error> {
     let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|error| {
         Error::invalid_config("root_certificate", format!("not PEM certificates: {error}"))
@@ -292,6 +321,13 @@ fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, Error> {
         )
     })
 }
+
+/// Whether a TLS backend feature is enabled; without one, only plain-HTTP URLs can be called.
+const HAS_TLS_BACKEND: bool = cfg!(any(
+    feature = "rustls-ring",
+    feature = "rustls-aws-lc-rs",
+    feature = "native-tls"
+));
 
 /// Accepts https, or http on loopback (or anywhere when allowed); returns it without the
 /// trailing slash the generated paths would double.
@@ -353,6 +389,33 @@ fn is_loopback(url: &Url) -> bool {
 mod tests {
     use super::check_base_url;
 
+    /// A build without a TLS backend refuses an https base URL when the client is built, naming
+    /// the features, and still takes a loopback http one; with a backend, https is taken.
+    #[test]
+    fn https_needs_a_tls_backend() {
+        let build = |url: &str| {
+            crate::Client::builder()
+                .with_credentials(crate::Credentials::api_token("token").expect("valid"))
+                .with_base_url(url)
+                .build()
+        };
+        match (
+            super::HAS_TLS_BACKEND,
+            build("https://api.cloudflare.com/client/v4"),
+        ) {
+            (true, result) => assert!(result.is_ok(), "{:?}", result.err()),
+            (false, Ok(_)) => panic!("an https base URL taken without a TLS backend"),
+            (false, Err(error)) => {
+                let error = error.to_string();
+                assert!(
+                    error.contains("no TLS backend") && error.contains("rustls-ring"),
+                    "{error}"
+                );
+            }
+        }
+        assert!(build("http://127.0.0.1:8787/client/v4").is_ok());
+    }
+
     /// Text without a PEM certificate is refused when the client is built, naming the setting.
     #[test]
     fn a_root_certificate_must_be_pem() {
@@ -363,6 +426,7 @@ mod tests {
         ] {
             let error = crate::Client::builder()
                 .with_credentials(crate::Credentials::api_token("token").expect("valid"))
+                .with_base_url("http://127.0.0.1:8787/client/v4")
                 .with_root_certificate(pem)
                 .build()
                 .expect_err("no certificate");

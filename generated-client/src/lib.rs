@@ -265,9 +265,10 @@ mod transport;
 )]
 mod generated;
 
-/// The README's examples, compiled as doctests so that they cannot rot.
+/// The crate README's examples (the README crates.io shows, packaged with the crate), compiled as doctests so that
+/// they cannot rot. The repository's README is compiled by `tests`.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
 pub use audit_log::{

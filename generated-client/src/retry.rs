@@ -143,12 +143,99 @@ pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
 
 /// Why the server's TLS certificate was refused (untrusted issuer, wrong name, expired, ...),
 /// when that is what failed: not a transport failure, since every retry meets the same
-/// certificate.
+/// certificate. Each TLS backend reports it in its own error type; a handshake cut off by the
+/// network is none of these (its cause is an I/O error) and stays a transport failure.
 pub(crate) fn certificate_problem(error: &reqwest::Error) -> Option<String> {
-    causes(error).find_map(|cause| match cause.downcast_ref::<rustls::Error>() {
-        Some(tls @ rustls::Error::InvalidCertificate(_)) => Some(tls.to_string()),
-        _ => None,
-    })
+    causes(error).find_map(certificate_refusal)
+}
+
+/// One link of an error chain that says the server's certificate was refused, in the words of
+/// the TLS library that refused it.
+fn certificate_refusal(cause: &(dyn StdError + 'static)) -> Option<String> {
+    #[cfg(any(feature = "rustls-ring", feature = "rustls-aws-lc-rs"))]
+    if let Some(tls @ rustls::Error::InvalidCertificate(_)) = cause.downcast_ref::<rustls::Error>()
+    {
+        return Some(tls.to_string());
+    }
+    #[cfg(feature = "native-tls")]
+    if let Some(tls) = cause.downcast_ref::<native_tls::Error>()
+        && native::refuses_certificate(tls)
+    {
+        return Some(tls.to_string());
+    }
+    let _ = cause;
+    None
+}
+
+/// native-tls reports every handshake failure as one opaque error; which library is under it
+/// depends on the platform, and so does how a refused certificate is told apart.
+#[cfg(feature = "native-tls")]
+mod native {
+    /// Whether `error` (a failed handshake) is the server's certificate failing verification.
+    ///
+    /// OpenSSL (every platform but Windows and Apple's): the error stack under it holds
+    /// `SSL_R_CERTIFICATE_VERIFY_FAILED`, whatever the reason (issuer, name, expiry); a handshake
+    /// cut off has an I/O error there instead.
+    #[cfg(not(any(windows, target_vendor = "apple")))]
+    pub(super) fn refuses_certificate(error: &native_tls::Error) -> bool {
+        /// `ERR_LIB_SSL`, the library of the TLS state machine's errors.
+        const LIB_SSL: i32 = 20;
+        /// `SSL_R_CERTIFICATE_VERIFY_FAILED` (the same number in OpenSSL 1.1, 3 and LibreSSL).
+        const CERTIFICATE_VERIFY_FAILED: i32 = 134;
+        std::error::Error::source(error)
+            .and_then(|cause| cause.downcast_ref::<openssl::error::ErrorStack>())
+            .is_some_and(|stack| {
+                stack.errors().iter().any(|error| {
+                    error.library_code() == LIB_SSL
+                        && error.reason_code() == CERTIFICATE_VERIFY_FAILED
+                })
+            })
+    }
+
+    /// SChannel and Secure Transport: their error carries no cause to inspect, only the
+    /// platform's status code, which appears in its text; see [`refusing_status`].
+    #[cfg(any(windows, target_vendor = "apple"))]
+    pub(super) fn refuses_certificate(error: &native_tls::Error) -> bool {
+        refusing_status(&format!("{error:?}"))
+    }
+
+    /// Whether `text` (the `Debug` form of a native-tls error: `Os { code: N, .. }` on Windows,
+    /// `Error { code: N, .. }` on Apple systems) names a status that refuses a certificate.
+    #[cfg_attr(not(any(windows, target_vendor = "apple", test)), allow(dead_code))]
+    pub(super) fn refusing_status(text: &str) -> bool {
+        /// SChannel's and CryptoAPI's (HRESULTs, as i32) and Secure Transport's (OSStatus)
+        /// certificate refusals: untrusted root, chain, name, expiry, revocation, bad
+        /// certificate.
+        const REFUSALS: &[i32] = &[
+            0x800B_0109_u32 as i32, // CERT_E_UNTRUSTEDROOT
+            0x800B_010A_u32 as i32, // CERT_E_CHAINING
+            0x800B_010F_u32 as i32, // CERT_E_CN_NO_MATCH
+            0x800B_0101_u32 as i32, // CERT_E_EXPIRED
+            0x800B_010C_u32 as i32, // CERT_E_REVOKED
+            0x8009_0325_u32 as i32, // SEC_E_UNTRUSTED_ROOT
+            0x8009_0322_u32 as i32, // SEC_E_WRONG_PRINCIPAL
+            0x8009_0328_u32 as i32, // SEC_E_CERT_EXPIRED
+            0x8009_0327_u32 as i32, // SEC_E_CERT_UNKNOWN
+            -9807,                  // errSSLXCertChainInvalid
+            -9808,                  // errSSLBadCert
+            -9812,                  // errSSLUnknownRootCert
+            -9813,                  // errSSLNoRootCert
+            -9814,                  // errSSLCertExpired
+            -9815,                  // errSSLCertNotYetValid
+            -9843,                  // errSSLHostNameMismatch
+            -67843,                 // errSecNotTrusted
+        ];
+        let Some(start) = text.find("code: ") else {
+            return false;
+        };
+        let digits: String = text[start + "code: ".len()..]
+            .chars()
+            .take_while(|c| *c == '-' || c.is_ascii_digit())
+            .collect();
+        digits
+            .parse::<i32>()
+            .is_ok_and(|code| REFUSALS.contains(&code))
+    }
 }
 
 /// The chain of causes under `error`. An I/O error's own `source` skips the error it wraps
@@ -284,6 +371,33 @@ mod tests {
             );
         }
         assert_eq!(read(&[("retry-after-ms", "1e300")]), Some(Duration::MAX));
+    }
+
+    /// SChannel's and Secure Transport's certificate refusals are told by their status code in
+    /// the error's `Debug` text (these platforms' errors have no cause to inspect); other codes,
+    /// such as a reset connection's, and text without a code are not refusals.
+    #[cfg(feature = "native-tls")]
+    #[test]
+    fn native_certificate_refusals_are_told_by_their_status_code() {
+        use super::native::refusing_status;
+        for refused in [
+            "Os { code: -2146762487, kind: Uncategorized, message: \"A certificate chain processed, but \
+             terminated in a root certificate which is not trusted by the trust provider.\" }",
+            "Os { code: -2146893022, kind: Uncategorized, message: \"The target principal name is incorrect.\" }",
+            "Error { code: -9807, message: \"invalid certificate chain\" }",
+            "Error { code: -9843, message: \"peer hostname mismatch\" }",
+        ] {
+            assert!(refusing_status(refused), "{refused}");
+        }
+        for other in [
+            "Os { code: 104, kind: ConnectionReset, message: \"Connection reset by peer\" }",
+            "Os { code: -2146893048, kind: Uncategorized, message: \"The token supplied to the function is invalid\" }",
+            "Error { code: -9806, message: \"connection closed via error\" }",
+            "no code here",
+            "code: -",
+        ] {
+            assert!(!refusing_status(other), "{other}");
+        }
     }
 
     /// The retried statuses, exactly: the table in the module documentation.

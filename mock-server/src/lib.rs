@@ -15,11 +15,12 @@
 //!
 //! # Use it in your own tests
 //!
-//! Add `mock-server` as a dev-dependency (inside this workspace: `mock-server = { workspace = true }`), start a
-//! server per test, point the client at [`MockServer::base_url`] with the server's credentials, and compare what the
-//! client read with [`MockServer::expected_entries`]. The mock's types that stand for something the client also
-//! names ([`MockScope`], [`MockOrder`], [`MockFieldChanged`], [`MockRateLimit`], [`MockAuditLogEntry`],
-//! [`MockCredentials`]) carry a `Mock` prefix, so that a test using both crates says which one it means:
+//! Add `cloudflare-security-center-mock` as a dev-dependency (its library is `mock_server`; inside this workspace:
+//! `mock-server = { workspace = true }`), start a server per test, point the client at [`MockServer::base_url`] with
+//! the server's credentials, and compare what the client read with [`MockServer::expected_entries`]. The mock's types
+//! that stand for something the client also names ([`MockScope`], [`MockOrder`], [`MockFieldChanged`],
+//! [`MockRateLimit`], [`MockAuditLogEntry`], [`MockCredentials`]) carry a `Mock` prefix, so that a test using both
+//! crates says which one it means:
 //!
 //! ```no_run
 //! use mock_server::{Config, Fault, Filters, MockOrder, MockScope, MockServer};
@@ -50,8 +51,8 @@
 //! A test that needs one exact answer queues it: `Config::with_script([CannedResponse::rate_limited(1)])` answers the
 //! first request with 429 and `Retry-After: 1`, then serves normally. [`MockServer::start_in_background`] runs the
 //! server on its own thread and runtime, for synchronous tests (e.g. of a command-line binary) and for benchmarks
-//! where the server must not share the client's runtime. The binary (`cargo run -p mock-server --release -- --port
-//! 8787 --entries 100000`) serves the same thing for manual use.
+//! where the server must not share the client's runtime. The binary, `mock-server` (`cargo xtask mock --port 8787
+//! --entries 100000` in this workspace), serves the same thing for manual use.
 //!
 //! # Data
 //!

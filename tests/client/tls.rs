@@ -1,5 +1,6 @@
 //! What production speaks: TLS, with a certificate the client must trust. A certificate that is
-//! not trusted, or not for the host asked, is refused at once, never retried, and named.
+//! not trusted, or not for the host asked, is refused at once, never retried, and named, by every
+//! TLS backend (`.ci/run` runs these tests with each backend feature alone and all together).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +32,20 @@ async fn counting_relay(target: SocketAddr) -> (SocketAddr, Arc<AtomicUsize>) {
     (address, count)
 }
 
+/// What the TLS backend in use says of a certificate from a CA the client does not trust, and of
+/// one for another name. native-tls wins when it is enabled beside rustls (the client's
+/// documented rule); on Linux it is OpenSSL.
+const UNTRUSTED: &str = if cfg!(feature = "native-tls") {
+    "(self-signed certificate in certificate chain)"
+} else {
+    "UnknownIssuer"
+};
+const OTHER_NAME: &str = if cfg!(feature = "native-tls") {
+    "(hostname mismatch)"
+} else {
+    "not valid for name"
+};
+
 async fn tls_server() -> MockServer {
     MockServer::start(Config::default().with_entries(10).with_tls(true)).await
 }
@@ -52,7 +67,7 @@ async fn an_untrusted_certificate_is_refused_without_retries() {
     match &error {
         Error::Certificate { host, reason, .. } => {
             assert_eq!(host, "127.0.0.1");
-            assert!(reason.contains("UnknownIssuer"), "{reason}");
+            assert!(reason.contains(UNTRUSTED), "{reason}");
         }
         other => panic!("expected a certificate error, got {other:?}"),
     }
@@ -83,7 +98,7 @@ async fn a_certificate_for_another_name_is_refused() {
     match &error {
         Error::Certificate { host, reason, .. } => {
             assert_eq!(host, "api.example.test");
-            assert!(reason.contains("not valid for name"), "{reason}");
+            assert!(reason.contains(OTHER_NAME), "{reason}");
         }
         other => panic!("expected a certificate error, got {other:?}"),
     }

@@ -1,7 +1,8 @@
 //! `cargo xtask mock`: the workspace's mock server, built in release and run with the arguments
 //! given, so that a manual run or a demo needs no path to a binary.
 //!
-//! The server itself lives in the `mock-server` crate; this only spells the cargo command.
+//! The server itself lives in the `mock-server/` crate (package `cloudflare-security-center-mock`); this only
+//! spells the cargo command.
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -21,7 +22,7 @@ pub fn command(args: &[OsString]) -> Command {
             "--quiet",
             "--release",
             "--package",
-            "mock-server",
+            "cloudflare-security-center-mock",
             "--",
         ])
         .args(args);
@@ -46,7 +47,7 @@ mod tests {
                 "--quiet",
                 "--release",
                 "--package",
-                "mock-server",
+                "cloudflare-security-center-mock",
                 "--",
                 "--port",
                 "8787",
