@@ -26,6 +26,9 @@ use crate::output::Format;
     group(ArgGroup::new("scopes").required(true).multiple(true).args(["account", "zone", "scopes_file"]))
 )]
 pub struct Cli {
+    /// Print the manual page or a shell's completions on stdout, and exit (given alone).
+    #[arg(long, value_enum, value_name = "KIND", exclusive = true)]
+    pub generate: Option<crate::generate::Kind>,
     /// Account id (repeatable; together with --zone and --scopes-file, the scopes of this run).
     #[arg(long, value_name = "ID")]
     pub account: Vec<String>,
@@ -160,7 +163,12 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        let cli = Cli::try_parse_from(args)?;
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let cli = match Cli::try_parse_from(&args) {
+            Ok(cli) => cli,
+            // `--generate` goes alone: without the scopes the group requires.
+            Err(error) => return crate::generate::parse_alone(&args).ok_or(error),
+        };
         cli.check()?;
         Ok(cli)
     }

@@ -8,6 +8,7 @@
 //! - [`output`]: the formats, written a whole page at a time;
 //! - [`run`]: one run, from flags to exit code, with where to resume on any stop;
 //! - [`exit`]: the exit codes and one-line error messages;
+//! - [`generate`]: the manual page and shell completions (`--generate KIND`);
 //! - [`telemetry`], [`metrics`], [`logs`]: what a service reports besides its output (Prometheus metrics, health
 //!   and readiness on `--metrics-listen`, systemd notifications, JSON logs).
 
@@ -16,6 +17,7 @@ mod client;
 mod destination;
 mod enrich;
 pub mod exit;
+pub mod generate;
 mod health;
 mod ledger;
 pub mod logs;
@@ -44,6 +46,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(exit::USAGE));
         }
     };
+    if let Some(kind) = cli.generate {
+        return ExitCode::from(generate::print(kind));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -4,6 +4,7 @@
 mod credentials;
 mod faults;
 mod formats;
+mod generate;
 mod json_logs;
 mod metrics;
 mod network;
