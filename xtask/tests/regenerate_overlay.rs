@@ -67,7 +67,7 @@ fn no_overlay_run_lists_every_problem() {
     );
 }
 
-/// Scenario: `--overlay FILE` with the actions the report names (and the schema the client's
+/// Scenario: `--overlay FILE` with the actions the report names (and the schemas the client's
 /// settings replace, which regenerate requires): the same spec generates.
 #[test]
 fn overlay_file_replaces_the_workspace_overlay() {
@@ -82,7 +82,9 @@ fn overlay_file_replaces_the_workspace_overlay() {
          - target: \"$.paths['/things/{id}'].delete.responses['200'].content['application/json']\"\n  \
            update: {schema: {}}\n\
          - target: $.components.schemas\n  \
-           update: {security-center_auditLogFieldChanged: {type: string, enum: [status]}}\n",
+           update: {security-center_auditLogFieldChanged: {type: string, enum: [status]}, \
+           security-center_issueType: {type: string}, security-center_insightSeverity: {type: string}, \
+           security-center_insightStatus: {type: string}, security-center_userClassification: {type: string}}\n",
     )
     .expect("write the overlay");
     let spec = three_unsupported();
