@@ -235,11 +235,9 @@ pub fn ecs(source: &Source<'_>) -> Value {
     put(&mut custom, "enrichment", json!(source.enrichment.state()));
 
     let mut document = Map::new();
-    put(
-        &mut document,
-        "@timestamp",
-        json!(entry.changed_at.as_ref().map(rfc3339)),
-    );
+    // ECS requires `@timestamp`; an entry without `changed_at` is dated when it was exported, as in OCSF's `time`.
+    let timestamp = entry.changed_at.unwrap_or(source.exported_at);
+    document.insert("@timestamp".to_owned(), json!(rfc3339(&timestamp)));
     document.insert("ecs".to_owned(), json!({ "version": ECS_VERSION }));
     document.insert("event".to_owned(), Value::Object(event));
     document.insert("message".to_owned(), json!(source.message()));
