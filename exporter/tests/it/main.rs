@@ -15,6 +15,7 @@ mod safety;
 #[cfg(unix)]
 mod sd_notify;
 mod siem;
+mod standards;
 mod support;
 mod tls;
 mod usage;
