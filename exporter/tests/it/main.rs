@@ -2,6 +2,7 @@
 //! environment, its output parsed back and compared with what the server says it served.
 
 mod credentials;
+mod enrichment;
 mod faults;
 mod formats;
 mod generate;
