@@ -1,8 +1,10 @@
 //! Telling systemd how the service is doing, through `sd_notify` (the `sd-notify` crate: the datagram to
 //! `$NOTIFY_SOCKET`, nothing else): `READY=1` once every scope has been polled (a `Type=notify` unit is started
 //! then), `STATUS=` a one-line summary after every round, `WATCHDOG=1` at half the `WatchdogSec=` period while the
-//! run's task is alive, and `STOPPING=1` when SIGTERM or Ctrl-C arrives. Without `$NOTIFY_SOCKET` every call is a
-//! no-op, so the exporter behaves the same outside systemd.
+//! run's task is alive, and `STOPPING=1` when SIGTERM or Ctrl-C arrives. Until READY=1, each ping also carries
+//! `EXTEND_TIMEOUT_USEC=`: a first backfill can take longer than any `TimeoutStartSec=`, and systemd's watchdog only
+//! starts with READY=1, so the start timeout is what watches a first poll that stops making progress. Without
+//! `$NOTIFY_SOCKET` every call is a no-op, so the exporter behaves the same outside systemd.
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -64,8 +66,17 @@ impl Notifier {
         let Some(every) = self.ping_every else {
             return std::future::pending().await;
         };
+        // Two watchdog periods from each ping: one missed ping is not yet a failed start.
+        let extend = u32::try_from((every * 4).as_micros()).unwrap_or(u32::MAX);
         loop {
-            self.send(&[NotifyState::Watchdog]);
+            if self.ready.get() {
+                self.send(&[NotifyState::Watchdog]);
+            } else {
+                self.send(&[
+                    NotifyState::Watchdog,
+                    NotifyState::ExtendTimeoutUsec(extend),
+                ]);
+            }
             tokio::time::sleep(every).await;
         }
     }

@@ -1,6 +1,7 @@
 //! systemd's notification protocol, read from a unix datagram socket given as `NOTIFY_SOCKET`, as systemd would:
 //! `READY=1` once, with a status line, after the first poll of every scope; `WATCHDOG=1` pings at half
-//! `WATCHDOG_USEC`; a status after each poll; `STOPPING=1` when SIGTERM arrives, then a clean exit.
+//! `WATCHDOG_USEC`, extending the start timeout until READY=1; a status after each poll; `STOPPING=1` when SIGTERM
+//! arrives, then a clean exit.
 
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
@@ -73,13 +74,22 @@ fn systemd_hears_ready_status_watchdog_and_stopping() {
             .iter()
             .filter(|message| message.contains("READY=1"))
             .count();
-        ready == 1
-            && read
-                .iter()
-                .filter(|message| message.contains("WATCHDOG=1"))
-                .count()
-                >= 3
+        let pings = read
+            .iter()
+            .filter(|message| message.contains("WATCHDOG=1"))
+            .count();
+        ready == 1 && pings >= 3
     });
+    let before_ready: Vec<&String> = read
+        .iter()
+        .take_while(|message| !message.contains("READY=1"))
+        .collect();
+    assert!(
+        before_ready
+            .iter()
+            .any(|message| message.contains("WATCHDOG=1\nEXTEND_TIMEOUT_USEC=600000\n")),
+        "the start timeout extended by two periods while the first poll runs: {read:?}"
+    );
     let ready = read
         .iter()
         .find(|message| message.contains("READY=1"))
@@ -113,13 +123,30 @@ fn systemd_hears_ready_status_watchdog_and_stopping() {
         1,
         "READY=1 once (pid {pid}): {read:?}"
     );
+    let after_ready = read
+        .iter()
+        .skip_while(|message| !message.contains("READY=1"))
+        .skip(1);
+    for message in after_ready {
+        assert!(
+            !message.contains("EXTEND_TIMEOUT_USEC"),
+            "no extension after READY=1: {message:?}"
+        );
+    }
     for message in &read {
         for line in message.lines() {
             let (name, _) = line
                 .split_once('=')
                 .unwrap_or_else(|| panic!("not an assignment: {line:?}"));
             assert!(
-                ["READY", "STATUS", "WATCHDOG", "STOPPING"].contains(&name),
+                [
+                    "READY",
+                    "STATUS",
+                    "WATCHDOG",
+                    "EXTEND_TIMEOUT_USEC",
+                    "STOPPING"
+                ]
+                .contains(&name),
                 "{line:?}"
             );
         }
