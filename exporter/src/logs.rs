@@ -17,6 +17,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 use crate::exit;
 use crate::metrics::{ClientEvents, Metrics};
+use crate::walk::Notice;
 
 /// The target of the exporter's own events.
 const TARGET: &str = "insight_audit_log";
@@ -116,6 +117,20 @@ impl<E: Write> Messages<E> {
                     tracing::info!(target: TARGET, scope, wait_s, "{text}");
                 }
             }
+        }
+    }
+
+    /// What the walk of `scope` told: in text, prefixed with the scope when the run has `several`.
+    pub(crate) fn tell(&self, scope: &str, several: bool, told: Notice<'_>) {
+        let line = told.to_string();
+        let wait = match told {
+            Notice::Wait { wait, .. } => Some(wait),
+            Notice::Line(_) => None,
+        };
+        if several && !self.json() {
+            self.say_about(Some(scope), &format!("{scope}: {line}"), wait);
+        } else {
+            self.say_about(Some(scope), &line, wait);
         }
     }
 

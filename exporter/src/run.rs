@@ -286,10 +286,8 @@ impl<O: Write, E: Write> Run<'_, O, E> {
         let ceiling = Utc::now() + FUTURE_TOLERANCE;
         let notice = |line: &str| self.notice(target, line);
         let walk_notice = |told: Notice<'_>| {
-            if let Notice::Wait { wait, pacing, .. } = told {
-                self.telemetry.waited(wait, pacing);
-            }
-            self.say_about(target, &told.to_string(), told);
+            self.telemetry.waited(told);
+            self.tell(target, told);
         };
         self.ledger.borrow_mut().begin_walk(index);
         self.telemetry
@@ -361,24 +359,16 @@ impl<O: Write, E: Write> Run<'_, O, E> {
             .store(index, poll, read.map_err(|_| ()));
     }
 
-    /// A line about one scope (a rate-limit wait, a warning, an error), said above the progress line.
+    /// A line about one scope (a warning, an error), said above the progress line.
     fn notice(&self, target: &Target, line: &str) {
-        self.say_about(target, line, Notice::Line(line));
+        self.tell(target, Notice::Line(line));
     }
 
-    /// [`notice`](Self::notice), with what the walk told (a wait's length goes into the JSON log).
-    fn say_about(&self, target: &Target, line: &str, told: Notice<'_>) {
-        let line = if self.targets.len() > 1 && !self.messages.json() {
-            format!("{target}: {line}")
-        } else {
-            line.to_owned()
-        };
-        let wait = match told {
-            Notice::Wait { wait, .. } => Some(wait),
-            Notice::Line(_) => None,
-        };
+    /// What the walk of `target` told (a line, or a rate-limit wait), said above the progress line.
+    fn tell(&self, target: &Target, told: Notice<'_>) {
+        let several = self.targets.len() > 1;
         self.progress
-            .suspend(|| self.messages.say_about(Some(&target.name), &line, wait));
+            .suspend(|| self.messages.tell(&target.name, several, told));
     }
 
     fn show_progress(&self, quota: Option<Quota>) {

@@ -6,7 +6,6 @@
 use std::cell::RefCell;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 
@@ -18,7 +17,7 @@ use crate::metrics::Metrics;
 use crate::scopes::Target;
 use crate::serve::{Endpoints, Listener};
 use crate::systemd::Notifier;
-use crate::walk::WalkEnd;
+use crate::walk::{Notice, WalkEnd};
 
 /// What a run is observed through, made before it starts so that the process's `tracing` layer
 /// ([`crate::logs::install`]) can count the client's requests into the same metrics.
@@ -140,9 +139,13 @@ impl Active {
         );
     }
 
-    /// The walk waits `wait` for the rate limit; `pacing` when the pacer held the request back.
-    pub(crate) fn waited(&self, wait: Duration, pacing: bool) {
-        if pacing && let Some(metrics) = &self.metrics {
+    /// The walk told something: a wait for the pacer counts as pacing time.
+    pub(crate) fn waited(&self, told: Notice<'_>) {
+        if let Notice::Wait {
+            wait, pacing: true, ..
+        } = told
+            && let Some(metrics) = &self.metrics
+        {
             metrics.paced(wait);
         }
     }
