@@ -313,11 +313,17 @@ impl<W: Write> EntryWriter<W> {
                     enrichment: insight_of(entry),
                     exported_at,
                 };
-                let event = match self.format {
-                    Format::Ecs => siem::ecs(&source),
-                    _ => siem::ocsf(&source),
-                };
-                self.push_json(&event)?;
+                if self.csv_cells.for_terminal {
+                    let event = match self.format {
+                        Format::Ecs => siem::ecs(&source),
+                        _ => siem::ocsf(&source),
+                    };
+                    self.push_json(&event)?;
+                } else if self.format == Format::Ecs {
+                    siem::write_ecs(&mut self.buffer, &source)?;
+                } else {
+                    siem::write_ocsf(&mut self.buffer, &source)?;
+                }
                 self.buffer.push(b'\n');
                 self.written += 1;
             }

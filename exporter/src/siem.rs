@@ -6,11 +6,14 @@
 //! namespace of their own (`cloudflare.security_center` in ECS, `unmapped` in OCSF). `docs/exporter.md` holds one
 //! mapping table per format and why the OCSF class is Detection Finding.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use std::fmt;
+
+use chrono::{DateTime, Utc};
 use cloudflare_security_center::{
-    AuditLogEntry, FieldChanged, Insight, InsightStatus, Severity, UserClassification,
+    AuditLogEntry, FieldChanged, Insight, InsightStatus, IssueType, Severity, UserClassification,
 };
-use serde_json::{Map, Value, json};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 /// The ECS version the documents follow (`ecs.version`).
 pub const ECS_VERSION: &str = "9.4.0";
@@ -85,105 +88,133 @@ impl Source<'_> {
         self.entry.field_changed.as_ref().map(FieldChanged::as_str)
     }
 
-    /// `insight-status-changed`, `insight-user-classification-changed`, or `insight-changed`.
-    fn action(&self) -> String {
-        match &self.entry.field_changed {
-            Some(FieldChanged::Status) => "insight-status-changed".to_owned(),
+    /// The insight, when found.
+    fn insight(&self) -> Option<&Insight> {
+        self.enrichment.insight()
+    }
+}
+
+/// `insight-status-changed`, `insight-user-classification-changed`, `insight-FIELD-changed` or `insight-changed`.
+struct Action<'a>(&'a Option<FieldChanged>);
+
+impl fmt::Display for Action<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(FieldChanged::Status) => formatter.write_str("insight-status-changed"),
             Some(FieldChanged::UserClassification) => {
-                "insight-user-classification-changed".to_owned()
+                formatter.write_str("insight-user-classification-changed")
             }
             Some(FieldChanged::Unknown(other)) => {
-                format!("insight-{}-changed", other.replace('_', "-"))
+                write!(formatter, "insight-{}-changed", other.replace('_', "-"))
             }
-            None => "insight-changed".to_owned(),
+            None => formatter.write_str("insight-changed"),
         }
     }
+}
 
-    /// One line for people: what changed, from what to what, by whom.
-    fn message(&self) -> String {
-        let value = |value: &Option<String>| value.clone().unwrap_or_else(|| "none".to_owned());
-        let about = match self.enrichment.insight() {
-            Some(insight) => {
-                let mut about = String::new();
-                if let Some(severity) = &insight.severity {
-                    about.push_str(&format!("{severity} "));
-                }
-                if let Some(class) = &insight.issue_class {
-                    about.push_str(&format!("{} ", class.0));
-                }
-                about
+/// One line for people: what changed, from what to what, by whom (and the insight's severity and class).
+struct Message<'a>(&'a Source<'a>);
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = self.0;
+        let entry = source.entry;
+        if let Some(insight) = source.insight() {
+            if let Some(severity) = &insight.severity {
+                write!(formatter, "{severity} ")?;
             }
-            None => String::new(),
-        };
-        format!(
-            "{about}insight {} {} changed from {} to {} by {}",
-            self.entry.issue_id.as_deref().unwrap_or("(unknown)"),
-            self.field().unwrap_or("(unknown field)"),
-            value(&self.entry.previous_value),
-            value(&self.entry.current_value),
-            self.entry.changed_by.as_deref().unwrap_or("(unknown)")
+            if let Some(class) = &insight.issue_class {
+                write!(formatter, "{} ", class.0)?;
+            }
+        }
+        fn value(value: &Option<String>) -> &str {
+            value.as_deref().unwrap_or("none")
+        }
+        write!(
+            formatter,
+            "insight {} {} changed from {} to {} by {}",
+            entry.issue_id.as_deref().unwrap_or("(unknown)"),
+            source.field().unwrap_or("(unknown field)"),
+            value(&entry.previous_value),
+            value(&entry.current_value),
+            entry.changed_by.as_deref().unwrap_or("(unknown)")
         )
     }
 }
 
-fn rfc3339(time: &DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+/// A value written through its `Display`, without an intermediate string.
+struct Shown<T>(T);
 
-/// Inserts `value` under `key` unless it is null.
-fn put(map: &mut Map<String, Value>, key: &str, value: Value) {
-    if !value.is_null() {
-        map.insert(key.to_owned(), value);
+impl<T: fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
     }
 }
 
+/// A time as RFC 3339 in UTC with milliseconds (`2024-01-31T00:00:00.000Z`).
+#[derive(Clone, Copy)]
+struct Rfc3339(DateTime<Utc>);
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+    }
+}
+
+/// Epoch milliseconds (OCSF's `timestamp_t`).
+fn millis(time: &DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+/// `{"name": ...}`.
+#[derive(Serialize)]
+struct Named<'a> {
+    name: &'a str,
+}
+
 /// The insight's fields as the source has them, for the custom namespace of either format.
-fn insight_fields(insight: &Insight) -> Value {
-    let mut fields = Map::new();
-    put(&mut fields, "id", json!(insight.id));
-    put(
-        &mut fields,
-        "issue_type",
-        json!(insight.issue_type.as_ref().map(|kind| kind.as_str())),
-    );
-    put(
-        &mut fields,
-        "issue_class",
-        json!(insight.issue_class.as_ref().map(|class| class.0.as_str())),
-    );
-    put(
-        &mut fields,
-        "severity",
-        json!(insight.severity.as_ref().map(Severity::as_str)),
-    );
-    put(
-        &mut fields,
-        "subject",
-        json!(insight.subject.as_ref().map(|subject| subject.0.as_str())),
-    );
-    put(
-        &mut fields,
-        "status",
-        json!(insight.status.as_ref().map(InsightStatus::as_str)),
-    );
-    put(&mut fields, "dismissed", json!(insight.dismissed));
-    put(
-        &mut fields,
-        "user_classification",
-        json!(
-            insight
+#[derive(Serialize)]
+struct InsightFields<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issue_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issue_class: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dismissed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_classification: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<Rfc3339>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolve_link: Option<&'a str>,
+}
+
+impl<'a> InsightFields<'a> {
+    fn new(insight: &'a Insight) -> Self {
+        Self {
+            id: insight.id.as_deref(),
+            issue_type: insight.issue_type.as_ref().map(IssueType::as_str),
+            issue_class: insight.issue_class.as_ref().map(|class| class.0.as_str()),
+            severity: insight.severity.as_ref().map(Severity::as_str),
+            subject: insight.subject.as_ref().map(|subject| subject.0.as_str()),
+            status: insight.status.as_ref().map(InsightStatus::as_str),
+            dismissed: insight.dismissed,
+            user_classification: insight
                 .user_classification
                 .as_ref()
-                .map(UserClassification::as_str)
-        ),
-    );
-    put(
-        &mut fields,
-        "since",
-        json!(insight.since.as_ref().map(rfc3339)),
-    );
-    put(&mut fields, "resolve_link", json!(insight.resolve_link));
-    Value::Object(fields)
+                .map(UserClassification::as_str),
+            since: insight.since.map(Rfc3339),
+            resolve_link: insight.resolve_link.as_deref(),
+        }
+    }
 }
 
 /// `event.severity`: Elastic Security's risk scores for the insight's severity (21 low, 47 medium, 99 critical).
@@ -196,69 +227,163 @@ fn ecs_severity(severity: &Severity) -> Option<u32> {
     }
 }
 
-/// One ECS document for `source`.
+#[derive(Serialize)]
+struct EcsDocument<'a> {
+    #[serde(rename = "@timestamp")]
+    timestamp: Rfc3339,
+    ecs: EcsVersion,
+    event: EcsEvent<'a>,
+    message: Shown<Message<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<Named<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    related: Option<EcsRelated<'a>>,
+    cloud: EcsCloud<'a>,
+    cloudflare: Cloudflare<'a>,
+}
+
+#[derive(Serialize)]
+struct EcsVersion {
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct EcsEvent<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<Shown<&'a uuid::Uuid>>,
+    kind: &'static str,
+    category: [&'static str; 1],
+    #[serde(rename = "type")]
+    kind_of_change: [&'static str; 1],
+    outcome: &'static str,
+    action: Shown<Action<'a>>,
+    dataset: &'static str,
+    module: &'static str,
+    provider: &'static str,
+    created: Rfc3339,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct EcsRelated<'a> {
+    user: [&'a str; 1],
+}
+
+#[derive(Serialize)]
+struct EcsCloud<'a> {
+    provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<EcsAccount<'a>>,
+}
+
+#[derive(Serialize)]
+struct EcsAccount<'a> {
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct Cloudflare<'a> {
+    security_center: Custom<'a>,
+}
+
+/// `cloudflare.security_center.*`.
+#[derive(Serialize)]
+struct Custom<'a> {
+    scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zone_tag: Option<&'a str>,
+    audit_log: AuditFields<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    insight: Option<InsightFields<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enrichment: Option<&'static str>,
+}
+
+/// The entry's values the standards have no field for.
+#[derive(Serialize)]
+struct AuditFields<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field_changed: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issue_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zone_id: Option<i64>,
+}
+
+impl<'a> EcsDocument<'a> {
+    fn new(source: &'a Source<'a>) -> Self {
+        let entry = source.entry;
+        // ECS requires `@timestamp`; an entry without `changed_at` is dated when it was exported, as in OCSF's `time`.
+        let timestamp = Rfc3339(entry.changed_at.unwrap_or(source.exported_at));
+        let severity = source
+            .insight()
+            .and_then(|insight| insight.severity.as_ref())
+            .and_then(ecs_severity);
+        let actor = entry.changed_by.as_deref();
+        EcsDocument {
+            timestamp,
+            ecs: EcsVersion {
+                version: ECS_VERSION,
+            },
+            event: EcsEvent {
+                id: entry.id.as_ref().map(Shown),
+                kind: "event",
+                category: ["configuration"],
+                kind_of_change: ["change"],
+                outcome: "success",
+                action: Shown(Action(&entry.field_changed)),
+                dataset: ECS_DATASET,
+                module: "cloudflare",
+                provider: "security_center",
+                created: Rfc3339(source.exported_at),
+                reason: entry.rationale.as_deref(),
+                severity,
+            },
+            message: Shown(Message(source)),
+            user: actor.map(|name| Named { name }),
+            related: actor.map(|name| EcsRelated { user: [name] }),
+            cloud: EcsCloud {
+                provider: "cloudflare",
+                account: source.account_id().map(|id| EcsAccount { id }),
+            },
+            cloudflare: Cloudflare {
+                security_center: Custom {
+                    scope: source.scope,
+                    zone_tag: source.zone_tag(),
+                    audit_log: AuditFields {
+                        field_changed: source.field(),
+                        previous_value: entry.previous_value.as_deref(),
+                        current_value: entry.current_value.as_deref(),
+                        issue_id: entry.issue_id.as_deref(),
+                        zone_id: entry.zone_id,
+                    },
+                    insight: source.insight().map(InsightFields::new),
+                    enrichment: source.enrichment.state(),
+                },
+            },
+        }
+    }
+}
+
+/// One ECS document for `source`, as a JSON value.
 pub fn ecs(source: &Source<'_>) -> Value {
-    let entry = source.entry;
-    let mut event = Map::new();
-    put(&mut event, "id", json!(entry.id.map(|id| id.to_string())));
-    event.insert("kind".to_owned(), json!("event"));
-    event.insert("category".to_owned(), json!(["configuration"]));
-    event.insert("type".to_owned(), json!(["change"]));
-    event.insert("outcome".to_owned(), json!("success"));
-    event.insert("action".to_owned(), json!(source.action()));
-    event.insert("dataset".to_owned(), json!(ECS_DATASET));
-    event.insert("module".to_owned(), json!("cloudflare"));
-    event.insert("provider".to_owned(), json!("security_center"));
-    event.insert("created".to_owned(), json!(rfc3339(&source.exported_at)));
-    put(&mut event, "reason", json!(entry.rationale));
-    if let Some(severity) = source
-        .enrichment
-        .insight()
-        .and_then(|insight| insight.severity.as_ref())
-    {
-        put(&mut event, "severity", json!(ecs_severity(severity)));
-    }
+    serde_json::to_value(EcsDocument::new(source)).unwrap_or(Value::Null)
+}
 
-    let mut audit = Map::new();
-    put(&mut audit, "field_changed", json!(source.field()));
-    put(&mut audit, "previous_value", json!(entry.previous_value));
-    put(&mut audit, "current_value", json!(entry.current_value));
-    put(&mut audit, "issue_id", json!(entry.issue_id));
-    put(&mut audit, "zone_id", json!(entry.zone_id));
-    let mut custom = Map::new();
-    custom.insert("scope".to_owned(), json!(source.scope));
-    put(&mut custom, "zone_tag", json!(source.zone_tag()));
-    custom.insert("audit_log".to_owned(), Value::Object(audit));
-    if let Some(insight) = source.enrichment.insight() {
-        custom.insert("insight".to_owned(), insight_fields(insight));
-    }
-    put(&mut custom, "enrichment", json!(source.enrichment.state()));
-
-    let mut document = Map::new();
-    // ECS requires `@timestamp`; an entry without `changed_at` is dated when it was exported, as in OCSF's `time`.
-    let timestamp = entry.changed_at.unwrap_or(source.exported_at);
-    document.insert("@timestamp".to_owned(), json!(rfc3339(&timestamp)));
-    document.insert("ecs".to_owned(), json!({ "version": ECS_VERSION }));
-    document.insert("event".to_owned(), Value::Object(event));
-    document.insert("message".to_owned(), json!(source.message()));
-    if let Some(actor) = &entry.changed_by {
-        document.insert("user".to_owned(), json!({ "name": actor }));
-        document.insert("related".to_owned(), json!({ "user": [actor] }));
-    }
-    let mut cloud = Map::new();
-    cloud.insert("provider".to_owned(), json!("cloudflare"));
-    if let Some(account) = source.account_id() {
-        cloud.insert("account".to_owned(), json!({ "id": account }));
-    }
-    document.insert("cloud".to_owned(), Value::Object(cloud));
-    document.insert(
-        "cloudflare".to_owned(),
-        json!({ "security_center": Value::Object(custom) }),
-    );
-    Value::Object(document)
+/// Writes one ECS document for `source` into `out`, without a line break.
+pub fn write_ecs(out: &mut Vec<u8>, source: &Source<'_>) -> serde_json::Result<()> {
+    serde_json::to_writer(out, &EcsDocument::new(source))
 }
 
 /// An OCSF enum value: its id and the caption OCSF gives it.
+#[derive(Clone, Copy)]
 struct Defined {
     id: u32,
     caption: &'static str,
@@ -284,175 +409,255 @@ fn ocsf_activity(entry: &AuditLogEntry) -> Defined {
 /// `status_id` of the finding after the change: resolved is Resolved, dismissed or a classification as a false
 /// positive or an accepted risk Suppressed, an active insight New; anything else Other, with the source value as
 /// `status`.
-fn ocsf_status(source: &Source<'_>) -> (Defined, Option<String>) {
+fn ocsf_status<'a>(source: &'a Source<'a>) -> (Defined, &'a str) {
     let entry = source.entry;
-    let current = entry.current_value.as_deref();
-    match (&entry.field_changed, current) {
-        (Some(FieldChanged::Status), Some("resolved")) => (defined(4, "Resolved"), None),
-        (Some(FieldChanged::Status), Some("active")) => (defined(1, "New"), None),
-        (Some(FieldChanged::Status), Some("dismissed")) => (defined(3, "Suppressed"), None),
+    let named = |status: Defined| (status, status.caption);
+    match (&entry.field_changed, entry.current_value.as_deref()) {
+        (Some(FieldChanged::Status), Some("resolved")) => named(defined(4, "Resolved")),
+        (Some(FieldChanged::Status), Some("active")) => named(defined(1, "New")),
+        (Some(FieldChanged::Status), Some("dismissed")) => named(defined(3, "Suppressed")),
         (Some(FieldChanged::UserClassification), Some("false_positive" | "accept_risk")) => {
-            (defined(3, "Suppressed"), None)
+            named(defined(3, "Suppressed"))
         }
         (Some(FieldChanged::UserClassification), _) => {
-            match source
-                .enrichment
-                .insight()
-                .and_then(|insight| insight.status.as_ref())
-            {
-                Some(InsightStatus::Resolved) => (defined(4, "Resolved"), None),
-                Some(InsightStatus::Active) => (defined(1, "New"), None),
-                _ => (defined(0, "Unknown"), None),
+            match source.insight().and_then(|insight| insight.status.as_ref()) {
+                Some(InsightStatus::Resolved) => named(defined(4, "Resolved")),
+                Some(InsightStatus::Active) => named(defined(1, "New")),
+                _ => named(defined(0, "Unknown")),
             }
         }
-        (_, Some(other)) => (defined(99, "Other"), Some(other.to_owned())),
-        (_, None) => (defined(0, "Unknown"), None),
+        (_, Some(other)) => (defined(99, "Other"), other),
+        (_, None) => named(defined(0, "Unknown")),
     }
 }
 
 /// `severity_id` from the insight's severity: Low, Medium (Moderate), Critical; unknown without an insight, Other
 /// (with the source value as `severity`) for a value OCSF does not define.
-fn ocsf_severity(enrichment: &Enrichment<'_>) -> (Defined, String) {
+fn ocsf_severity<'a>(enrichment: &'a Enrichment<'a>) -> (Defined, &'a str) {
     match enrichment
         .insight()
         .and_then(|insight| insight.severity.as_ref())
     {
-        Some(Severity::Low) => (defined(2, "Low"), "Low".to_owned()),
-        Some(Severity::Moderate) => (defined(3, "Medium"), "Medium".to_owned()),
-        Some(Severity::Critical) => (defined(5, "Critical"), "Critical".to_owned()),
-        Some(Severity::Unknown(other)) => (defined(99, "Other"), other.clone()),
-        None => (defined(0, "Unknown"), "Unknown".to_owned()),
+        Some(Severity::Low) => (defined(2, "Low"), "Low"),
+        Some(Severity::Moderate) => (defined(3, "Medium"), "Medium"),
+        Some(Severity::Critical) => (defined(5, "Critical"), "Critical"),
+        Some(Severity::Unknown(other)) => (defined(99, "Other"), other),
+        None => (defined(0, "Unknown"), "Unknown"),
     }
 }
 
-/// Epoch milliseconds (OCSF's `timestamp_t`).
-fn millis(time: &DateTime<Utc>) -> i64 {
-    time.timestamp_millis()
+#[derive(Serialize)]
+struct OcsfEvent<'a> {
+    activity_id: u32,
+    activity_name: &'static str,
+    category_uid: u32,
+    category_name: &'static str,
+    class_uid: u32,
+    class_name: &'static str,
+    type_uid: u64,
+    type_name: Shown<TypeName>,
+    severity_id: u32,
+    severity: &'a str,
+    status_id: u32,
+    status: &'a str,
+    time: i64,
+    message: Shown<Message<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<&'a str>,
+    metadata: OcsfMetadata<'a>,
+    finding_info: FindingInfo<'a>,
+    cloud: OcsfCloud<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<Actor<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<[Named<'a>; 1]>,
+    unmapped: Unmapped<'a>,
+}
+
+/// `Detection Finding: Close`.
+struct TypeName(&'static str);
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "Detection Finding: {}", self.0)
+    }
+}
+
+#[derive(Serialize)]
+struct OcsfMetadata<'a> {
+    product: Product,
+    version: &'static str,
+    profiles: [&'static str; 2],
+    log_provider: &'static str,
+    log_name: &'static str,
+    logged_time: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<Shown<&'a uuid::Uuid>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant_uid: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Product {
+    name: &'static str,
+    vendor_name: &'static str,
+}
+
+#[derive(Serialize)]
+struct FindingInfo<'a> {
+    uid: &'a str,
+    title: Shown<Title<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    types: Option<[&'a str; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    src_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    desc: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    modified_time: Option<i64>,
+}
+
+/// The insight's class, or `Security Center insight ID` without one.
+struct Title<'a>(&'a Source<'a>);
+
+impl fmt::Display for Title<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self
+            .0
+            .insight()
+            .and_then(|insight| insight.issue_class.as_ref())
+        {
+            Some(class) => formatter.write_str(&class.0),
+            None => write!(
+                formatter,
+                "Security Center insight {}",
+                self.0.entry.issue_id.as_deref().unwrap_or("")
+            ),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OcsfCloud<'a> {
+    provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<Uid<'a>>,
+}
+
+#[derive(Serialize)]
+struct Uid<'a> {
+    uid: &'a str,
+}
+
+#[derive(Serialize)]
+struct Actor<'a> {
+    user: Named<'a>,
+}
+
+/// `unmapped.*`: the source values OCSF has no attribute for.
+#[derive(Serialize)]
+struct Unmapped<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field_changed: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zone_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zone_tag: Option<&'a str>,
+    scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    insight: Option<InsightFields<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enrichment: Option<&'static str>,
+}
+
+impl<'a> OcsfEvent<'a> {
+    fn new(source: &'a Source<'a>) -> Self {
+        let entry = source.entry;
+        let activity = ocsf_activity(entry);
+        let (status, status_text) = ocsf_status(source);
+        let (severity, severity_text) = ocsf_severity(&source.enrichment);
+        let insight = source.insight();
+        // OCSF requires `time`; an entry without `changed_at` is dated when it was exported.
+        let time = entry.changed_at.unwrap_or(source.exported_at);
+        OcsfEvent {
+            activity_id: activity.id,
+            activity_name: activity.caption,
+            category_uid: OCSF_CATEGORY_UID,
+            category_name: "Findings",
+            class_uid: OCSF_CLASS_UID,
+            class_name: "Detection Finding",
+            type_uid: u64::from(OCSF_CLASS_UID) * 100 + u64::from(activity.id),
+            type_name: Shown(TypeName(activity.caption)),
+            severity_id: severity.id,
+            severity: severity_text,
+            status_id: status.id,
+            status: status_text,
+            time: millis(&time),
+            message: Shown(Message(source)),
+            comment: entry.rationale.as_deref(),
+            metadata: OcsfMetadata {
+                product: Product {
+                    name: "Security Center",
+                    vendor_name: "Cloudflare",
+                },
+                version: OCSF_VERSION,
+                profiles: ["cloud", "host"],
+                log_provider: concat!("insight-audit-log ", env!("CARGO_PKG_VERSION")),
+                log_name: "insight-audit-log",
+                logged_time: millis(&source.exported_at),
+                uid: entry.id.as_ref().map(Shown),
+                tenant_uid: source.account_id(),
+            },
+            finding_info: FindingInfo {
+                uid: entry.issue_id.as_deref().unwrap_or(""),
+                title: Shown(Title(source)),
+                types: insight
+                    .and_then(|insight| insight.issue_type.as_ref())
+                    .map(|kind| [kind.as_str()]),
+                created_time: insight
+                    .and_then(|insight| insight.since.as_ref())
+                    .map(millis),
+                src_url: insight.and_then(|insight| insight.resolve_link.as_deref()),
+                desc: insight.and_then(|insight| insight.resolve_text.as_deref()),
+                modified_time: entry.changed_at.as_ref().map(millis),
+            },
+            cloud: OcsfCloud {
+                provider: "Cloudflare",
+                account: source.account_id().map(|uid| Uid { uid }),
+            },
+            actor: entry.changed_by.as_deref().map(|name| Actor {
+                user: Named { name },
+            }),
+            resources: insight
+                .and_then(|insight| insight.subject.as_ref())
+                .map(|subject| [Named { name: &subject.0 }]),
+            unmapped: Unmapped {
+                field_changed: source.field(),
+                previous_value: entry.previous_value.as_deref(),
+                current_value: entry.current_value.as_deref(),
+                zone_id: entry.zone_id,
+                zone_tag: source.zone_tag(),
+                scope: source.scope,
+                insight: insight.map(InsightFields::new),
+                enrichment: source.enrichment.state(),
+            },
+        }
+    }
 }
 
 /// One OCSF 1.8.0 Detection Finding for `source`, with the `cloud` profile (the account) and the `host` profile
-/// (for `actor`, the user who made the change).
+/// (for `actor`, the user who made the change), as a JSON value.
 pub fn ocsf(source: &Source<'_>) -> Value {
-    let entry = source.entry;
-    let activity = ocsf_activity(entry);
-    let (status, status_other) = ocsf_status(source);
-    let (severity, severity_text) = ocsf_severity(&source.enrichment);
-    let insight = source.enrichment.insight();
+    serde_json::to_value(OcsfEvent::new(source)).unwrap_or(Value::Null)
+}
 
-    let mut metadata = Map::new();
-    metadata.insert(
-        "product".to_owned(),
-        json!({ "name": "Security Center", "vendor_name": "Cloudflare" }),
-    );
-    metadata.insert("version".to_owned(), json!(OCSF_VERSION));
-    metadata.insert("profiles".to_owned(), json!(["cloud", "host"]));
-    metadata.insert(
-        "log_provider".to_owned(),
-        json!(concat!("insight-audit-log ", env!("CARGO_PKG_VERSION"))),
-    );
-    metadata.insert("log_name".to_owned(), json!("insight-audit-log"));
-    metadata.insert("logged_time".to_owned(), json!(millis(&source.exported_at)));
-    put(
-        &mut metadata,
-        "uid",
-        json!(entry.id.map(|id| id.to_string())),
-    );
-    put(&mut metadata, "tenant_uid", json!(source.account_id()));
-
-    let mut finding = Map::new();
-    finding.insert(
-        "uid".to_owned(),
-        json!(entry.issue_id.clone().unwrap_or_default()),
-    );
-    let title = insight
-        .and_then(|insight| insight.issue_class.as_ref())
-        .map_or_else(
-            || {
-                format!(
-                    "Security Center insight {}",
-                    entry.issue_id.as_deref().unwrap_or("")
-                )
-            },
-            |class| class.0.clone(),
-        );
-    finding.insert("title".to_owned(), json!(title));
-    if let Some(insight) = insight {
-        put(
-            &mut finding,
-            "types",
-            json!(insight.issue_type.as_ref().map(|kind| [kind.as_str()])),
-        );
-        put(
-            &mut finding,
-            "created_time",
-            json!(insight.since.as_ref().map(millis)),
-        );
-        put(&mut finding, "src_url", json!(insight.resolve_link));
-        put(&mut finding, "desc", json!(insight.resolve_text));
-    }
-    put(
-        &mut finding,
-        "modified_time",
-        json!(entry.changed_at.as_ref().map(millis)),
-    );
-
-    let mut unmapped = Map::new();
-    put(&mut unmapped, "field_changed", json!(source.field()));
-    put(&mut unmapped, "previous_value", json!(entry.previous_value));
-    put(&mut unmapped, "current_value", json!(entry.current_value));
-    put(&mut unmapped, "zone_id", json!(entry.zone_id));
-    put(&mut unmapped, "zone_tag", json!(source.zone_tag()));
-    unmapped.insert("scope".to_owned(), json!(source.scope));
-    if let Some(insight) = insight {
-        unmapped.insert("insight".to_owned(), insight_fields(insight));
-    }
-    put(
-        &mut unmapped,
-        "enrichment",
-        json!(source.enrichment.state()),
-    );
-
-    let mut event = Map::new();
-    event.insert("activity_id".to_owned(), json!(activity.id));
-    event.insert("activity_name".to_owned(), json!(activity.caption));
-    event.insert("category_uid".to_owned(), json!(OCSF_CATEGORY_UID));
-    event.insert("category_name".to_owned(), json!("Findings"));
-    event.insert("class_uid".to_owned(), json!(OCSF_CLASS_UID));
-    event.insert("class_name".to_owned(), json!("Detection Finding"));
-    event.insert(
-        "type_uid".to_owned(),
-        json!(u64::from(OCSF_CLASS_UID) * 100 + u64::from(activity.id)),
-    );
-    event.insert(
-        "type_name".to_owned(),
-        json!(format!("Detection Finding: {}", activity.caption)),
-    );
-    event.insert("severity_id".to_owned(), json!(severity.id));
-    event.insert("severity".to_owned(), json!(severity_text));
-    event.insert("status_id".to_owned(), json!(status.id));
-    event.insert(
-        "status".to_owned(),
-        json!(status_other.unwrap_or_else(|| status.caption.to_owned())),
-    );
-    // OCSF requires `time`; an entry without `changed_at` is dated when it was exported.
-    let time = entry.changed_at.unwrap_or(source.exported_at);
-    event.insert("time".to_owned(), json!(millis(&time)));
-    event.insert("message".to_owned(), json!(source.message()));
-    put(&mut event, "comment", json!(entry.rationale));
-    event.insert("metadata".to_owned(), Value::Object(metadata));
-    event.insert("finding_info".to_owned(), Value::Object(finding));
-    let mut cloud = Map::new();
-    cloud.insert("provider".to_owned(), json!("Cloudflare"));
-    if let Some(account) = source.account_id() {
-        cloud.insert("account".to_owned(), json!({ "uid": account }));
-    }
-    event.insert("cloud".to_owned(), Value::Object(cloud));
-    if let Some(actor) = &entry.changed_by {
-        event.insert("actor".to_owned(), json!({ "user": { "name": actor } }));
-    }
-    if let Some(subject) = insight.and_then(|insight| insight.subject.as_ref()) {
-        event.insert("resources".to_owned(), json!([{ "name": subject.0 }]));
-    }
-    event.insert("unmapped".to_owned(), Value::Object(unmapped));
-    Value::Object(event)
+/// Writes one OCSF event for `source` into `out`, without a line break.
+pub fn write_ocsf(out: &mut Vec<u8>, source: &Source<'_>) -> serde_json::Result<()> {
+    serde_json::to_writer(out, &OcsfEvent::new(source))
 }
