@@ -159,3 +159,107 @@ fn the_generated_header_names_the_locked_progenitor_version() {
         "the generator's pinned version"
     );
 }
+
+/// The value of the first line `key = "value"` of a TOML text (enough for the flat keys read here).
+fn toml_string(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once('=')?;
+        (name.trim() == key).then(|| value.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// The workspace's member folders, from the root manifest's `members` list.
+fn members() -> Vec<String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let list = toml_string(&manifest, "members").expect("a members list");
+    let members: Vec<String> = list
+        .trim_matches(|c| c == '[' || c == ']')
+        .split(',')
+        .map(|member| member.trim().trim_matches('"').to_owned())
+        .filter(|member| !member.is_empty())
+        .collect();
+    assert!(members.len() > 5, "the members were read: {members:?}");
+    members
+}
+
+/// Read every member's `rust-version` and the clippy.toml clippy uses for it (its folder's, else the root's):
+/// clippy's `msrv` is the manifest's, so that `incompatible_msrv` holds the version the crate declares.
+#[test]
+fn clippy_holds_the_rust_version_each_crate_declares() {
+    let root_manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let workspace_version =
+        toml_string(&root_manifest, "rust-version").expect("a workspace rust-version");
+    for member in members() {
+        let folder = root().join(&member);
+        let manifest =
+            std::fs::read_to_string(folder.join("Cargo.toml")).expect("a member manifest");
+        let declared = match toml_string(&manifest, "rust-version") {
+            Some(version) => version,
+            None if manifest.contains("rust-version.workspace = true") => workspace_version.clone(),
+            None => panic!("{member} declares no rust-version"),
+        };
+        let clippy = [folder.join("clippy.toml"), root().join("clippy.toml")]
+            .into_iter()
+            .find(|path| path.exists())
+            .expect("a clippy.toml");
+        let text = std::fs::read_to_string(&clippy).expect("clippy.toml");
+        assert_eq!(
+            toml_string(&text, "msrv").as_deref(),
+            Some(declared.as_str()),
+            "{member}: {} must say msrv = \"{declared}\"",
+            relative(&clippy)
+        );
+    }
+}
+
+/// Read every published member's manifest (those without `publish = false`): it packages a README and a changelog
+/// of its own, and the changelog has a section for the manifest's version, so a release cannot go out unrecorded.
+#[test]
+fn every_published_crate_has_a_readme_and_a_changelog_entry_for_its_version() {
+    let mut published = Vec::new();
+    let mut names = Vec::new();
+    for member in members() {
+        let folder = root().join(&member);
+        let manifest =
+            std::fs::read_to_string(folder.join("Cargo.toml")).expect("a member manifest");
+        if manifest.contains("\npublish = false") {
+            continue;
+        }
+        let version = toml_string(&manifest, "version").expect("a version");
+        names.push(toml_string(&manifest, "name").expect("a name"));
+        assert_eq!(
+            toml_string(&manifest, "readme").as_deref(),
+            Some("README.md"),
+            "{member}"
+        );
+        let include = toml_string(&manifest, "include").unwrap_or_default();
+        for file in ["/README.md", "/CHANGELOG.md"] {
+            assert!(include.contains(file), "{member}: `include` lacks {file}");
+            assert!(folder.join(&file[1..]).exists(), "{member} lacks {file}");
+        }
+        let changelog = std::fs::read_to_string(folder.join("CHANGELOG.md")).expect("CHANGELOG.md");
+        assert!(
+            changelog
+                .lines()
+                .any(|line| line.starts_with(&format!("## [{version}]"))),
+            "{member}/CHANGELOG.md has no `## [{version}]` section"
+        );
+        assert!(
+            changelog.contains("## [Unreleased]"),
+            "{member}/CHANGELOG.md"
+        );
+        published.push(member);
+    }
+    // The CI scripts package, build downstream and install exactly these (`.ci/published`).
+    let listed = std::fs::read_to_string(root().join(".ci/published")).expect(".ci/published");
+    let listed = toml_string(&listed, "PUBLISHED").expect("a PUBLISHED list");
+    let listed: Vec<&str> = listed
+        .trim_matches(|c| c == '(' || c == ')')
+        .split_whitespace()
+        .collect();
+    assert_eq!(published, ["generated-client", "mock-server", "exporter"]);
+    assert_eq!(
+        listed, names,
+        ".ci/published lists the published packages, in dependency order"
+    );
+}
