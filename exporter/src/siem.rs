@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use cloudflare_security_center::{
     AuditLogEntry, FieldChanged, Insight, InsightStatus, IssueType, Severity, UserClassification,
 };
@@ -157,7 +157,19 @@ struct Rfc3339(DateTime<Utc>);
 
 impl Serialize for Rfc3339 {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        // chrono's RFC 3339 writer is several times faster than a `format` pattern.
+        serializer.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+/// An id as lowercase hyphenated text, written from a stack buffer.
+#[derive(Clone, Copy)]
+struct Id<'a>(&'a uuid::Uuid);
+
+impl Serialize for Id<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut buffer = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        serializer.serialize_str(self.0.hyphenated().encode_lower(&mut buffer))
     }
 }
 
@@ -250,7 +262,7 @@ struct EcsVersion {
 #[derive(Serialize)]
 struct EcsEvent<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<Shown<&'a uuid::Uuid>>,
+    id: Option<Id<'a>>,
     kind: &'static str,
     category: [&'static str; 1],
     #[serde(rename = "type")]
@@ -333,7 +345,7 @@ impl<'a> EcsDocument<'a> {
                 version: ECS_VERSION,
             },
             event: EcsEvent {
-                id: entry.id.as_ref().map(Shown),
+                id: entry.id.as_ref().map(Id),
                 kind: "event",
                 category: ["configuration"],
                 kind_of_change: ["change"],
@@ -492,7 +504,7 @@ struct OcsfMetadata<'a> {
     log_name: &'static str,
     logged_time: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    uid: Option<Shown<&'a uuid::Uuid>>,
+    uid: Option<Id<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tenant_uid: Option<&'a str>,
 }
@@ -611,7 +623,7 @@ impl<'a> OcsfEvent<'a> {
                 log_provider: concat!("insight-audit-log ", env!("CARGO_PKG_VERSION")),
                 log_name: "insight-audit-log",
                 logged_time: millis(&source.exported_at),
-                uid: entry.id.as_ref().map(Shown),
+                uid: entry.id.as_ref().map(Id),
                 tenant_uid: source.account_id(),
             },
             finding_info: FindingInfo {
