@@ -70,10 +70,11 @@ pub(crate) fn json_syntax_error(file: &str, error: &serde_json::Error) -> Error 
     }
 }
 
-/// Refuses a key given twice in one object of the JSON `text` (valid JSON): serde_json keeps
-/// the last of two equal keys, so they are found with a second reading.
+/// Refuses a key given twice in one object of the JSON `text` (valid JSON), at any depth:
+/// serde_json keeps the last of two equal keys, so they are found with a second reading. A
+/// second reading that cannot finish refuses the text too, naming where it stopped.
 pub(crate) fn refuse_duplicate_json_keys(file: &str, text: &str) -> Result<(), Error> {
-    match keys::first_duplicate_json(text) {
+    match keys::first_duplicate_json(text).map_err(|failure| failure.into_error(file))? {
         Some(repeated) => Err(keys::duplicate(
             file,
             Syntax::Json,
@@ -152,7 +153,8 @@ fn yaml_to_json(
                 };
                 if out.contains_key(&key) {
                     // e.g. `200:` and `'200':`, which YAML keeps apart and JSON cannot.
-                    let second = keys::locate(Syntax::Yaml, text, pointer, &key, 2);
+                    let second = keys::locate(Syntax::Yaml, text, pointer, &key, 2)
+                        .map_err(|failure| failure.into_error(file))?;
                     return Err(keys::duplicate(
                         file,
                         Syntax::Yaml,

@@ -51,6 +51,24 @@ pub enum Error {
         /// The key as a JSON string.
         key: String,
     },
+    /// The second reading that finds keys given twice stopped before the end of the text: a key
+    /// repeated after that place would go unseen, so the document is refused.
+    #[error(
+        "{file}:{line}:{column}: {pointer}: the keys of the document cannot be checked for \
+         duplicates: {message}"
+    )]
+    KeyCheck {
+        /// The file.
+        file: String,
+        /// 1-based line where the reading stopped, 0 when unknown.
+        line: usize,
+        /// 1-based column where the reading stopped, 0 when unknown.
+        column: usize,
+        /// JSON pointer of the value it was in.
+        pointer: String,
+        /// What stopped it.
+        message: String,
+    },
     /// The document does not say it is OpenAPI, or says a version other than 3.0.x.
     #[error("{file}: /openapi: {message}")]
     UnsupportedVersion {

@@ -267,3 +267,62 @@ fn shared_operation_id_is_refused() {
          spec-sync cannot tell which of the two to keep"
     );
 }
+
+/// A JSON document whose unreached schema `Deep`, before `paths`, nests `depth` arrays, and
+/// whose kept operation `get-thing` gives response `"200"` twice.
+fn deep_then_repeated(depth: usize) -> String {
+    let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    format!(
+        "{{\"openapi\": \"3.0.3\", \"info\": {{\"title\": \"t\", \"version\": \"1\"}},\n\
+         \"components\": {{\"schemas\": {{\"Deep\": {{\"x-deep\": {deep}}}}}}},\n\
+         \"paths\": {{\"/things\": {{\"get\": {{\"operationId\": \"get-thing\", \"responses\": {{\n\
+         \"200\": {{\"description\": \"First.\"}},\n\
+         \"200\": {{\"description\": \"Second.\"}}}}}}}}}}}}"
+    )
+}
+
+/// A value nested deeper than serde_json's 128 levels comes before a response given twice:
+/// the repeated key is still found and named, rather than kept last-wins.
+#[test]
+fn duplicate_key_after_deep_nesting_is_refused() {
+    for depth in [100, 129, 5_000] {
+        let text = deep_then_repeated(depth);
+        assert_eq!(
+            extract_err(&text, &["get-thing"]),
+            "upstream.yaml:5:5: /paths/~1things/get/responses/200: key \"200\" is given twice in \
+             one mapping (first at line 4 column 5); as JSON keys they are the same, so one would \
+             silently replace the other (in YAML, 200 and '200' are the same key)",
+            "nested {depth} deep"
+        );
+    }
+}
+
+/// Without the repeated key, the unreached deep schema is no obstacle; a deep value that is
+/// kept cannot be built and is refused, naming its pointer.
+#[test]
+fn deep_nesting_is_cut_away_or_refused_where_it_is_kept() {
+    let text = deep_then_repeated(5_000).replacen(
+        "\"200\": {\"description\": \"Second.\"}",
+        "\"204\": {\"description\": \"Second.\"}",
+        1,
+    );
+    let extraction = codegen::extract::extract(
+        codegen::Source::new("upstream.json", &text),
+        &ids(&["get-thing"]),
+    )
+    .expect("the deep schema is not reached");
+    assert!(!extraction.text.contains("Deep"), "{}", extraction.text);
+    let kept = text.replacen(
+        "\"responses\": {",
+        "\"x-deep\": {\"$ref\": \"#/components/schemas/Deep\"}, \"responses\": {",
+        1,
+    );
+    // (The position serde_json gives is within the value.)
+    let message = extract_err(&kept, &["get-thing"]);
+    assert!(
+        message.starts_with(
+            "upstream.yaml: /components/schemas/Deep: cannot be read: recursion limit exceeded"
+        ),
+        "{message}"
+    );
+}

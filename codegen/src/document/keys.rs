@@ -2,14 +2,17 @@
 //! the same once read as JSON (`200:` and `'200':` in YAML, a key repeated in JSON) with the
 //! line and column of both.
 //!
-//! Neither serde_json's nor serde_yaml_ng's value keeps positions, but both attach the current
-//! position to an error raised while a key is read. So a second reading walks the text with a
-//! visitor that tracks the JSON pointer and fails on purpose at the key it is looking for; the
-//! error's position is the key's.
+//! Neither serde_json's nor serde_yaml_ng's value keeps positions. A JSON text is walked again
+//! by [`json`], which tracks positions itself and keeps its stack on the heap, so no depth of
+//! nesting ends the walk early. A YAML text is walked with a serde visitor that tracks the JSON
+//! pointer and fails on purpose at the key it is looking for (serde_yaml_ng attaches the
+//! position to an error raised while a key is read); its depth is bounded by the first
+//! reading, which serde_yaml_ng stops at 128 levels. A walk that stops for any other reason is
+//! a [`Failure`], never "not found": a key repeated after that place would go unseen.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::fmt;
+use std::ops::ControlFlow;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -17,12 +20,43 @@ use super::Syntax;
 use crate::Error;
 use crate::json_pointer;
 
-/// The message of the error raised on purpose; any other error means "not found". (The text
-/// has already been read once, so no other error is expected.)
+mod json;
+
+/// The message of the error raised on purpose to stop the YAML walk at the key it searches.
 const FOUND: &str = "the walk stops at the key it searches for";
 
+/// Line and column, 1-based.
+type Position = (usize, usize);
+
+/// Why a walk stopped before the end of the text without finding what it searched for.
+#[derive(Debug)]
+pub(super) struct Failure {
+    /// JSON pointer of the value it was in, shown with [`json_pointer::display`].
+    pointer: String,
+    /// 1-based line, 0 when unknown.
+    line: usize,
+    /// 1-based column, 0 when unknown.
+    column: usize,
+    /// What stopped it.
+    message: String,
+}
+
+impl Failure {
+    /// The error refusing `file`, whose keys cannot all be checked.
+    pub(super) fn into_error(self, file: &str) -> Error {
+        Error::KeyCheck {
+            file: file.to_owned(),
+            line: self.line,
+            column: self.column,
+            pointer: self.pointer,
+            message: self.message,
+        }
+    }
+}
+
 /// The error for key `key` given twice in the mapping at `pointer`, the second time at
-/// `second` (line and column, `(0, 0)` when unknown).
+/// `second` (line and column, `(0, 0)` when unknown); the walk's error when the first one
+/// cannot be located.
 pub(super) fn duplicate(
     file: &str,
     syntax: Syntax,
@@ -32,7 +66,10 @@ pub(super) fn duplicate(
     second: Option<Position>,
 ) -> Error {
     let (line, column) = second.unwrap_or((0, 0));
-    let (first_line, first_column) = locate(syntax, text, pointer, key, 1).unwrap_or((0, 0));
+    let (first_line, first_column) = match locate(syntax, text, pointer, key, 1) {
+        Ok(first) => first.unwrap_or((0, 0)),
+        Err(failure) => return failure.into_error(file),
+    };
     Error::DuplicateKey {
         file: file.to_owned(),
         line,
@@ -51,21 +88,26 @@ pub(super) fn locate(
     pointer: &str,
     key: &str,
     occurrence: usize,
-) -> Option<Position> {
-    let search = Search {
-        goal: Goal::Find {
-            pointer,
-            key,
-            occurrence,
-        },
-        seen: RefCell::new(0),
-        duplicate: RefCell::new(None),
-    };
-    walk(syntax, text, &search).map(|(position, _)| position)
+) -> Result<Option<Position>, Failure> {
+    match syntax {
+        Syntax::Json => {
+            let mut seen = 0;
+            let mut found = None;
+            json::walk(text, |met| {
+                if met.object == pointer && met.key == key {
+                    seen += 1;
+                    if seen == occurrence {
+                        found = Some(met.at);
+                        return ControlFlow::Break(());
+                    }
+                }
+                ControlFlow::Continue(())
+            })?;
+            Ok(found)
+        }
+        Syntax::Yaml => locate_yaml(text, pointer, key, occurrence),
+    }
 }
-
-/// Line and column, 1-based.
-type Position = (usize, usize);
 
 /// A key that repeats an earlier key of its mapping.
 pub(super) struct Duplicate {
@@ -77,64 +119,68 @@ pub(super) struct Duplicate {
     pub(super) at: Position,
 }
 
-/// The first key of a JSON `text` that repeats an earlier key of its object.
-pub(super) fn first_duplicate_json(text: &str) -> Option<Duplicate> {
-    let search = Search {
-        goal: Goal::Duplicate,
-        seen: RefCell::new(0),
-        duplicate: RefCell::new(None),
-    };
-    let (at, found) = walk(Syntax::Json, text, &search)?;
-    let (pointer, key) = found?;
-    Some(Duplicate { pointer, key, at })
+/// The first key of a JSON `text` that repeats an earlier key of its object, at any depth.
+pub(super) fn first_duplicate_json(text: &str) -> Result<Option<Duplicate>, Failure> {
+    let mut found = None;
+    json::walk(text, |met| {
+        if !met.repeated {
+            return ControlFlow::Continue(());
+        }
+        found = Some(Duplicate {
+            pointer: met.object.to_owned(),
+            key: met.key.to_owned(),
+            at: met.at,
+        });
+        ControlFlow::Break(())
+    })?;
+    Ok(found)
 }
 
-/// Walks `text`; when the search stops on purpose, its position and the duplicate it found
-/// (mapping pointer and key).
-fn walk(
-    syntax: Syntax,
+/// [`locate`] in a YAML text: walks it until the search stops on purpose.
+fn locate_yaml(
     text: &str,
-    search: &Search<'_>,
-) -> Option<(Position, Option<(String, String)>)> {
+    pointer: &str,
+    key: &str,
+    occurrence: usize,
+) -> Result<Option<Position>, Failure> {
+    let search = Search {
+        pointer,
+        key,
+        occurrence,
+        seen: RefCell::new(0),
+        stopped_in: RefCell::new(None),
+    };
     let start = Walk {
-        search,
+        search: &search,
         pointer: String::new(),
     };
-    let position = match syntax {
-        Syntax::Json => {
-            let mut deserializer = serde_json::Deserializer::from_str(text);
-            let error = start.deserialize(&mut deserializer).err()?;
-            (error.to_string().contains(FOUND)).then(|| (error.line(), error.column()))?
-        }
-        Syntax::Yaml => {
-            let deserializer = serde_yaml_ng::Deserializer::from_str(text);
-            let error = start.deserialize(deserializer).err()?;
-            let location = error.location();
-            (error.to_string().contains(FOUND))
-                .then(|| location.map_or((0, 0), |at| (at.line(), at.column())))?
-        }
+    let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+    let Err(error) = start.deserialize(deserializer) else {
+        return Ok(None);
     };
-    Some((position, search.duplicate.borrow_mut().take()))
+    let (line, column) = error
+        .location()
+        .map_or((0, 0), |at| (at.line(), at.column()));
+    if error.to_string().contains(FOUND) {
+        return Ok(Some((line, column)));
+    }
+    Err(Failure {
+        pointer: json_pointer::display(&search.stopped_in.take().unwrap_or_default()),
+        line,
+        column,
+        message: super::strip_position(&error.to_string()),
+    })
 }
 
-/// What the walk looks for.
-enum Goal<'a> {
-    /// The first key that repeats an earlier key of its mapping.
-    Duplicate,
-    /// The `occurrence`-th key `key` of the mapping at `pointer`.
-    Find {
-        pointer: &'a str,
-        key: &'a str,
-        occurrence: usize,
-    },
-}
-
+/// What the YAML walk looks for: the `occurrence`-th key `key` of the mapping at `pointer`.
 struct Search<'a> {
-    goal: Goal<'a>,
+    pointer: &'a str,
+    key: &'a str,
+    occurrence: usize,
     /// How many keys `key` the mapping at `pointer` has shown so far.
     seen: RefCell<usize>,
-    /// The duplicate found: mapping pointer and key.
-    duplicate: RefCell<Option<(String, String)>>,
+    /// The pointer of the innermost value whose reading failed, for a failure's message.
+    stopped_in: RefCell<Option<String>>,
 }
 
 /// Visits any value, tracking its JSON pointer.
@@ -147,7 +193,12 @@ impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
+        let search = self.search;
+        let pointer = self.pointer.clone();
+        deserializer.deserialize_any(self).inspect_err(|_| {
+            // The innermost value fails first; outer ones keep its pointer.
+            search.stopped_in.borrow_mut().get_or_insert(pointer);
+        })
     }
 }
 
@@ -217,11 +268,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
-        let mut keys = BTreeSet::new();
-        while let Some(key) = entries.next_key_seed(Key {
-            walk: &self,
-            keys: &mut keys,
-        })? {
+        while let Some(key) = entries.next_key_seed(Key { walk: &self })? {
             let pointer = match key {
                 Some(key) => format!("{}/{}", self.pointer, json_pointer::escape(&key)),
                 None => format!("{}/?", self.pointer),
@@ -239,31 +286,16 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
 /// and stops the walk when it is the one searched for.
 struct Key<'w, 's, 'a> {
     walk: &'w Walk<'s, 'a>,
-    keys: &'w mut BTreeSet<String>,
 }
 
 impl Key<'_, '_, '_> {
     fn check<E: de::Error>(self, key: String) -> Result<Option<String>, E> {
         let search = self.walk.search;
-        match search.goal {
-            Goal::Duplicate => {
-                if !self.keys.insert(key.clone()) {
-                    *search.duplicate.borrow_mut() = Some((self.walk.pointer.clone(), key));
-                    return Err(E::custom(FOUND));
-                }
-            }
-            Goal::Find {
-                pointer,
-                key: wanted,
-                occurrence,
-            } => {
-                if self.walk.pointer == pointer && key == wanted {
-                    let mut seen = search.seen.borrow_mut();
-                    *seen += 1;
-                    if *seen == occurrence {
-                        return Err(E::custom(FOUND));
-                    }
-                }
+        if self.walk.pointer == search.pointer && key == search.key {
+            let mut seen = search.seen.borrow_mut();
+            *seen += 1;
+            if *seen == search.occurrence {
+                return Err(E::custom(FOUND));
             }
         }
         Ok(Some(key))
