@@ -7,12 +7,18 @@
 //! executable started again with the hidden subcommand [`CHILD_COMMAND`]: the child reads the
 //! spec and the overlay, writes the generated source to its standard output, and any crash of
 //! the child becomes an error that names the spec instead of a SIGSEGV of the command.
+//!
+//! A generation that never ends (typify looping on a shape it cannot lay out) would hang the
+//! command and CI with it, so the child has a deadline ([`DEFAULT_DEADLINE`], or `--deadline`, or
+//! [`DEADLINE_VAR`]): past it the child is killed and the command fails naming the spec.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -26,9 +32,49 @@ pub const CHILD_COMMAND: &str = "__generate";
 pub const ERROR_MARKER: &str = "xtask-generate-error: ";
 
 /// Environment variable that makes the generation crash on purpose, to test the backstop:
-/// `stack-overflow` recurses without end, `abort` aborts, `memory` asks for memory without end.
-/// Read where the generation runs.
+/// `stack-overflow` recurses without end, `abort` aborts, `memory` asks for memory without end,
+/// `hang` prints `hanging: pid N` and sleeps for ever. Read where the generation runs.
 pub const CRASH_FOR_TESTS: &str = "XTASK_GENERATE_CRASH_FOR_TESTS";
+
+/// How long the child may generate before it is killed: five minutes. The workspace's spec
+/// generates in under a second in a debug build, so only a generation that never ends meets it,
+/// and CI fails within minutes instead of at its own time limit.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Environment variable giving the child's deadline in whole seconds, when `--deadline` does not.
+pub const DEADLINE_VAR: &str = "XTASK_GENERATE_DEADLINE";
+
+/// How often the parent looks whether the child has ended.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The child's deadline: `flag` (seconds) if given, else [`DEADLINE_VAR`] if set, else
+/// [`DEFAULT_DEADLINE`]. A value that is not a whole number of seconds above zero is an error
+/// naming where it came from.
+pub fn deadline(flag: Option<u64>) -> anyhow::Result<Duration> {
+    let (seconds, from) = match flag {
+        Some(seconds) => (seconds, "--deadline".to_owned()),
+        None => match std::env::var(DEADLINE_VAR) {
+            Ok(text) => {
+                let seconds = text.trim().parse::<u64>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "{DEADLINE_VAR}={text:?} is not a number of seconds (e.g. \
+                         {DEADLINE_VAR}=600)"
+                    )
+                })?;
+                (seconds, format!("{DEADLINE_VAR}={text}"))
+            }
+            Err(std::env::VarError::NotPresent) => return Ok(DEFAULT_DEADLINE),
+            Err(std::env::VarError::NotUnicode(text)) => {
+                anyhow::bail!("{DEADLINE_VAR}={text:?} is not a number of seconds")
+            }
+        },
+    };
+    anyhow::ensure!(
+        seconds > 0,
+        "{from}: the generation's deadline must be at least one second"
+    );
+    Ok(Duration::from_secs(seconds))
+}
 
 /// How much memory the `xtask` process may hold at once: 4 GiB. typify's memory runs away on some
 /// specs (fuzzing found one that takes 3 GB in five seconds); past this limit an allocation fails
@@ -115,16 +161,26 @@ pub enum Isolation {
     #[default]
     InProcess,
     /// In a child process of this executable (which must handle [`CHILD_COMMAND`]): what
-    /// `cargo xtask regenerate` does. A crash of the child is an error naming the spec.
-    ChildProcess(PathBuf),
+    /// `cargo xtask regenerate` does. A crash of the child is an error naming the spec, and so
+    /// is a child still running at its deadline, which is killed.
+    ChildProcess {
+        /// The executable to start.
+        executable: PathBuf,
+        /// How long the child may run.
+        deadline: Duration,
+    },
 }
 
 impl Isolation {
-    /// Runs the generation in a child process of the running executable.
-    pub fn child_of_current_exe() -> anyhow::Result<Self> {
+    /// Runs the generation in a child process of the running executable, for at most
+    /// `deadline`.
+    pub fn child_of_current_exe(deadline: Duration) -> anyhow::Result<Self> {
         let executable = std::env::current_exe()
             .context("cannot find the xtask executable to run the generator in")?;
-        Ok(Self::ChildProcess(executable))
+        Ok(Self::ChildProcess {
+            executable,
+            deadline,
+        })
     }
 }
 
@@ -137,9 +193,10 @@ pub fn generate(
 ) -> anyhow::Result<String> {
     match isolation {
         Isolation::InProcess => generate_here(spec_path, overlay_path),
-        Isolation::ChildProcess(executable) => {
-            generate_in_child(executable, spec_path, overlay_path)
-        }
+        Isolation::ChildProcess {
+            executable,
+            deadline,
+        } => generate_in_child(executable, *deadline, spec_path, overlay_path),
     }
 }
 
@@ -188,9 +245,11 @@ pub fn serve_child(spec_path: &Path, overlay_path: Option<&Path>) -> u8 {
     }
 }
 
-/// The parent's side: runs `executable __generate ...` and reads its answer.
+/// The parent's side: runs `executable __generate ...` for at most `deadline` and reads its
+/// answer.
 fn generate_in_child(
     executable: &Path,
+    deadline: Duration,
     spec_path: &Path,
     overlay_path: Option<&Path>,
 ) -> anyhow::Result<String> {
@@ -199,13 +258,107 @@ fn generate_in_child(
     if let Some(overlay_path) = overlay_path {
         command.arg("--overlay").arg(overlay_path);
     }
-    let output = command.stdin(Stdio::null()).output().with_context(|| {
-        format!(
-            "cannot start {} to run the generator in",
-            executable.display()
-        )
-    })?;
-    answer(&display_path(spec_path), output)
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "cannot start {} to run the generator in",
+                executable.display()
+            )
+        })?;
+    // Both pipes are read while the child runs, so that a full pipe never stops it.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let spec = display_path(spec_path);
+    let finished = wait_until(&mut child, deadline)
+        .with_context(|| format!("cannot wait for the generation of {spec}"))?;
+    let stderr = collect(stderr)?;
+    let stdout = collect(stdout)?;
+    match finished {
+        Some(status) => answer(
+            &spec,
+            Output {
+                status,
+                stdout,
+                stderr,
+            },
+        ),
+        None => Err(anyhow::anyhow!(
+            "generation of {spec} did not finish within its deadline of {} s, so it was \
+             stopped{}; nothing was written. Give it longer with `--deadline SECONDS` or \
+             {DEADLINE_VAR}; if it never ends, the spec has a shape the generator \
+             (progenitor/typify) loops on: find the schema (remove schemas until it \
+             generates), change it in the overlay, and report it so that the generator refuses \
+             it with a clear error",
+            deadline.as_secs(),
+            said(&String::from_utf8_lossy(&stderr)),
+        )),
+    }
+}
+
+/// Waits for `child` to end, for at most `deadline`: its status, or `None` when the deadline
+/// passed and the child was killed (and reaped).
+fn wait_until(
+    child: &mut Child,
+    deadline: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= deadline {
+            // It may have ended just now; either way `wait` reaps it.
+            if let Err(error) = child.kill()
+                && child.try_wait()?.is_none()
+            {
+                return Err(error);
+            }
+            child.wait()?;
+            return Ok(None);
+        }
+        std::thread::sleep(POLL.min(deadline - elapsed));
+    }
+}
+
+/// Reads all of `pipe` on a thread of its own.
+fn drain(
+    pipe: Option<impl std::io::Read + Send + 'static>,
+) -> JoinHandle<std::io::Result<Vec<u8>>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            pipe.read_to_end(&mut bytes)?;
+        }
+        Ok(bytes)
+    })
+}
+
+/// What a [`drain`] thread read.
+fn collect(reader: JoinHandle<std::io::Result<Vec<u8>>>) -> anyhow::Result<Vec<u8>> {
+    reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the thread reading the generator's output panicked"))?
+        .context("cannot read the generator's output")
+}
+
+/// The child's non-empty standard error lines, joined, as ` (it said: ...)`; empty if none.
+fn said(stderr: &str) -> String {
+    let last_words = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+    if last_words.is_empty() {
+        String::new()
+    } else {
+        format!(" (it said: {last_words})")
+    }
 }
 
 /// Turns the child's output into the generated source or an error.
@@ -228,12 +381,6 @@ fn answer(spec: &str, output: Output) -> anyhow::Result<String> {
         eprint!("{}", notes.strip_suffix('\n').unwrap_or(notes));
         return Err(anyhow::anyhow!("{message}"));
     }
-    let last_words = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join(" / ");
     let cause = if stderr.contains("has overflowed its stack") {
         ", stack overflow"
     } else if stderr.contains("memory allocation of") {
@@ -249,11 +396,7 @@ fn answer(spec: &str, output: Output) -> anyhow::Result<String> {
         (None, Some(code)) => format!("exit code {code}"),
         (None, None) => "no exit code".to_owned(),
     };
-    let said = if last_words.is_empty() {
-        String::new()
-    } else {
-        format!(" (it said: {last_words})")
-    };
+    let said = said(&stderr);
     Err(anyhow::anyhow!(
         "generation of {spec} crashed ({how}) in the generator (progenitor/typify){said}; \
          nothing was written. The spec has a shape the generator cannot handle: find the \
@@ -290,6 +433,13 @@ fn crash_if_asked() {
             std::hint::black_box(recurse(0));
         }
         Ok("abort") => std::process::abort(),
+        Ok("hang") => {
+            // Its pid, so that a test can see the process is gone after the deadline.
+            eprintln!("hanging: pid {}", std::process::id());
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
         Ok("memory") => {
             // Asked for, never touched: the cap counts it, the machine does not hold it. Each
             // step is reported, so a test can see where the allocations stopped.

@@ -36,6 +36,10 @@ enum Command {
         /// Write (or check) this file instead.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Stop the generation, which runs in a child process, after this many seconds and fail
+        /// [default: XTASK_GENERATE_DEADLINE, else 300].
+        #[arg(long, value_name = "SECONDS")]
+        deadline: Option<u64>,
     },
     /// Extract spec/openapi.yaml from upstream's whole API document: the operations
     /// spec/upstream.toml lists and every component they reach; record the origin.
@@ -248,14 +252,16 @@ fn main() -> ExitCode {
             overlay,
             no_overlay,
             out,
+            deadline,
         } => {
-            let isolation = match Isolation::child_of_current_exe() {
-                Ok(isolation) => isolation,
-                Err(error) => {
-                    eprintln!("error: {error:#}");
-                    return ExitCode::FAILURE;
-                }
-            };
+            let isolation =
+                match generation::deadline(deadline).and_then(Isolation::child_of_current_exe) {
+                    Ok(isolation) => isolation,
+                    Err(error) => {
+                        eprintln!("error: {error:#}");
+                        return ExitCode::FAILURE;
+                    }
+                };
             let overlay = match (overlay, no_overlay) {
                 (Some(file), _) => regenerate::OverlayChoice::File(file),
                 (None, true) => regenerate::OverlayChoice::None,

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use xtask::generation::CRASH_FOR_TESTS;
+use std::time::{Duration, Instant};
+
+use xtask::generation::{CRASH_FOR_TESTS, DEADLINE_VAR};
 
 const SENTINEL: &str = "// sentinel: a failed run must leave this file as it is\n";
 
@@ -33,15 +35,30 @@ impl Run {
     /// Runs `xtask regenerate --spec SPEC --out OUT` with `crash` in the environment (if any);
     /// the exit code (`None` when a signal ended it) and the standard error.
     fn regenerate(&self, crash: Option<&str>) -> (Option<i32>, String) {
+        self.regenerate_with(crash, &[], None)
+    }
+
+    /// [`Run::regenerate`] with more arguments and [`DEADLINE_VAR`] set to `deadline` (if any).
+    fn regenerate_with(
+        &self,
+        crash: Option<&str>,
+        args: &[&str],
+        deadline: Option<&str>,
+    ) -> (Option<i32>, String) {
         let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
         command
             .args(["regenerate", "--spec"])
             .arg(&self.spec)
             .arg("--out")
             .arg(&self.out)
-            .env_remove(CRASH_FOR_TESTS);
+            .args(args)
+            .env_remove(CRASH_FOR_TESTS)
+            .env_remove(DEADLINE_VAR);
         if let Some(crash) = crash {
             command.env(CRASH_FOR_TESTS, crash);
+        }
+        if let Some(deadline) = deadline {
+            command.env(DEADLINE_VAR, deadline);
         }
         let output = command.output().expect("xtask runs");
         (
@@ -124,6 +141,73 @@ fn runaway_memory_in_the_generator_is_an_error_naming_the_spec() {
         .filter_map(|mebibytes| mebibytes.parse::<usize>().ok())
         .max();
     assert_eq!(most, Some(3840), "{stderr}");
+    run.assert_untouched();
+}
+
+/// The pid the hanging child printed, from the error that reports it.
+fn hanging_pid(stderr: &str) -> u32 {
+    let (_, after) = stderr
+        .split_once("hanging: pid ")
+        .expect("the child's pid is reported");
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().expect("a pid")
+}
+
+/// Scenario: the generation hangs (simulated in the child) past a one-second `--deadline`; the
+/// command kills the child and exits 1 naming the spec and the deadline, with the output untouched.
+#[test]
+fn a_generation_past_its_deadline_is_stopped_naming_the_spec() {
+    let run = Run::new(|text| text);
+    let started = Instant::now();
+    let (code, stderr) = run.regenerate_with(Some("hang"), &["--deadline", "1"], None);
+    assert_eq!(code, Some(1), "{stderr}");
+    let expected = format!(
+        "error: generation of {} did not finish within its deadline of 1 s, so it was stopped",
+        shown(&run.spec)
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(60), "{stderr}");
+    // Killed and reaped, not left running.
+    let pid = hanging_pid(&stderr);
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the child {pid} still runs"
+    );
+    run.assert_untouched();
+}
+
+/// Scenario: the deadline comes from `XTASK_GENERATE_DEADLINE` when `--deadline` is not given,
+/// and `--deadline` wins over it.
+#[test]
+fn the_deadline_is_read_from_the_environment_unless_the_flag_gives_it() {
+    let run = Run::new(|text| text);
+    let (code, stderr) = run.regenerate_with(Some("hang"), &[], Some("1"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("within its deadline of 1 s"), "{stderr}");
+    let (code, stderr) = run.regenerate_with(Some("hang"), &["--deadline", "2"], Some("1"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("within its deadline of 2 s"), "{stderr}");
+    run.assert_untouched();
+}
+
+/// Scenario: `XTASK_GENERATE_DEADLINE` is not a number of seconds above zero; the command
+/// refuses it, naming the variable, before generating anything.
+#[test]
+fn an_unreadable_deadline_is_refused_naming_where_it_came_from() {
+    let run = Run::new(|text| text);
+    let (code, stderr) = run.regenerate_with(Some("hang"), &[], Some("5m"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: XTASK_GENERATE_DEADLINE=\"5m\" is not a number of seconds"),
+        "{stderr}"
+    );
+    let (code, stderr) = run.regenerate_with(None, &["--deadline", "0"], None);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: --deadline: the generation's deadline must be at least one second"),
+        "{stderr}"
+    );
     run.assert_untouched();
 }
 
