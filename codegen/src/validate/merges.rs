@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{all_of_members, component_schemas, inner_schemas};
+use super::graph::{all_of_members, component_schemas, inner_schemas};
 use crate::Error;
 use crate::problems::{Finding, Fix, Kind, Target};
 
