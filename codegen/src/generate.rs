@@ -2,7 +2,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
 use crate::{Error, Source, prepare};
 
@@ -23,6 +23,23 @@ pub struct Settings {
     /// `DateTime<Utc>` fields (e.g. `crate::rfc3339`); `None` keeps chrono's serde impl. See
     /// [`timestamps`](crate::timestamps) for why.
     pub date_time_decoder: Option<String>,
+    /// Whether the crate the code is generated into must implement progenitor's `ClientHooks`
+    /// for the generated `Client` (by default it may, and the generated code supplies hooks
+    /// that do nothing).
+    pub hooks: Hooks,
+}
+
+/// Who provides the generated `Client`'s `ClientHooks<Inner>` (progenitor's `HooksMode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Hooks {
+    /// The generated code implements them, doing nothing, for `&Client`; a hand-written
+    /// implementation for `Client` takes precedence where there is one, and where there is
+    /// none the hooks silently do nothing.
+    #[default]
+    Optional,
+    /// The crate must implement them for `Client`: the generated code asserts it, so a crate
+    /// without them does not compile (one error, at the assertion).
+    Expected,
 }
 
 /// Use a hand-written type wherever a component schema is referenced.
@@ -61,7 +78,11 @@ pub fn generate(
     let mut generation = GenerationSettings::new();
     generation
         .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged);
+        .with_tag(TagStyle::Merged)
+        .with_hooks(match settings.hooks {
+            Hooks::Optional => HooksMode::Optional,
+            Hooks::Expected => HooksMode::Expected,
+        });
     if let Some(inner) = &settings.inner_type {
         generation.with_inner_type(parse_type(inner)?);
     }

@@ -2205,7 +2205,13 @@ impl ClientInfo<crate::settings::ClientSettings> for Client {
         &self.inner
     }
 }
-impl ClientHooks<crate::settings::ClientSettings> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<crate::settings::ClientSettings>,
+    {}
+};
 impl Client {
     /**Retrieves Security Center Insights
 

@@ -5,7 +5,7 @@
 
 use insta::assert_snapshot;
 
-use crate::support::{generate_ok, slice};
+use crate::support::{fixture, generate_ok, slice};
 
 /// Nullable properties: required+nullable and optional+nullable both become `Option`, and only
 /// optional ones are skipped when absent.
@@ -120,4 +120,60 @@ fn overlay_remove() {
 fn overlay_filter() {
     let source = generate_ok("overlay_base.yaml", Some("overlay_filter.yaml"));
     assert_snapshot!(slice(&source, &["types::Widget"]));
+}
+
+/// The top-level items of `source` that say where the client's hooks come from: its
+/// `ClientHooks` impls and its anonymous consts (where progenitor asserts an impl exists).
+fn hooks_items(source: &str) -> String {
+    let file: syn::File = syn::parse_str(source).expect("generated code parses");
+    let items = file
+        .items
+        .into_iter()
+        .filter(|item| match item {
+            syn::Item::Impl(block) => block.trait_.as_ref().is_some_and(|(_, path, _)| {
+                path.segments
+                    .last()
+                    .is_some_and(|segment| segment.ident == "ClientHooks")
+            }),
+            syn::Item::Const(constant) => constant.ident == "_",
+            _ => false,
+        })
+        .collect();
+    prettyplease::unparse(&syn::File {
+        shebang: None,
+        attrs: Vec::new(),
+        items,
+    })
+}
+
+/// Generates the envelope fixture with `hooks`.
+fn generate_with_hooks(hooks: codegen::generate::Hooks) -> String {
+    let text = fixture("envelope.yaml");
+    let settings = codegen::Settings {
+        command: "cargo test".to_owned(),
+        hooks,
+        ..Default::default()
+    };
+    codegen::generate(
+        codegen::Source::new("envelope.yaml", &text),
+        None,
+        &settings,
+    )
+    .expect("the envelope fixture generates")
+}
+
+/// By default the generated code implements hooks that do nothing for `&Client`, which a
+/// hand-written impl for `Client` overrides.
+#[test]
+fn hooks_optional() {
+    let source = generate_with_hooks(codegen::generate::Hooks::Optional);
+    assert_snapshot!(hooks_items(&source));
+}
+
+/// With hooks expected, the generated code implements none and asserts that the crate does, so
+/// a client crate without them does not compile.
+#[test]
+fn hooks_expected() {
+    let source = generate_with_hooks(codegen::generate::Hooks::Expected);
+    assert_snapshot!(hooks_items(&source));
 }

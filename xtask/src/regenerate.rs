@@ -94,6 +94,9 @@ pub fn client_settings() -> codegen::Settings {
         inner_type: Some("crate::settings::ClientSettings".to_owned()),
         // Timestamps decode with chrono's RFC 3339 parser, not its slower relaxed one.
         date_time_decoder: Some("crate::rfc3339".to_owned()),
+        // The hooks are the client's (generated-client/src/hooks.rs): without them it must not
+        // compile, rather than send requests without auth, retries or error capture.
+        hooks: codegen::generate::Hooks::Expected,
     }
 }
 
