@@ -20,7 +20,7 @@ fn checked_in_client_is_fresh() {
         panic!(
             "{} is stale; run `{}`:\n{diff}",
             report.output,
-            regenerate::COMMAND
+            xtask::client::COMMAND
         );
     }
     assert_eq!(report.outcome, Outcome::Fresh);
@@ -58,7 +58,7 @@ fn json_copy_with_reordered_keys_generates_identical_code() {
     let json = std::fs::read_to_string(&json_path).expect("read JSON copy");
 
     // Same display names as the real run, so only the hash can differ.
-    let settings = regenerate::client_settings();
+    let settings = xtask::client::settings();
     let overlay_source = codegen::Source::new("spec/overlay.yaml", &overlay);
     let from_yaml = codegen::generate(
         codegen::Source::new("spec/openapi.yaml", &yaml),

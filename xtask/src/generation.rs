@@ -214,7 +214,7 @@ pub fn generate_here(spec_path: &Path, overlay_path: Option<&Path>) -> anyhow::R
     let source = codegen::generate(
         codegen::Source::new(&spec_name, &spec_text),
         overlay,
-        &crate::regenerate::client_settings(),
+        &crate::client::settings(),
     )?;
     Ok(source)
 }

@@ -6,6 +6,7 @@
 //! command runs.
 
 pub mod bench;
+pub mod client;
 pub mod diff;
 pub mod files;
 pub mod generation;

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xtask::client::COMMAND;
 use xtask::files::Outcome;
 use xtask::generation::{self, Isolation};
-use xtask::regenerate::{self, COMMAND};
+use xtask::regenerate;
 use xtask::{bench, diff, mock, spec_sync};
 
 #[derive(Parser)]

@@ -9,9 +9,6 @@ use crate::generation::Isolation;
 use crate::pin::{Pin, RECORD};
 use crate::{display_path, workspace_root};
 
-/// The command that regenerates the client; named in the generated header and in error hints.
-pub const COMMAND: &str = "cargo xtask regenerate";
-
 /// Where the generated client lives, relative to the workspace root.
 pub const OUTPUT: &str = "generated-client/src/generated.rs";
 
@@ -59,44 +56,6 @@ impl Report {
     /// Whether the run should exit with success.
     pub fn is_ok(&self) -> bool {
         !matches!(self.outcome, Outcome::Stale(_)) && self.pin_mismatch.is_none()
-    }
-}
-
-/// The generator settings of this workspace's client.
-pub fn client_settings() -> codegen::Settings {
-    codegen::Settings {
-        command: COMMAND.to_owned(),
-        // Response enums keep values the server adds later, so they come from hand-written code.
-        replacements: [
-            (
-                "security-center_auditLogFieldChanged",
-                "crate::FieldChanged",
-            ),
-            ("security-center_issueType", "crate::IssueType"),
-            ("security-center_insightSeverity", "crate::Severity"),
-            ("security-center_insightStatus", "crate::InsightStatus"),
-            (
-                "security-center_userClassification",
-                "crate::UserClassification",
-            ),
-        ]
-        .into_iter()
-        .map(|(schema, rust_type)| codegen::Replacement {
-            schema: schema.to_owned(),
-            rust_type: rust_type.to_owned(),
-            impls: vec![
-                codegen::generate::ReplacementImpl::FromStr,
-                codegen::generate::ReplacementImpl::Display,
-            ],
-        })
-        .collect(),
-        // Auth, retries and error capture run in the generated client's hooks.
-        inner_type: Some("crate::settings::ClientSettings".to_owned()),
-        // Timestamps decode with chrono's RFC 3339 parser, not its slower relaxed one.
-        date_time_decoder: Some("crate::rfc3339".to_owned()),
-        // The hooks are the client's (generated-client/src/hooks.rs): without them it must not
-        // compile, rather than send requests without auth, retries or error capture.
-        hooks: codegen::generate::Hooks::Expected,
     }
 }
 

@@ -1,32 +1,126 @@
-//! The report's vocabulary: what a classified change is, how it is classified and what it is
-//! reported under, and the two shapes a change has before it reaches the report (a rule's
+//! The report's vocabulary: what a classified change is and what it is reported under (its
+//! class is the rule catalogue's, [`Class`]), and the two shapes a change has before it reaches the report (a rule's
 //! `Verdict` and a change `Found` in one operation).
 //!
 //! It lives apart from the walk that finds changes and the merge that groups them because all
 //! of them, and the renderers, speak it.
 
-use super::rule::Rule;
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 
-/// How a change affects people who depend on the generated client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Class {
-    /// Downstream code stops compiling, the server rejects a request the client sends, or the
-    /// client can no longer parse a response.
-    Breaking,
-    /// The client changes, but code and traffic that worked keep working.
-    NonBreaking,
-    /// Documentation or metadata only; nothing to do.
-    Informational,
+use super::rule::{Class, Rule};
+
+/// A location or message of the report: prose, and the names and values the spec gives (paths,
+/// schema and property names, enum values, media types, patterns) as code. The rules say which
+/// is which; the renderers ([`super::render`]) decide how code is shown.
+///
+/// Texts are equal, and order, as their plain rendering (its `Display`, what the text report
+/// shows), so that the report lists changes in the order of what it shows.
+#[derive(Clone, Debug, Default)]
+pub struct Text(Vec<Piece>);
+
+/// A piece of a [`Text`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// Words of the report.
+    Prose(String),
+    /// A name or value from the spec, shown literally.
+    Code(String),
 }
 
-impl Class {
-    /// `breaking`, `non-breaking` or `informational`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Breaking => "breaking",
-            Self::NonBreaking => "non-breaking",
-            Self::Informational => "informational",
+impl Text {
+    /// A text of prose alone.
+    pub fn prose(prose: impl Into<String>) -> Self {
+        Self(vec![Piece::Prose(prose.into())])
+    }
+
+    /// This text followed by more prose.
+    pub fn and(mut self, prose: &str) -> Self {
+        match self.0.last_mut() {
+            Some(Piece::Prose(last)) => last.push_str(prose),
+            _ => self.0.push(Piece::Prose(prose.to_owned())),
         }
+        self
+    }
+
+    /// This text followed by a name or value from the spec.
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.0.push(Piece::Code(code.into()));
+        self
+    }
+
+    /// This text followed by `other`.
+    pub fn then(mut self, other: &Text) -> Self {
+        for piece in &other.0 {
+            self = match piece {
+                Piece::Prose(prose) => self.and(prose),
+                Piece::Code(code) => self.code(code.clone()),
+            };
+        }
+        self
+    }
+
+    /// The pieces, in order.
+    pub fn pieces(&self) -> &[Piece] {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(prose: &str) -> Self {
+        Self::prose(prose)
+    }
+}
+
+impl From<String> for Text {
+    fn from(prose: String) -> Self {
+        Self::prose(prose)
+    }
+}
+
+impl From<&Text> for Text {
+    fn from(text: &Text) -> Self {
+        text.clone()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.to_string().cmp(&other.to_string())
+    }
+}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.to_string().hash(state);
+    }
+}
+
+/// A text equals the string it renders as.
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.to_string().as_str() == other
+    }
+}
+
+/// A text equals the string it renders as.
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.to_string().as_str() == *other
     }
 }
 
@@ -49,12 +143,12 @@ pub struct Change {
     /// Whether the overlay hides this upstream change from the generated client.
     pub hidden_by_overlay: bool,
     /// Where inside the subject, e.g. ``query parameter `per_page` `` or ``property `rationale` ``.
-    pub location: String,
+    pub location: Text,
     /// The rule that found it; [`Rule::as_str`] is its stable id, e.g.
     /// `request-parameter-max-decreased`.
     pub rule: Rule,
     /// What changed, e.g. `maximum lowered from 1000 to 500`.
-    pub message: String,
+    pub message: Text,
     /// The classification.
     pub class: Class,
     /// Why, in terms of the generated client.
@@ -66,7 +160,7 @@ pub struct Change {
 /// What a rule concluded, before it is placed.
 pub(super) struct Verdict {
     pub(super) rule: Rule,
-    pub(super) message: String,
+    pub(super) message: Text,
     pub(super) class: Class,
     pub(super) reason: String,
     /// The breaking effect is only a compile break of regenerated code (no wire effect).
@@ -74,11 +168,7 @@ pub(super) struct Verdict {
 }
 
 /// The verdict of a rule that always has the same class (its only one in [`Rule::classes`]).
-pub(super) fn verdict(
-    rule: Rule,
-    message: impl Into<String>,
-    reason: impl Into<String>,
-) -> Verdict {
+pub(super) fn verdict(rule: Rule, message: impl Into<Text>, reason: impl Into<String>) -> Verdict {
     let classes = rule.classes();
     debug_assert_eq!(
         classes.len(),
@@ -93,7 +183,7 @@ pub(super) fn verdict(
 pub(super) fn classed(
     rule: Rule,
     class: Class,
-    message: impl Into<String>,
+    message: impl Into<Text>,
     reason: impl Into<String>,
 ) -> Verdict {
     debug_assert!(
@@ -115,7 +205,7 @@ pub(super) fn classed(
 /// overlay hides it.
 pub(super) fn compile_break(
     rule: Rule,
-    message: impl Into<String>,
+    message: impl Into<Text>,
     reason: impl Into<String>,
 ) -> Verdict {
     Verdict {
@@ -129,11 +219,11 @@ pub(super) fn compile_break(
 pub(super) struct Found {
     pub(super) operation: Option<String>,
     /// Where in the operation (used to match upstream changes with generated ones).
-    pub(super) operation_location: String,
+    pub(super) operation_location: Text,
     /// The component schema that owns the change, and the location inside it.
-    pub(super) owner: Option<(String, String)>,
+    pub(super) owner: Option<(String, Text)>,
     pub(super) rule: Rule,
-    pub(super) message: String,
+    pub(super) message: Text,
     pub(super) class: Class,
     pub(super) reason: String,
     pub(super) compile_only: bool,
@@ -141,10 +231,10 @@ pub(super) struct Found {
 
 impl Found {
     /// A document-wide change at `location` (no operation).
-    pub(super) fn in_document(location: String, verdict: Verdict) -> Self {
+    pub(super) fn in_document(location: impl Into<Text>, verdict: Verdict) -> Self {
         Self {
             operation: None,
-            operation_location: location,
+            operation_location: location.into(),
             owner: None,
             rule: verdict.rule,
             message: verdict.message,
@@ -155,10 +245,10 @@ impl Found {
     }
 
     /// A change at `location` of operation `id`.
-    pub(super) fn at_operation(id: &str, location: &str, verdict: Verdict) -> Self {
+    pub(super) fn at_operation(id: &str, location: impl Into<Text>, verdict: Verdict) -> Self {
         Self {
             operation: Some(id.to_owned()),
-            ..Self::in_document(location.to_owned(), verdict)
+            ..Self::in_document(location, verdict)
         }
     }
 }

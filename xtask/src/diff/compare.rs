@@ -9,18 +9,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::change::{Change, Class, Found, Subject};
+use super::change::{Change, Found, Subject, Text};
 use super::model::Model;
-use super::rule::Rule;
+use super::rule::{Class, Rule};
+pub use super::walk::Context;
 use super::walk::find;
-
-/// Inputs of a comparison besides the two documents.
-#[derive(Clone, Debug, Default)]
-pub struct Context {
-    /// Component schemas the generated client replaces with hand-written types: a change to one
-    /// of them does not change the Rust type, so it cannot break compilation.
-    pub hand_written: BTreeMap<String, String>,
-}
 
 /// Compares two flattened documents; the result is sorted and identical changes of several
 /// operations are merged.
@@ -35,7 +28,7 @@ pub fn hidden_by_overlay(
     generated: (&Model, &Model),
     context: &Context,
 ) -> Vec<Change> {
-    let seen: BTreeSet<(Option<String>, String, Rule, String)> =
+    let seen: BTreeSet<(Option<String>, Text, Rule, Text)> =
         find(generated.0, generated.1, context)
             .into_iter()
             .map(|found| {
@@ -96,14 +89,7 @@ pub fn hidden_by_overlay(
 /// Groups changes found per operation: a change owned by a component schema is reported once
 /// under it, identical changes of several operations once under all of them; sorted.
 fn merge(found: Vec<Found>) -> Vec<Change> {
-    type Key = (
-        Option<(String, String)>,
-        String,
-        Rule,
-        String,
-        Class,
-        String,
-    );
+    type Key = (Option<(String, Text)>, Text, Rule, Text, Class, String);
     let mut merged: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
     let mut document = Vec::new();
     for item in found {

@@ -24,9 +24,9 @@ mod walk;
 
 use std::path::PathBuf;
 
-pub use change::{Change, Class, Subject};
+pub use change::{Change, Subject};
 pub use input::Side;
-pub use rule::Rule;
+pub use rule::{Class, Rule};
 
 use crate::workspace_root;
 
@@ -124,7 +124,7 @@ impl Report {
 /// The comparison settings of this workspace's client: which schemas are hand-written.
 pub fn client_context() -> compare::Context {
     compare::Context {
-        hand_written: crate::regenerate::client_settings()
+        hand_written: crate::client::settings()
             .replacements
             .into_iter()
             .map(|replacement| (replacement.schema, replacement.rust_type))

@@ -3,16 +3,30 @@
 //! changes first, and end (text) or start (Markdown) with the counts.
 //!
 //! Names and values from the spec (operationIds, schema and property names, enum values, media
-//! types, patterns, paths) reach the report as inline code made by [`code`], which holds any
-//! text literally: a backtick cannot end it early and a line break cannot leave it. The Markdown
-//! renderer then escapes everything outside inline code (`<`, backticks, `|`, emphasis and link
+//! types, patterns, paths) reach the report as the code pieces of a [`Text`], which both
+//! renderers show as inline code made by [`code`], holding any text literally: a backtick cannot
+//! end it early and a line break cannot leave it. The Markdown renderer then escapes everything outside inline code (`<`, backticks, `|`, emphasis and link
 //! characters) and `|` inside it, and puts every cell and heading on one line, so nothing a spec
 //! says can add HTML (a `<!--` hiding the rest of the comment), break a table row or mention
 //! someone.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
+use super::change::{Piece, Text};
 use super::{Change, Class, Report, Subject};
+
+/// The plain rendering: prose as it is, each name or value from the spec as [`code`].
+impl fmt::Display for Text {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for piece in self.pieces() {
+            match piece {
+                Piece::Prose(prose) => formatter.write_str(prose)?,
+                Piece::Code(text) => formatter.write_str(&code(text))?,
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The report as plain text.
 pub fn text(report: &Report) -> String {
@@ -123,8 +137,8 @@ fn markdown_groups(out: &mut String, changes: &[Change], heading: &str) {
             let _ = write!(
                 out,
                 "| {class} | {} | {} | {} |",
-                cell(&change.location),
-                cell(&change.message),
+                cell(&change.location.to_string()),
+                cell(&change.message.to_string()),
                 cell(&change.reason)
             );
             if with_operations {
@@ -316,6 +330,16 @@ fn inline(text: &str, in_table: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_show_code_as_inline_code_and_order_as_shown() {
+        let text = Text::prose("enum value ").code("a`b").and(" added");
+        assert_eq!(text.to_string(), "enum value ``a`b`` added");
+        assert_eq!(text, "enum value ``a`b`` added");
+        // As shown, "a`x`" comes after "a!", although its prose "a" comes before "a!".
+        assert!(Text::prose("a").code("x") > Text::prose("a!"));
+        assert_eq!(Text::prose("a ").code("b"), Text::prose("a `b`"));
+    }
 
     #[test]
     fn code_holds_any_text_on_one_line() {

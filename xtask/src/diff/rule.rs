@@ -1,6 +1,6 @@
 //! The catalogue of classification rules: one [`Rule`] per kind of change the report can name,
-//! with its stable id (named like oasdiff's checks), the classes it can give, and, as its doc
-//! comment, what it means for the generated client.
+//! with its stable id (named like oasdiff's checks), the classes it can give (a [`Class`]), and,
+//! as its doc comment, what it means for the generated client.
 //!
 //! The ids are an interface: tests name them, and so may a CI filter. Keeping them in one enum
 //! means code matches variants (a typo does not compile) and the list in
@@ -10,7 +10,28 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use super::change::Class;
+/// How a change affects people who depend on the generated client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// Downstream code stops compiling, the server rejects a request the client sends, or the
+    /// client can no longer parse a response.
+    Breaking,
+    /// The client changes, but code and traffic that worked keep working.
+    NonBreaking,
+    /// Documentation or metadata only; nothing to do.
+    Informational,
+}
+
+impl Class {
+    /// `breaking`, `non-breaking` or `informational`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Breaking => "breaking",
+            Self::NonBreaking => "non-breaking",
+            Self::Informational => "informational",
+        }
+    }
+}
 
 /// Declares [`Rule`] with each variant's id, classes and doc comment in one place, and derives
 /// from the same list [`Rule::ALL`], [`Rule::as_str`], [`Rule::classes`] and [`Rule::meaning`],

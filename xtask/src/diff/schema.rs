@@ -6,12 +6,32 @@
 //! them. The classification follows the Rust type the generator makes of the node
 //! ([`super::typify`]) and the direction data flows through it.
 
-use super::change::{Class, Verdict, classed, compile_break, verdict};
+use super::change::{Text, Verdict, classed, compile_break, verdict};
 use super::model::{Bound, Direction, Node};
-use super::render::code;
-use super::rule::Rule;
+use super::rule::{Class, Rule};
 use super::typify::{integer_type, is_option, rust_scalar};
-use super::walk::Place;
+
+/// Where a compared schema sits. The direction decides most classifications; the bound rules
+/// also name the place in their ids (`request-parameter-`, `request-body-`, `request-property-`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Place {
+    /// A parameter's schema.
+    Parameter,
+    /// A request body's schema.
+    RequestBody,
+    /// A response's schema.
+    Response,
+}
+
+impl Place {
+    /// Which way data flows through a schema here.
+    pub(super) fn direction(self) -> Direction {
+        match self {
+            Self::Parameter | Self::RequestBody => Direction::Request,
+            Self::Response => Direction::Response,
+        }
+    }
+}
 
 /// A property present before and gone now.
 pub(super) fn property_removed(node: &Node, direction: Direction) -> Verdict {
@@ -176,11 +196,10 @@ pub(super) fn facets(before: &Node, after: &Node, place: Place, root: bool) -> V
     {
         found.push(compile_break(
             Rule::SchemaReferenceChanged,
-            format!(
-                "refers to {} instead of {}",
-                code(after.type_name.as_deref().unwrap_or_default()),
-                code(before.type_name.as_deref().unwrap_or_default())
-            ),
+            Text::prose("refers to ")
+                .code(after.type_name.as_deref().unwrap_or_default())
+                .and(" instead of ")
+                .code(before.type_name.as_deref().unwrap_or_default()),
             "the Rust type of the value changes",
         ));
     }
@@ -196,10 +215,9 @@ pub(super) fn facets(before: &Node, after: &Node, place: Place, root: bool) -> V
         ));
     } else if before.format != after.format {
         let rust_changes = rust_scalar(before) != rust_scalar(after);
-        let message = format!(
-            "format changed from {} to {}",
-            code_or_none(&before.format),
-            code_or_none(&after.format)
+        let message = code_or_none(
+            code_or_none(Text::prose("format changed from "), &before.format).and(" to "),
+            &after.format,
         );
         found.push(match (rust_changes, request) {
             (true, true) => verdict(
@@ -243,12 +261,11 @@ pub(super) fn facets(before: &Node, after: &Node, place: Place, root: bool) -> V
     bounds(before, after, place, root, &mut found);
     if before.pattern != after.pattern {
         let message = match (&before.pattern, &after.pattern) {
-            (None, Some(new)) => format!("pattern {} added", code(new)),
-            (Some(old), None) => format!("pattern {} removed", code(old)),
-            (old, new) => format!(
-                "pattern changed from {} to {}",
-                code_or_none(old),
-                code_or_none(new)
+            (None, Some(new)) => Text::prose("pattern ").code(new).and(" added"),
+            (Some(old), None) => Text::prose("pattern ").code(old).and(" removed"),
+            (old, new) => code_or_none(
+                code_or_none(Text::prose("pattern changed from "), old).and(" to "),
+                new,
             ),
         };
         let loosened = after.pattern.is_none();
@@ -261,10 +278,9 @@ pub(super) fn facets(before: &Node, after: &Node, place: Place, root: bool) -> V
         found.push(string_constraint(rule, message, loosened, request));
     }
     if before.default != after.default {
-        let message = format!(
-            "default changed from {} to {}",
-            code_or_none(&before.default),
-            code_or_none(&after.default)
+        let message = code_or_none(
+            code_or_none(Text::prose("default changed from "), &before.default).and(" to "),
+            &after.default,
         );
         found.push(if request {
             verdict(
@@ -308,13 +324,13 @@ fn enums(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) {
                 found.push(if request {
                     verdict(
                         Rule::RequestEnumValueAdded,
-                        format!("enum value {} added", code(value)),
+                        Text::prose("enum value ").code(value).and(" added"),
                         "the server accepts a new value (a new variant; a `match` without a wildcard arm must handle it)",
                     )
                 } else {
                     verdict(
                         Rule::ResponseEnumValueAdded,
-                        format!("enum value {} added", code(value)),
+                        Text::prose("enum value ").code(value).and(" added"),
                         "response enums keep values they do not know (`Unknown`), so clients built from the old spec still parse it; a `match` without a wildcard arm must handle the new variant",
                     )
                 });
@@ -323,13 +339,13 @@ fn enums(before: &Node, after: &Node, request: bool, found: &mut Vec<Verdict>) {
                 found.push(if request {
                     verdict(
                         Rule::RequestEnumValueRemoved,
-                        format!("enum value {} removed", code(value)),
+                        Text::prose("enum value ").code(value).and(" removed"),
                         "the server rejects the value, and its variant disappears (compile break)",
                     )
                 } else {
                     compile_break(
                         Rule::ResponseEnumValueRemoved,
-                        format!("enum value {} removed", code(value)),
+                        Text::prose("enum value ").code(value).and(" removed"),
                         "its variant disappears, so code naming it stops compiling",
                     )
                 });
@@ -389,7 +405,7 @@ fn bounds(before: &Node, after: &Node, place: Place, root: bool, found: &mut Vec
         };
         let rule = bound_rule(bound, narrowed, place, root);
         if matches!(bound, Bound::MinLength | Bound::MaxLength) {
-            found.push(string_constraint(rule, message, !narrowed, request));
+            found.push(string_constraint(rule, message.into(), !narrowed, request));
             continue;
         }
         // typify picks an unsigned or non-zero integer type from `minimum`.
@@ -501,7 +517,7 @@ fn by_place(place: Place, root: bool, rules: ByPlace) -> Rule {
 
 /// Length and pattern constraints: the generated client validates them in a newtype, in both
 /// directions, so a loosened one in a response is breaking too.
-fn string_constraint(rule: Rule, message: String, loosened: bool, request: bool) -> Verdict {
+fn string_constraint(rule: Rule, message: Text, loosened: bool, request: bool) -> Verdict {
     match (loosened, request) {
         (false, true) => classed(
             rule,
@@ -534,9 +550,12 @@ fn show(value: &Option<String>) -> String {
     value.clone().unwrap_or_else(|| "none".to_owned())
 }
 
-/// The value as inline code, or `none` when there is none.
-fn code_or_none(value: &Option<String>) -> String {
-    value.as_deref().map_or_else(|| "none".to_owned(), code)
+/// `text` followed by the value as code, or by `none` when there is none.
+fn code_or_none(text: Text, value: &Option<String>) -> Text {
+    match value {
+        Some(value) => text.code(value),
+        None => text.and("none"),
+    }
 }
 
 fn number(value: f64) -> String {

@@ -7,35 +7,19 @@
 //! became required. A change to a schema the client replaces with a hand-written type is placed
 //! here too, since only the place knows the schema.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::change::{Class, Found, Verdict, compile_break, verdict};
-use super::compare::Context;
+use super::change::{Found, Text, Verdict, compile_break, verdict};
 use super::model::{Body, Direction, Member, Model, Nodes, Operation, Owner, Parameter};
-use super::render::code;
-use super::rule::Rule;
-use super::schema::{facets, optionality, property_added, property_removed};
+use super::rule::{Class, Rule};
+use super::schema::{Place, facets, optionality, property_added, property_removed};
 
-/// Where a compared schema sits. The direction decides most classifications; the bound rules
-/// also name the place in their ids (`request-parameter-`, `request-body-`, `request-property-`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Place {
-    /// A parameter's schema.
-    Parameter,
-    /// A request body's schema.
-    RequestBody,
-    /// A response's schema.
-    Response,
-}
-
-impl Place {
-    /// Which way data flows through a schema here.
-    pub(super) fn direction(self) -> Direction {
-        match self {
-            Self::Parameter | Self::RequestBody => Direction::Request,
-            Self::Response => Direction::Response,
-        }
-    }
+/// Inputs of a comparison besides the two documents.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// Component schemas the generated client replaces with hand-written types: a change to one
+    /// of them does not change the Rust type, so it cannot break compilation.
+    pub hand_written: BTreeMap<String, String>,
 }
 
 /// Every change between `old` and `new`, per operation, unmerged.
@@ -49,7 +33,9 @@ pub(super) fn find(old: &Model, new: &Model, context: &Context) -> Vec<Found> {
                 "operation",
                 verdict(
                     Rule::OperationRemoved,
-                    format!("removed ({} {})", operation.method, code(&operation.path)),
+                    Text::prose(format!("removed ({} ", operation.method))
+                        .code(&operation.path)
+                        .and(")"),
                     "its client method disappears (compile break) and the server no longer serves it",
                 ),
             ));
@@ -62,7 +48,9 @@ pub(super) fn find(old: &Model, new: &Model, context: &Context) -> Vec<Found> {
                 "operation",
                 verdict(
                     Rule::OperationAdded,
-                    format!("added ({} {})", operation.method, code(&operation.path)),
+                    Text::prose(format!("added ({} ", operation.method))
+                        .code(&operation.path)
+                        .and(")"),
                     "a new client method; existing code is unaffected",
                 ),
             )),
@@ -71,20 +59,20 @@ pub(super) fn find(old: &Model, new: &Model, context: &Context) -> Vec<Found> {
     }
     for name in old.schemas.difference(&new.schemas) {
         out.push(Found::in_document(
-            format!("schema {}", code(name)),
+            Text::prose("schema ").code(name),
             compile_break(
                 Rule::SchemaRemoved,
-                format!("component schema {} removed", code(name)),
+                Text::prose("component schema ").code(name).and(" removed"),
                 "its public Rust type disappears; code naming it stops compiling",
             ),
         ));
     }
     for name in new.schemas.difference(&old.schemas) {
         out.push(Found::in_document(
-            format!("schema {}", code(name)),
+            Text::prose("schema ").code(name),
             verdict(
                 Rule::SchemaAdded,
-                format!("component schema {} added", code(name)),
+                Text::prose("component schema ").code(name).and(" added"),
                 "a new public Rust type",
             ),
         ));
@@ -102,20 +90,23 @@ fn security_schemes(old: &Model, new: &Model, out: &mut Vec<Found>) {
             ),
             Some(after) if after != scheme => verdict(
                 Rule::SecuritySchemeChanged,
-                format!("changed from {} to {}", code(scheme), code(after)),
+                Text::prose("changed from ")
+                    .code(scheme)
+                    .and(" to ")
+                    .code(after),
                 "credentials sent the old way are rejected",
             ),
             Some(_) => continue,
         };
         out.push(Found::in_document(
-            format!("security scheme {}", code(name)),
+            Text::prose("security scheme ").code(name),
             found,
         ));
     }
     for name in new.security_schemes.keys() {
         if !old.security_schemes.contains_key(name) {
             out.push(Found::in_document(
-                format!("security scheme {}", code(name)),
+                Text::prose("security scheme ").code(name),
                 verdict(
                     Rule::SecuritySchemeAdded,
                     "added",
@@ -133,22 +124,21 @@ fn compare_operation(
     context: &Context,
     out: &mut Vec<Found>,
 ) {
-    let push = |out: &mut Vec<Found>, location: &str, verdict: Verdict| {
+    let push = |out: &mut Vec<Found>, location: &Text, verdict: Verdict| {
         out.push(Found::at_operation(id, location, verdict))
     };
+    let operation = Text::prose("operation");
+    let request_body = Text::prose("request body");
     if old.path != new.path || old.method != new.method {
         push(
             out,
-            "operation",
+            &operation,
             verdict(
                 Rule::OperationPathChanged,
-                format!(
-                    "moved from {} {} to {} {}",
-                    old.method,
-                    code(&old.path),
-                    new.method,
-                    code(&new.path)
-                ),
+                Text::prose(format!("moved from {} ", old.method))
+                    .code(&old.path)
+                    .and(&format!(" to {} ", new.method))
+                    .code(&new.path),
                 "clients generated from the old spec call an endpoint the server no longer serves",
             ),
         );
@@ -161,7 +151,7 @@ fn compare_operation(
         };
         push(
             out,
-            "operation",
+            &operation,
             verdict(
                 Rule::OperationDeprecated,
                 message,
@@ -172,7 +162,7 @@ fn compare_operation(
     if old.summary != new.summary || old.description != new.description {
         push(
             out,
-            "operation",
+            &operation,
             verdict(
                 Rule::OperationDescriptionChanged,
                 "summary or description changed",
@@ -181,7 +171,7 @@ fn compare_operation(
         );
     }
     security(old, new, &mut |location, verdict| {
-        push(out, location, verdict)
+        push(out, &Text::prose(location), verdict)
     });
 
     for key in old.parameters.keys() {
@@ -225,7 +215,7 @@ fn compare_operation(
     match (&old.body, &new.body) {
         (Some(_), None) => push(
             out,
-            "request body",
+            &request_body,
             verdict(
                 Rule::RequestBodyRemoved,
                 "removed",
@@ -234,7 +224,7 @@ fn compare_operation(
         ),
         (None, Some(body)) => push(
             out,
-            "request body",
+            &request_body,
             if body.required {
                 verdict(
                     Rule::RequestBodyAddedRequired,
@@ -253,7 +243,7 @@ fn compare_operation(
             if !before.required && after.required {
                 push(
                     out,
-                    "request body",
+                    &request_body,
                     verdict(
                         Rule::RequestBodyBecameRequired,
                         "became required",
@@ -263,7 +253,7 @@ fn compare_operation(
             } else if before.required && !after.required {
                 push(
                     out,
-                    "request body",
+                    &request_body,
                     verdict(
                         Rule::RequestBodyBecameOptional,
                         "became optional",
@@ -273,7 +263,7 @@ fn compare_operation(
             }
             compare_content(
                 id,
-                "request body",
+                &request_body,
                 before,
                 after,
                 Place::RequestBody,
@@ -289,7 +279,7 @@ fn compare_operation(
             let success = status.starts_with('2');
             push(
                 out,
-                &format!("response {status}"),
+                &Text::prose(format!("response {status}")),
                 if success {
                     verdict(
                         Rule::ResponseSuccessStatusRemoved,
@@ -310,7 +300,7 @@ fn compare_operation(
         match old.responses.get(status) {
             None => push(
                 out,
-                &format!("response {status}"),
+                &Text::prose(format!("response {status}")),
                 verdict(
                     Rule::ResponseStatusAdded,
                     "added",
@@ -318,7 +308,7 @@ fn compare_operation(
                 ),
             ),
             Some(before) => {
-                let location = format!("response {status}");
+                let location = Text::prose(format!("response {status}"));
                 if before.description != response.description {
                     push(
                         out,
@@ -360,16 +350,17 @@ fn security(old: &Operation, new: &Operation, push: &mut dyn FnMut(&str, Verdict
             if still_accepted {
                 verdict(
                     Rule::SecurityRequirementRelaxed,
-                    format!(
-                        "alternative {} removed; a weaker one remains",
-                        code(&show(alternative))
-                    ),
+                    Text::prose("alternative ")
+                        .code(show(alternative))
+                        .and(" removed; a weaker one remains"),
                     "the same credentials are still accepted",
                 )
             } else {
                 verdict(
                     Rule::SecurityRequirementRemoved,
-                    format!("alternative {} removed", code(&show(alternative))),
+                    Text::prose("alternative ")
+                        .code(show(alternative))
+                        .and(" removed"),
                     "requests authenticated only this way are rejected",
                 )
             },
@@ -380,20 +371,22 @@ fn security(old: &Operation, new: &Operation, push: &mut dyn FnMut(&str, Verdict
             "security",
             verdict(
                 Rule::SecurityRequirementAdded,
-                format!("alternative {} added", code(&show(alternative))),
+                Text::prose("alternative ")
+                    .code(show(alternative))
+                    .and(" added"),
                 "a new way to authenticate; existing credentials keep working unless an alternative was also removed",
             ),
         );
     }
 }
 
-fn parameter_location(key: &(String, String)) -> String {
-    format!("{} parameter {}", key.0, code(&key.1))
+fn parameter_location(key: &(String, String)) -> Text {
+    Text::prose(format!("{} parameter ", key.0)).code(&key.1)
 }
 
 fn compare_parameter(
     id: &str,
-    location: &str,
+    location: &Text,
     old: &Parameter,
     new: &Parameter,
     context: &Context,
@@ -444,7 +437,7 @@ fn compare_parameter(
 
 fn compare_content(
     id: &str,
-    location: &str,
+    location: &Text,
     old: &Body,
     new: &Body,
     place: Place,
@@ -458,7 +451,7 @@ fn compare_content(
                 location,
                 verdict(
                     Rule::MediaTypeRemoved,
-                    format!("media type {} removed", code(media)),
+                    Text::prose("media type ").code(media).and(" removed"),
                     match place.direction() {
                         Direction::Request => "the server no longer accepts bodies of this type",
                         Direction::Response => {
@@ -476,16 +469,16 @@ fn compare_content(
                 location,
                 verdict(
                     Rule::MediaTypeAdded,
-                    format!("media type {} added", code(media)),
+                    Text::prose("media type ").code(media).and(" added"),
                     "an additional representation",
                 ),
             )),
             Some(before) => {
                 // One media type (the usual case) needs no label.
                 let location = if new.content.len() == 1 {
-                    location.to_owned()
+                    location.clone()
                 } else {
-                    format!("{location} ({})", code(media))
+                    location.clone().and(" (").code(media).and(")")
                 };
                 compare_nodes(id, &location, before, nodes, place, context, out);
             }
@@ -496,7 +489,7 @@ fn compare_content(
 /// Compares two flattened schemas seen at `location` of operation `id`.
 fn compare_nodes(
     id: &str,
-    location: &str,
+    location: &Text,
     old: &Nodes,
     new: &Nodes,
     place: Place,
@@ -506,21 +499,21 @@ fn compare_nodes(
     let direction = place.direction();
     let field = |path: &str| {
         if path.is_empty() {
-            location.to_owned()
+            location.clone()
         } else {
-            format!("{location} field {}", code(path))
+            location.clone().and(" field ").code(path)
         }
     };
     let placed = |path: &str, owner: &Option<Owner>, verdict: Verdict| -> Found {
         let owner = owner.as_ref().map(|owner| {
             let inside = if owner.path.is_empty() {
-                "the schema itself".to_owned()
+                Text::prose("the schema itself")
             } else {
-                format!("property {}", code(&owner.path))
+                Text::prose("property ").code(&owner.path)
             };
             (owner.schema.clone(), inside)
         });
-        let mut found = Found::at_operation(id, &field(path), verdict);
+        let mut found = Found::at_operation(id, field(path), verdict);
         // A hand-written replacement does not change when the schema does.
         if let Some((schema, _)) = &owner
             && let Some(rust_type) = context.hand_written.get(schema)
