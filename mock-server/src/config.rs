@@ -50,6 +50,7 @@ pub struct Config {
     pub(crate) account_entries: usize,
     pub(crate) zone_entries: usize,
     pub(crate) insights_per_scope: usize,
+    pub(crate) unknown_insights: bool,
     pub(crate) port: u16,
     pub(crate) tls: bool,
     pub(crate) credentials: MockCredentials,
@@ -61,8 +62,9 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// Seed [`DEFAULT_SEED`], one account and one zone with 1,000 entries each over 3 insights, no growth, an
-    /// ephemeral port, plain HTTP/1.1, the default credentials, no faults, no rate limit, journal on, strict.
+    /// Seed [`DEFAULT_SEED`], one account and one zone with 1,000 entries each over 3 insights (all of known
+    /// values), no growth, an ephemeral port, plain HTTP/1.1, the default credentials, no faults, no rate limit,
+    /// journal on, strict.
     fn default() -> Self {
         Config {
             seed: DEFAULT_SEED,
@@ -72,6 +74,7 @@ impl Default for Config {
             account_entries: 1000,
             zone_entries: 1000,
             insights_per_scope: 3,
+            unknown_insights: false,
             port: 0,
             tls: false,
             credentials: MockCredentials::default(),
@@ -142,6 +145,15 @@ impl Config {
     /// insight holds every entry of its scope.
     pub fn with_insights_per_scope(mut self, count: usize) -> Self {
         self.insights_per_scope = count.max(1);
+        self
+    }
+
+    /// Whether each scope's insight lists hold one insight with values a client does not know (default off): the
+    /// insight with the lowest id carries [`crate::UNKNOWN_ISSUE_TYPE`], [`crate::UNKNOWN_SEVERITY`] (`"Urgent"`),
+    /// [`crate::UNKNOWN_STATUS`] and [`crate::UNKNOWN_CLASSIFICATION`], for tests of open enums. Its status then
+    /// no longer follows the audit log; its other fields do.
+    pub fn with_unknown_insight_values(mut self, on: bool) -> Self {
+        self.unknown_insights = on;
         self
     }
 

@@ -30,7 +30,7 @@ pub const HTML_ERROR_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title
 /// variant says what each sends. Each fault has a textual form, parsed by [`FromStr`] and used by the binary's
 /// `--fault` flag: `rate-limit:K[:SECS]`, `server-error:K[:STATUS]`, `truncate:K`, `html:K`, `slow:K:MILLIS`,
 /// `drop-mid-body:K`, `reset-before-head:K`, `stall:K:MILLIS`, `rst-stream:K`, `goaway:K`, `repeat-cursor`,
-/// `empty-cursor`.
+/// `empty-cursor`, `endless-insights`, `repeat-insights-page`, `insights-count-drift`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -111,6 +111,15 @@ pub enum Fault {
     RepeatedCursor,
     /// The last page carries `"cursor": ""` instead of leaving it out.
     EmptyCursorOnLastPage,
+    /// The insight lists never run out: every page is full, the list starting over past its end (the `k`-th
+    /// insight of a walk is insight `k mod count`), with the true `count`; pages past `count` are still full.
+    EndlessInsights,
+    /// Every page of an insight list holds page 1's insights (labelled as the page asked for): the same page
+    /// served again and again.
+    RepeatedInsightsPage,
+    /// An insight list's `count` grows by one with every insight-list answer the server has sent before (the
+    /// first is true), so it changes in the middle of a walk; the insights served are the true ones.
+    InsightsCountDrift,
 }
 
 impl Fault {
@@ -126,9 +135,12 @@ impl Fault {
             | Fault::ResetBeforeHead { every }
             | Fault::Stall { every, .. }
             | Fault::ResetStream { every } => *every,
-            Fault::GoAway { .. } | Fault::RepeatedCursor | Fault::EmptyCursorOnLastPage => {
-                return false;
-            }
+            Fault::GoAway { .. }
+            | Fault::RepeatedCursor
+            | Fault::EmptyCursorOnLastPage
+            | Fault::EndlessInsights
+            | Fault::RepeatedInsightsPage
+            | Fault::InsightsCountDrift => return false,
         };
         every != 0 && number.is_multiple_of(every)
     }
@@ -161,6 +173,9 @@ impl fmt::Display for Fault {
             Fault::GoAway { every } => write!(formatter, "goaway:{every}"),
             Fault::RepeatedCursor => formatter.write_str("repeat-cursor"),
             Fault::EmptyCursorOnLastPage => formatter.write_str("empty-cursor"),
+            Fault::EndlessInsights => formatter.write_str("endless-insights"),
+            Fault::RepeatedInsightsPage => formatter.write_str("repeat-insights-page"),
+            Fault::InsightsCountDrift => formatter.write_str("insights-count-drift"),
         }
     }
 }
@@ -266,10 +281,22 @@ impl FromStr for Fault {
                 arity(1, 1, "empty-cursor")?;
                 Ok(Fault::EmptyCursorOnLastPage)
             }
+            "endless-insights" => {
+                arity(1, 1, "endless-insights")?;
+                Ok(Fault::EndlessInsights)
+            }
+            "repeat-insights-page" => {
+                arity(1, 1, "repeat-insights-page")?;
+                Ok(Fault::RepeatedInsightsPage)
+            }
+            "insights-count-drift" => {
+                arity(1, 1, "insights-count-drift")?;
+                Ok(Fault::InsightsCountDrift)
+            }
             other => Err(format!(
                 "unknown fault {other:?}; expected rate-limit:K[:SECS], server-error:K[:STATUS], truncate:K, html:K, \
                  slow:K:MILLIS, drop-mid-body:K, reset-before-head:K, stall:K:MILLIS, rst-stream:K, goaway:K, \
-                 repeat-cursor or empty-cursor"
+                 repeat-cursor, empty-cursor, endless-insights, repeat-insights-page or insights-count-drift"
             )),
         }
     }
@@ -357,6 +384,20 @@ impl CannedResponse {
         )
     }
 
+    /// A 200 page of an insight list built from insights given as JSON (so a test can serve any shape a server
+    /// could: a page past `count` that is still full, the same page twice, a `count` that changes mid-walk, values
+    /// the client does not know): `{"success":true,"errors":[],"messages":[],"result":{"count":…,"issues":[…],
+    /// "page":…,"per_page":…}}`, as upstream's schema has it (no `result_info`).
+    pub fn insights_page(issues: Vec<Value>, count: u64, page: u64, per_page: u32) -> Self {
+        CannedResponse::json(
+            200,
+            &json!({
+                "success": true, "errors": [], "messages": [],
+                "result": { "count": count, "issues": issues, "page": page, "per_page": per_page },
+            }),
+        )
+    }
+
     /// Adds a header (names are case-insensitive; a repeated name adds another value).
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
@@ -408,6 +449,9 @@ mod tests {
             Fault::GoAway { every: 2 },
             Fault::RepeatedCursor,
             Fault::EmptyCursorOnLastPage,
+            Fault::EndlessInsights,
+            Fault::RepeatedInsightsPage,
+            Fault::InsightsCountDrift,
         ];
         for fault in all {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
@@ -444,6 +488,8 @@ mod tests {
             "rst-stream:0",
             "goaway:1:1",
             "goaway:x",
+            "endless-insights:1",
+            "insights-count-drift:",
         ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad:?}");
         }

@@ -5,8 +5,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// One received request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One received request (serialised with these field names, as the binary's `--journal` writes it).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RecordedRequest {
     /// 0-based arrival order.
     pub seq: u64,

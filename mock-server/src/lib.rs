@@ -1,11 +1,14 @@
 //! A loopback mock of Cloudflare's Security Center insight audit-log API, for tests and benchmarks.
 //!
-//! It serves the four operations of `spec/openapi.yaml` under the real API's `/client/v4` prefix:
+//! It serves the six operations of `spec/openapi.yaml` under the real API's `/client/v4` prefix, the four audit
+//! logs and the two insight lists:
 //!
 //! - `GET /client/v4/accounts/{account_id}/security-center/insights/audit-log`
 //! - `GET /client/v4/accounts/{account_id}/security-center/insights/{issue_id}/audit-log`
 //! - `GET /client/v4/zones/{zone_id}/security-center/insights/audit-log`
 //! - `GET /client/v4/zones/{zone_id}/security-center/insights/{issue_id}/audit-log`
+//! - `GET /client/v4/accounts/{account_id}/security-center/insights` (see [Insights](#insights))
+//! - `GET /client/v4/zones/{zone_id}/security-center/insights`
 //!
 //! with deterministic data generated from a seed ([`Config::with_seed`]), the real API's auth check (401), parameter
 //! validation (400) and unknown-insight answer (404), all in Cloudflare's envelopes; filters, order and opaque cursor
@@ -19,7 +22,8 @@
 //! `mock-server = { workspace = true }`), start a server per test, point the client at [`MockServer::base_url`] with
 //! the server's credentials, and compare what the client read with [`MockServer::expected_entries`]. The mock's types
 //! that stand for something the client also names ([`MockScope`], [`MockOrder`], [`MockFieldChanged`],
-//! [`MockRateLimit`], [`MockAuditLogEntry`], [`MockCredentials`]) carry a `Mock` prefix, so that a test using both
+//! [`MockRateLimit`], [`MockAuditLogEntry`], [`MockInsight`], [`MockSeverity`], [`MockCredentials`]) carry a `Mock`
+//! prefix, so that a test using both
 //! crates says which one it means:
 //!
 //! ```no_run
@@ -81,12 +85,36 @@
 //! every entry added after its position exactly once, and none added before it (a late entry behind the walk is
 //! missed, as it would be by the API). [`MockServer::expected_entries`] includes added entries.
 //!
+//! # Insights
+//!
+//! The insight lists of a scope hold exactly the insights of its audit log ([`MockServer::issue_ids`]), sorted by
+//! id, so that pages are well defined; [`MockServer::insights`] returns them as [`MockInsight`] values. Class,
+//! type, severity and subject come from the seed ([`INSIGHT_CLASSES`], [`INSIGHT_SUBJECTS`]); the rest is read
+//! from the audit log each time it changed: `status` and `dismissed` from the insight's newest `status` entry
+//! ([`insight_status`]), `user_classification` from its newest `user_classification` entry (`null` without one),
+//! `since` before its first entry and `timestamp` its newest entry's `changed_at`, so entries added at runtime
+//! move them at once. `payload.zone_tag` is the zone itself, or for an account one of the served zones.
+//!
+//! Filters (`dismissed`, and `issue_class`, `issue_type`, `product`, `severity`, `subject` with their `~neq`
+//! exclusions, [`InsightFilters`]) take a list as the key repeated once per value (`severity=low&severity=critical`,
+//! the spec's form style, which the official Python SDK sends); `severity` is lowercase on the wire while an
+//! insight's is capitalised; `product` matches the class's product. `page` (from 1, default 1) and `per_page`
+//! (1..=1000, default 25) page the list; the answer is `{"success":true,"errors":[],"messages":[],"result":
+//! {"count":…,"issues":[…],"page":…,"per_page":…}}` as upstream's schema has it (no `result_info`).
+//! [`MockServer::expected_insights`] tells what a walk with filters yields. [`Config::with_unknown_insight_values`]
+//! gives one insight a severity (`"Urgent"`), type, status and classification a client does not know; the faults
+//! `endless-insights`, `repeat-insights-page` and `insights-count-drift` and [`CannedResponse::insights_page`]
+//! serve the shapes of a server a walk must not trust. Faults, the rate limit, auth and the journal apply to the
+//! insight lists as to every route.
+//!
 //! # Validation
 //!
 //! Answered in Cloudflare's failure envelope (`{"success":false,"errors":[{"code":…,"message":…}],
 //! "messages":[],"result":null}`, codes in [`codes`]): no valid credentials → 401 (code 10000); `per_page` not an
 //! integer in 1..=1000, `since`/`before` not RFC 3339, `field_changed`/`order` outside their enums, a parameter
-//! given twice, or a cursor that is malformed, tampered with or replayed with other filters or order → 400; an
+//! given twice, or a cursor that is malformed, tampered with or replayed with other filters or order → 400 (and on
+//! the insight lists: `page` not an integer of at least 1, `dismissed` not `true`/`false`, a `severity` or
+//! `issue_type` value outside its enum, or `page`, `per_page` or `dismissed` given twice); an
 //! unknown insight → 404; an unknown path, account or zone id → 404 and an unexpected-request flag; another
 //! method → 405 and a flag.
 //!
@@ -95,8 +123,10 @@
 //! [`Config::with_fault`] (or `--fault` on the binary, same text forms): `rate-limit:K[:SECS]` (429 with
 //! `Retry-After`), `server-error:K[:STATUS]` (503 by default), `truncate:K` (200 with half a body), `html:K` (a
 //! proxy's 502 HTML page), `slow:K:MILLIS`, `drop-mid-body:K`, `reset-before-head:K`, `stall:K:MILLIS`,
-//! `rst-stream:K`, `goaway:K`, `repeat-cursor` (a page fetched with a cursor returns that same cursor) and
-//! `empty-cursor` (`"cursor": ""` on the last page). `K` counts requests to served routes, canned answers and the
+//! `rst-stream:K`, `goaway:K`, `repeat-cursor` (a page fetched with a cursor returns that same cursor),
+//! `empty-cursor` (`"cursor": ""` on the last page), and on the insight lists `endless-insights` (every page
+//! full, starting over past the end), `repeat-insights-page` (every page is page 1) and `insights-count-drift`
+//! (`count` grows by one an answer). `K` counts requests to served routes, canned answers and the
 //! rate limit's 429s excluded, except for `goaway`, which counts every request on one connection. The faults that
 //! answer are the same over both protocols; the network faults differ:
 //!
@@ -165,6 +195,8 @@ mod cursor;
 mod data;
 mod envelope;
 mod fault;
+mod insight;
+mod insight_query;
 mod journal;
 mod query;
 mod rate_limit;
@@ -191,6 +223,12 @@ pub use data::{
 };
 pub use envelope::codes;
 pub use fault::{CannedResponse, Fault, HTML_ERROR_PAGE};
+pub use insight::{
+    INSIGHT_CLASSES, INSIGHT_SUBJECTS, ISSUE_TYPES, MockInsight, MockInsightClass,
+    MockInsightPayload, UNKNOWN_CLASSIFICATION, UNKNOWN_ISSUE_TYPE, UNKNOWN_SEVERITY,
+    UNKNOWN_STATUS, insight_status,
+};
+pub use insight_query::{InsightFilters, MockSeverity};
 pub use journal::RecordedRequest;
 pub use query::{DEFAULT_PER_PAGE, Filters, MAX_PER_PAGE, MockFieldChanged, MockOrder};
 pub use rate_limit::MockRateLimit;
@@ -379,6 +417,18 @@ impl MockServer {
         }
     }
 
+    /// The full URL of a scope's insight list (a [`ScopeId`], or a [`MockScope`] for the first of its kind):
+    /// `{base_url}/accounts/{id}/security-center/insights` or `{base_url}/zones/{id}/security-center/insights`.
+    pub fn insights_url(&self, scope: impl Into<ScopeId>) -> String {
+        let scope = scope.into();
+        format!(
+            "{}/{}/{}/security-center/insights",
+            self.base_url(),
+            scope.kind().path_segment(),
+            utf8_percent_encode(scope.id(), NON_ALPHANUMERIC)
+        )
+    }
+
     /// The first account id served ([`ACCOUNT_ID`]).
     pub fn account_id(&self) -> &'static str {
         ACCOUNT_ID
@@ -512,6 +562,35 @@ impl MockServer {
             out.reverse();
         }
         out
+    }
+
+    /// Every insight of a scope now, by id, exactly as served (what the lists hold without filters); empty for a
+    /// scope not served. Its ids are those of [`MockServer::issue_ids`], in another order.
+    pub fn insights(&self, scope: impl Into<ScopeId>) -> Vec<MockInsight> {
+        self.find(&scope.into())
+            .map(|index| self.state.insights(index).to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Like [`MockServer::insights`], as JSON values (handy to build a [`CannedResponse::insights_page`] with
+    /// changes).
+    pub fn insights_json(&self, scope: impl Into<ScopeId>) -> Vec<Value> {
+        self.insights(scope)
+            .iter()
+            .map(|insight| serde_json::to_value(insight).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    /// The insights a full walk of a scope's list with these filters yields now, in order (the `count` its pages
+    /// announce is their number); empty for a scope not served.
+    pub fn expected_insights(
+        &self,
+        scope: impl Into<ScopeId>,
+        filters: &InsightFilters,
+    ) -> Vec<MockInsight> {
+        let mut insights = self.insights(scope);
+        insights.retain(|insight| filters.matches(insight));
+        insights
     }
 
     /// Appends `count` entries to a scope, stamped with the present (the server's clock: UTC, milliseconds), over its

@@ -8,9 +8,21 @@ use mock_server::{
     Config, Fault, MAX_GROWTH_RATE, MAX_SCOPES, MockRateLimit, MockScope, MockServer,
 };
 
-/// Serve Cloudflare's Security Center insight audit-log API on 127.0.0.1 with generated data.
+/// Serve Cloudflare's Security Center insight audit logs and insight lists on 127.0.0.1 with generated data.
+///
+/// Routes, under the printed base URL (`http://127.0.0.1:PORT/client/v4`):
+///
+///   GET /accounts/{account_id}/security-center/insights/audit-log
+///   GET /accounts/{account_id}/security-center/insights/{issue_id}/audit-log
+///   GET /zones/{zone_id}/security-center/insights/audit-log
+///   GET /zones/{zone_id}/security-center/insights/{issue_id}/audit-log
+///   GET /accounts/{account_id}/security-center/insights   (the insight list: page, per_page, filters)
+///   GET /zones/{zone_id}/security-center/insights
+///
+/// The insight lists hold each scope's insights (those of its audit log), by id, their status and
+/// classification following the log; list filters repeat their key (severity=low&severity=critical).
 #[derive(Debug, Parser)]
-#[command(name = "mock-server", version)]
+#[command(name = "mock-server", version, verbatim_doc_comment)]
 struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8787)]
@@ -41,14 +53,23 @@ struct Args {
     /// are added.
     #[arg(long = "grow", value_name = "RATE", value_parser = parse_growth)]
     growth: Option<f64>,
+    /// Give each scope's first insight a severity ("Urgent"), issue type, status and classification that
+    /// clients do not know.
+    #[arg(long)]
+    unknown_insight_values: bool,
     /// Data seed: the same seed serves the same data.
     #[arg(long, default_value_t = mock_server::DEFAULT_SEED)]
     seed: u64,
     /// Fault to inject (repeatable): rate-limit:K[:SECS], server-error:K[:STATUS], truncate:K, html:K,
     /// slow:K:MILLIS, drop-mid-body:K, reset-before-head:K, stall:K:MILLIS, rst-stream:K, goaway:K,
-    /// repeat-cursor, empty-cursor.
+    /// repeat-cursor, empty-cursor; on the insight lists endless-insights, repeat-insights-page,
+    /// insights-count-drift.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<Fault>,
+    /// Keep every request received and write them to FILE when stopped (Ctrl-C), one JSON object a line:
+    /// method, version, raw path and query, headers (credentials included, as sent).
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
     /// Emulate Cloudflare's rate limit: Q requests per fixed window of W seconds, then 429 for LOCKOUT seconds
     /// (default W); every response carries Ratelimit and Ratelimit-Policy.
     #[arg(long, value_name = "Q:W[:LOCKOUT]", value_parser = parse_rate_limit)]
@@ -82,15 +103,57 @@ fn parse_rate_limit(text: &str) -> Result<MockRateLimit, String> {
     text.parse()
 }
 
-/// Blocks until Ctrl-C; forever if the signal cannot be listened for.
-fn wait_for_ctrl_c() {
-    let interrupted = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .and_then(|rt| rt.block_on(tokio::signal::ctrl_c()));
-    if interrupted.is_err() {
-        loop {
-            std::thread::park();
+/// Writes every request received to `path`, one JSON object a line.
+fn write_journal(path: &std::path::Path, server: &MockServer) -> std::io::Result<()> {
+    let mut text = String::new();
+    for request in server.requests() {
+        text.push_str(&serde_json::to_string(&request).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    std::fs::write(path, text)
+}
+
+/// Starts listening for Ctrl-C now, so that one sent as soon as the banner is out is not missed (the journal
+/// would be lost with it); the function returned blocks until it comes, forever if it cannot be listened for.
+fn listen_for_ctrl_c() -> impl FnOnce() {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let listener = std::thread::Builder::new()
+        .name("ctrl-c".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let signal = tokio::signal::ctrl_c();
+                tokio::pin!(signal);
+                // The first poll puts the handler in place.
+                let early = tokio::select! {
+                    biased;
+                    result = &mut signal => Some(result),
+                    () = std::future::ready(()) => None,
+                };
+                let _ = ready_tx.send(());
+                let result = match early {
+                    Some(result) => result,
+                    None => signal.await,
+                };
+                if result.is_ok() {
+                    let _ = done_tx.send(());
+                }
+            });
+        });
+    if listener.is_ok() {
+        let _ = ready_rx.recv();
+    }
+    move || {
+        if done_rx.recv().is_err() {
+            loop {
+                std::thread::park();
+            }
         }
     }
 }
@@ -104,8 +167,9 @@ fn main() -> ExitCode {
         .with_zones(args.zones)
         .with_entries(args.entries)
         .with_insights_per_scope(args.insights)
+        .with_unknown_insight_values(args.unknown_insight_values)
         .with_seed(args.seed)
-        .with_request_journal(false)
+        .with_request_journal(args.journal.is_some())
         .with_strict(false);
     if let Some(count) = args.zone_entries {
         config = config.with_zone_entries(count);
@@ -145,6 +209,7 @@ fn main() -> ExitCode {
             path.display()
         );
     }
+    let stopped = listen_for_ctrl_c();
     let credentials = server.credentials();
     println!("mock-server listening on {}", server.base_url());
     println!("CLOUDFLARE_BASE_URL={}", server.base_url());
@@ -174,7 +239,16 @@ fn main() -> ExitCode {
     if let Some(limit) = &args.rate_limit {
         println!("rate limit: {limit} (requests:window:lock-out seconds)");
     }
-    wait_for_ctrl_c();
+    stopped();
+    if let Some(path) = &args.journal
+        && let Err(error) = write_journal(path, &server)
+    {
+        eprintln!(
+            "mock-server: cannot write the journal to {}: {error}",
+            path.display()
+        );
+        return ExitCode::from(1);
+    }
     println!(
         "mock-server stopping: {} responses served, {} rate-limited (429)",
         server.served_count(),

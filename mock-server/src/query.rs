@@ -133,19 +133,7 @@ pub(crate) fn parse(raw: Option<&str>) -> Result<PageRequest, ApiError> {
         }
         seen.push(key.to_string());
         match key.as_ref() {
-            "per_page" => {
-                let count: u32 = value.parse().map_err(|_| {
-                    ApiError::invalid(format!(
-                        "per_page must be an integer between 1 and {MAX_PER_PAGE} (got {value:?})"
-                    ))
-                })?;
-                if !(1..=MAX_PER_PAGE).contains(&count) {
-                    return Err(ApiError::invalid(format!(
-                        "per_page must be an integer between 1 and {MAX_PER_PAGE} (got {count})"
-                    )));
-                }
-                per_page = Some(count);
-            }
+            "per_page" => per_page = Some(parse_per_page(&value)?),
             "cursor" => cursor = Some(value.into_owned()),
             "since" => filters.since = Some(parse_time("since", &value)?),
             "before" => filters.before = Some(parse_time("before", &value)?),
@@ -162,6 +150,21 @@ pub(crate) fn parse(raw: Option<&str>) -> Result<PageRequest, ApiError> {
         per_page: per_page.unwrap_or(DEFAULT_PER_PAGE),
         cursor,
     })
+}
+
+/// `per_page` of the audit log and the insight lists alike: an integer in 1..=[`MAX_PER_PAGE`].
+pub(crate) fn parse_per_page(value: &str) -> Result<u32, ApiError> {
+    let count: u32 = value.parse().map_err(|_| {
+        ApiError::invalid(format!(
+            "per_page must be an integer between 1 and {MAX_PER_PAGE} (got {value:?})"
+        ))
+    })?;
+    if !(1..=MAX_PER_PAGE).contains(&count) {
+        return Err(ApiError::invalid(format!(
+            "per_page must be an integer between 1 and {MAX_PER_PAGE} (got {count})"
+        )));
+    }
+    Ok(count)
 }
 
 fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {

@@ -1,5 +1,6 @@
 //! Building the answer to one request: journal, rate limit, canned script, faults, then auth, validation and the
-//! page itself; then the hyper response, whose body a network fault may cut or stall.
+//! page itself (of an audit log or an insight list); then the hyper response, whose body a network fault may cut
+//! or stall.
 
 use std::io;
 use std::sync::Arc;
@@ -10,17 +11,20 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
+use serde::Serialize;
 
 use crate::cursor::Fnv;
 use crate::envelope::{ApiError, codes, page_body};
 use crate::fault::{Fault, HTML_ERROR_PAGE};
+use crate::insight::MockInsight;
+use crate::insight_query;
 use crate::journal::{RecordedRequest, lock};
 use crate::query::{self, MockOrder};
 use crate::rate_limit::Admission;
 use crate::wire::{CutEnd, Link, ReplyBody};
 
 use super::State;
-use super::routes::{Route, authorized, match_route, unexpected};
+use super::routes::{Operation, Route, authorized, match_route, unexpected};
 
 /// How an answer leaves the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,6 +284,9 @@ fn serve_page(
             format!("Could not route to {path}, perhaps your object identifier is invalid?"),
         ));
     };
+    if route.operation == Operation::Insights {
+        return serve_insights(state, index, query);
+    }
     let request = query::parse(query)?;
     let info = &state.scopes[index].info;
     let issue = match &route.issue {
@@ -333,6 +340,73 @@ fn serve_page(
         200,
         page_body(items, request.per_page, next.as_deref()),
     ))
+}
+
+/// One page of an insight list: the scope's insights that pass the filters, by id, `per_page` of them from
+/// `(page - 1) * per_page`, with the count of all that pass; or the shape an insight fault asks for.
+fn serve_insights(state: &State, index: usize, query: Option<&str>) -> Result<Reply, ApiError> {
+    let request = insight_query::parse(query)?;
+    let all = state.insights(index);
+    let selected: Vec<&MockInsight> = all
+        .iter()
+        .filter(|insight| request.filters.matches(insight))
+        .collect();
+    let count = selected.len();
+    let per_page = request.per_page as usize;
+    let start = usize::try_from(request.page - 1)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(per_page);
+    let issues: Vec<&MockInsight> = if state.faults.contains(&Fault::EndlessInsights) {
+        match count {
+            0 => Vec::new(),
+            _ => (0..per_page)
+                .map(|k| selected[(start % count + k) % count])
+                .collect(),
+        }
+    } else if state.faults.contains(&Fault::RepeatedInsightsPage) {
+        selected[..per_page.min(count)].to_vec()
+    } else {
+        selected[start.min(count)..start.saturating_add(per_page).min(count)].to_vec()
+    };
+    let before = state.insight_answers.fetch_add(1, Ordering::Relaxed);
+    let drift = if state.faults.contains(&Fault::InsightsCountDrift) {
+        before
+    } else {
+        0
+    };
+    let body = InsightsBody {
+        success: true,
+        errors: [],
+        messages: [],
+        result: InsightsResult {
+            count: count as u64 + drift,
+            issues,
+            page: request.page,
+            per_page: request.per_page,
+        },
+    };
+    Ok(Reply::json(
+        200,
+        Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+    ))
+}
+
+/// An insight list's answer, serialised in upstream's field order.
+#[derive(Serialize)]
+struct InsightsBody<'a> {
+    success: bool,
+    errors: [(); 0],
+    messages: [(); 0],
+    result: InsightsResult<'a>,
+}
+
+/// `result` of an insight list's answer.
+#[derive(Serialize)]
+struct InsightsResult<'a> {
+    count: u64,
+    issues: Vec<&'a MockInsight>,
+    page: u64,
+    per_page: u32,
 }
 
 fn to_response(reply: Reply, seq: u64, link: Arc<Link>) -> Response<ReplyBody> {

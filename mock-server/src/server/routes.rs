@@ -1,5 +1,6 @@
-//! Routing and authentication: which of the four operations a path names (with its segments decoded), why a
-//! request the mock does not serve is unexpected, and whether the credentials sent are the server's.
+//! Routing and authentication: which of the six operations a path names (an audit log or an insight list, with
+//! its segments decoded), why a request the mock does not serve is unexpected, and whether the credentials sent
+//! are the server's.
 
 use hyper::Method;
 use hyper::header::{AUTHORIZATION, HeaderMap};
@@ -13,9 +14,19 @@ use super::State;
 /// The path prefix of every route, like the real API's `/client/v4`.
 pub(crate) const PREFIX: &str = "/client/v4";
 
+/// Which list a route serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Operation {
+    /// `.../security-center/insights/audit-log` and `.../security-center/insights/{issue_id}/audit-log`.
+    AuditLog,
+    /// `.../security-center/insights`.
+    Insights,
+}
+
 /// A route of the API, with its path segments decoded.
 #[derive(Clone, Debug)]
 pub(super) struct Route {
+    pub(super) operation: Operation,
     pub(super) scope: MockScope,
     pub(super) scope_id: String,
     /// The scope's index in [`State::scopes`]; `None` for an id not served.
@@ -32,14 +43,18 @@ pub(super) fn match_route(state: &State, path: &str) -> Option<Route> {
         "zones" => MockScope::Zone,
         _ => return None,
     };
-    let (id, issue) = match segs.as_slice() {
-        [_, id, "security-center", "insights", "audit-log"] => (*id, None),
-        [_, id, "security-center", "insights", issue, "audit-log"] => (*id, Some(*issue)),
+    let (operation, id, issue) = match segs.as_slice() {
+        [_, id, "security-center", "insights"] => (Operation::Insights, *id, None),
+        [_, id, "security-center", "insights", "audit-log"] => (Operation::AuditLog, *id, None),
+        [_, id, "security-center", "insights", issue, "audit-log"] => {
+            (Operation::AuditLog, *id, Some(*issue))
+        }
         _ => return None,
     };
     let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
     let scope_id = decode(id);
     Some(Route {
+        operation,
         scope,
         index: state.find(scope, &scope_id),
         scope_id,

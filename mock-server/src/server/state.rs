@@ -1,6 +1,7 @@
 //! What every request shares: the served accounts and zones with their entries (generated on first use, grown
-//! to the present), the journal, the script, the cursor codec, the faults and the rate limiter; and the cache of
-//! filtered selections, so that the pages of one walk cost a lookup rather than a filter pass each.
+//! to the present), the journal, the script, the cursor codec, the faults and the rate limiter; the cache of
+//! filtered selections, so that the pages of one walk cost a lookup rather than a filter pass each; and each
+//! scope's insights, derived from its entries again only when entries were added.
 
 use std::collections::{HashMap, VecDeque};
 use std::ops::Deref;
@@ -15,6 +16,7 @@ use crate::data::{
     scope_ids,
 };
 use crate::fault::{CannedResponse, Fault};
+use crate::insight::{self, MockInsight};
 use crate::journal::{Journal, lock};
 use crate::query::{Filters, MockFieldChanged, nanos};
 use crate::rate_limit::Limiter;
@@ -42,6 +44,13 @@ struct Cached {
     /// How many entries the scope had: entries appended at the end since then can be filtered and added.
     seen: usize,
     list: Arc<[u32]>,
+}
+
+/// A scope's insights and how many entries its data had when they were derived from it.
+#[derive(Debug)]
+struct Derived {
+    entries: usize,
+    list: Arc<[MockInsight]>,
 }
 
 /// The entries a walk sees, oldest first: indices into its scope's data.
@@ -119,6 +128,13 @@ pub(crate) struct State {
     /// How many requests to served routes the faults have counted.
     pub(super) counted: AtomicU64,
     cache: Mutex<HashMap<SelectionKey, Cached>>,
+    seed: u64,
+    /// [`Config::with_unknown_insight_values`].
+    unknown_insights: bool,
+    /// Per scope index: its insights, by id, and the entry count they were derived at.
+    insights: Mutex<HashMap<usize, Derived>>,
+    /// How many insight-list pages were answered (for [`Fault::InsightsCountDrift`]).
+    pub(super) insight_answers: AtomicU64,
 }
 
 /// Locks for reading, recovering the data if a panicking thread poisoned the lock.
@@ -178,6 +194,10 @@ impl State {
             seq: AtomicU64::new(0),
             counted: AtomicU64::new(0),
             cache: Mutex::new(HashMap::new()),
+            seed: config.seed,
+            unknown_insights: config.unknown_insights,
+            insights: Mutex::new(HashMap::new()),
+            insight_answers: AtomicU64::new(0),
         };
         for first in [0, state.accounts] {
             state.data(first);
@@ -252,6 +272,31 @@ impl State {
         let millis = millis.unwrap_or_else(|| self.clock.now_ms());
         let info = &self.scopes[index].info;
         Ok((0..count).map(|_| data.append(millis, info)).collect())
+    }
+
+    /// A scope's insights now, by id: derived from its entries, again only after entries were added (appending is
+    /// the only change, and it always adds to the count).
+    pub(crate) fn insights(&self, index: usize) -> Arc<[MockInsight]> {
+        let data = self.read(index);
+        if let Some(derived) = lock(&self.insights).get(&index)
+            && derived.entries == data.len()
+        {
+            return derived.list.clone();
+        }
+        let zones = self.of_kind(MockScope::Zone);
+        let info = &self.scopes[index].info;
+        let zone_tag = |issue: usize| match info.scope.kind() {
+            MockScope::Zone => info.scope.id().to_owned(),
+            MockScope::Account => zones[issue % zones.len()].info.scope.id().to_owned(),
+        };
+        let list: Arc<[MockInsight]> =
+            insight::build(info, &data, self.seed, zone_tag, self.unknown_insights).into();
+        let derived = Derived {
+            entries: data.len(),
+            list: list.clone(),
+        };
+        lock(&self.insights).insert(index, derived);
+        list
     }
 
     /// The entries a walk with these filters sees, oldest first (indices into the scope's data).

@@ -218,3 +218,95 @@ fn tls_flag_writes_the_ca_and_serves_https() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--tls"), "{stderr}");
 }
+
+/// `--journal FILE --unknown-insight-values`: the insight list is served with the odd insight first, and on
+/// Ctrl-C (SIGINT) the binary writes each request it received as one JSON line, raw query and headers as sent.
+#[test]
+fn journal_flag_writes_every_request_when_stopped() {
+    let dir = std::env::temp_dir().join(format!("mock-server-journal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("journal.jsonl");
+    let mut child = Running(
+        Command::new(BIN)
+            .args(["--port", "0", "--unknown-insight-values", "--journal"])
+            .arg(&journal)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
+    let lines: Vec<String> = stdout
+        .by_ref()
+        .map(|l| l.expect("a line"))
+        .take_while(|l| !l.starts_with("CLOUDFLARE_EMAIL="))
+        .collect();
+    // The rest of the banner and the closing line are read, so the binary never writes to a closed pipe.
+    let rest = std::thread::spawn(move || stdout.map_while(Result::ok).collect::<Vec<String>>());
+    let value = |key: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(key))
+            .expect("a banner line")
+            .to_owned()
+    };
+    let (base, token) = (
+        value("CLOUDFLARE_BASE_URL="),
+        value("CLOUDFLARE_API_TOKEN="),
+    );
+    let url = format!("{base}/accounts/{ACCOUNT_ID}/security-center/insights");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let body: serde_json::Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{url}?severity=low&severity~neq=critical"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("an answer")
+            .json()
+            .await
+            .expect("JSON")
+    });
+    assert_eq!(body["result"]["count"], 0, "{body}");
+    let body: serde_json::Value = runtime.block_on(async {
+        let answer = reqwest::Client::new().get(&url).bearer_auth(&token).send();
+        answer.await.expect("an answer").json().await.expect("JSON")
+    });
+    assert_eq!(body["result"]["issues"][0]["severity"], "Urgent", "{body}");
+    let killed = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.0.wait().expect("the binary stops");
+    assert!(status.success(), "{status:?}");
+    let rest = rest.join().expect("the banner read");
+    assert!(
+        rest.last()
+            .is_some_and(|l| l.starts_with("mock-server stopping: 2 responses served")),
+        "{rest:?}"
+    );
+    let text = std::fs::read_to_string(&journal).expect("the journal was written");
+    let requests: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(requests.len(), 2, "{text}");
+    let path = format!("/client/v4/accounts/{ACCOUNT_ID}/security-center/insights");
+    assert_eq!(requests[0]["method"], "GET");
+    assert_eq!(requests[0]["path"], path.as_str());
+    assert_eq!(requests[0]["query"], "severity=low&severity~neq=critical");
+    assert_eq!(requests[1]["query"], serde_json::Value::Null);
+    let headers = requests[0]["headers"].as_array().expect("headers");
+    assert!(
+        headers.contains(&serde_json::json!([
+            "authorization",
+            format!("Bearer {token}")
+        ])),
+        "{headers:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,6 +4,7 @@ mod cli;
 mod data;
 mod faults;
 mod growth;
+mod insights;
 mod journal;
 mod paging;
 mod rate_limit;

@@ -241,7 +241,7 @@ async fn unknown_insight_is_404_and_not_flagged() {
     server.assert_no_unexpected_requests();
 }
 
-/// Paths outside the four routes, other methods and unknown account or zone ids are answered (404/405) and
+/// Paths outside the six routes, other methods and unknown account or zone ids are answered (404/405) and
 /// flagged as unexpected.
 #[tokio::test]
 async fn unknown_routes_methods_and_ids_are_flagged() {
@@ -251,7 +251,7 @@ async fn unknown_routes_methods_and_ids_are_flagged() {
     for path in [
         format!("/accounts/{acct}/security-center/audit-log"),
         format!("/accounts/{acct}/security-center/insights/audit-log/"),
-        format!("/accounts/{acct}/security-center/insights"),
+        format!("/accounts/{acct}/security-center/insights/"),
         "/user/tokens/verify".to_owned(),
     ] {
         send(get(&server, &format!("{base}{path}")))
