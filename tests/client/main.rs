@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod errors;
 mod insights;
+mod insights_parity;
 mod network;
 mod pacing;
 mod pagination;
