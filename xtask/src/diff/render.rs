@@ -5,10 +5,10 @@
 //! Names and values from the spec (operationIds, schema and property names, enum values, media
 //! types, patterns, paths) reach the report as the code pieces of a [`Text`], which both
 //! renderers show as inline code made by [`code`], holding any text literally: a backtick cannot
-//! end it early and a line break cannot leave it. The Markdown renderer then escapes everything outside inline code (`<`, backticks, `|`, emphasis and link
-//! characters) and `|` inside it, and puts every cell and heading on one line, so nothing a spec
-//! says can add HTML (a `<!--` hiding the rest of the comment), break a table row or mention
-//! someone.
+//! end it early and a line break cannot leave it. The Markdown renderer then escapes everything
+//! outside inline code (`<`, backticks, `|`, emphasis and link characters) and `|` inside it,
+//! and puts every cell and heading on one line, so nothing a spec says can add HTML (a `<!--`
+//! hiding the rest of the comment), break a table row or mention someone.
 
 use std::fmt::{self, Write as _};
 
