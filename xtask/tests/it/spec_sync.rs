@@ -49,7 +49,7 @@ fn spec_sync(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-/// Scenario: `--check` on the placeholder fails with exit 1, one reason line and the diff head
+/// `--check` on the placeholder fails with exit 1, one reason line and the diff head
 /// on standard output; a sync then writes (exit 0); `--check` then passes (exit 0).
 #[test]
 fn check_exits_one_when_stale_and_zero_when_fresh() {
@@ -80,7 +80,7 @@ fn check_exits_one_when_stale_and_zero_when_fresh() {
     assert!(stdout.is_empty(), "{stdout}");
 }
 
-/// Scenario: a tracked operation upstream lacks: exit 2, the operation named, nothing written.
+/// A tracked operation upstream lacks: exit 2, the operation named, nothing written.
 #[test]
 fn missing_operation_exits_two_and_writes_nothing() {
     let dir = spec_dir();
@@ -103,7 +103,7 @@ fn missing_operation_exits_two_and_writes_nothing() {
     );
 }
 
-/// Scenario: `--revision` with `--check` is a usage error (exit 2): a check records nothing.
+/// `--revision` with `--check` is a usage error (exit 2): a check records nothing.
 #[test]
 fn revision_with_check_is_a_usage_error() {
     let dir = spec_dir();
@@ -126,7 +126,7 @@ fn bench(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-/// Scenario: the benchmark without its document says it skipped, and succeeds.
+/// The benchmark without its document says it skipped, and succeeds.
 #[test]
 fn bench_skips_without_its_document() {
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -137,7 +137,7 @@ fn bench_skips_without_its_document() {
     assert!(stderr.starts_with("skipped: "), "{stderr}");
 }
 
-/// Scenario: the benchmark on a small document measures both cases in child processes and
+/// The benchmark on a small document measures both cases in child processes and
 /// reports what the generator says.
 #[test]
 fn bench_reports_both_cases_and_the_generator() {

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const SENTINEL: &str = "// sentinel: a failed run must leave this file as it is\n";
+use crate::support::SENTINEL;
 
 /// The generator fixture with three unsupported operations.
 fn three_unsupported() -> PathBuf {
@@ -35,7 +35,7 @@ fn regenerate(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-/// Scenario: `--no-overlay` on a spec with three unsupported operations: one run names all
+/// `--no-overlay` on a spec with three unsupported operations: one run names all
 /// three, sorted by location, each with its fix, exits 1 and writes nothing.
 #[test]
 fn no_overlay_run_lists_every_problem() {
@@ -67,7 +67,7 @@ fn no_overlay_run_lists_every_problem() {
     );
 }
 
-/// Scenario: `--overlay FILE` with the actions the report names (and the schemas the client's
+/// `--overlay FILE` with the actions the report names (and the schemas the client's
 /// settings replace, which regenerate requires): the same spec generates.
 #[test]
 fn overlay_file_replaces_the_workspace_overlay() {
@@ -102,7 +102,7 @@ fn overlay_file_replaces_the_workspace_overlay() {
     );
 }
 
-/// Scenario: `--overlay` and `--no-overlay` together are a usage error (exit 2).
+/// `--overlay` and `--no-overlay` together are a usage error (exit 2).
 #[test]
 fn overlay_and_no_overlay_conflict() {
     let (code, stderr, written) = regenerate(&["--overlay", "x.yaml", "--no-overlay"]);

@@ -1,17 +1,17 @@
 //! `cargo xtask regenerate` runs the generator in a child process: a crash there (a stack
-//! overflow in typify, an abort) is an error that names the spec, the output stays untouched,
-//! and otherwise the child's answer is exactly what generating in process gives.
+//! overflow in typify, an abort) or a child still running at its deadline is an error that
+//! names the spec, the output stays untouched, and otherwise the child's answer is exactly what
+//! generating in process gives.
 //!
-//! These tests run the built `xtask` executable, since the backstop is a second process of it.
+//! The tests run the built `xtask` executable, since the backstop is a second process of it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
 use std::time::{Duration, Instant};
 
 use xtask::generation::{CRASH_FOR_TESTS, DEADLINE_VAR};
 
-const SENTINEL: &str = "// sentinel: a failed run must leave this file as it is\n";
+use crate::support::SENTINEL;
 
 /// A folder with a copy of the workspace spec (changed by `edit`) and a sentinel output file.
 struct Run {
@@ -88,7 +88,7 @@ fn shown(path: &Path) -> String {
     xtask::display_path(path)
 }
 
-/// Scenario: typify recurses until the stack overflows (simulated in the child); the command
+/// Typify recurses until the stack overflows (simulated in the child); the command
 /// exits 1 with an error naming the spec and the stack overflow, instead of dying of a signal.
 #[test]
 fn a_stack_overflow_in_the_generator_is_an_error_naming_the_spec() {
@@ -106,7 +106,7 @@ fn a_stack_overflow_in_the_generator_is_an_error_naming_the_spec() {
     run.assert_untouched();
 }
 
-/// Scenario: the generation aborts; the command exits 1 naming the spec and the signal.
+/// The generation aborts; the command exits 1 naming the spec and the signal.
 #[test]
 fn an_abort_in_the_generator_is_an_error_naming_the_spec() {
     let run = Run::new(|text| text);
@@ -120,7 +120,7 @@ fn an_abort_in_the_generator_is_an_error_naming_the_spec() {
     run.assert_untouched();
 }
 
-/// Scenario: the generation asks for memory without end (typify does on some specs); the
+/// The generation asks for memory without end (typify does on some specs); the
 /// allocation past the 4 GiB ceiling fails, and the command exits 1 naming the spec and the
 /// memory, with the output untouched.
 #[test]
@@ -153,7 +153,7 @@ fn hanging_pid(stderr: &str) -> u32 {
     digits.parse().expect("a pid")
 }
 
-/// Scenario: the generation hangs (simulated in the child) past a one-second `--deadline`; the
+/// The generation hangs (simulated in the child) past a one-second `--deadline`; the
 /// command kills the child and exits 1 naming the spec and the deadline, with the output untouched.
 #[test]
 fn a_generation_past_its_deadline_is_stopped_naming_the_spec() {
@@ -177,7 +177,7 @@ fn a_generation_past_its_deadline_is_stopped_naming_the_spec() {
     run.assert_untouched();
 }
 
-/// Scenario: the deadline comes from `XTASK_GENERATE_DEADLINE` when `--deadline` is not given,
+/// The deadline comes from `XTASK_GENERATE_DEADLINE` when `--deadline` is not given,
 /// and `--deadline` wins over it.
 #[test]
 fn the_deadline_is_read_from_the_environment_unless_the_flag_gives_it() {
@@ -191,7 +191,7 @@ fn the_deadline_is_read_from_the_environment_unless_the_flag_gives_it() {
     run.assert_untouched();
 }
 
-/// Scenario: `XTASK_GENERATE_DEADLINE` is not a number of seconds above zero; the command
+/// `XTASK_GENERATE_DEADLINE` is not a number of seconds above zero; the command
 /// refuses it, naming the variable, before generating anything.
 #[test]
 fn an_unreadable_deadline_is_refused_naming_where_it_came_from() {
@@ -211,7 +211,7 @@ fn an_unreadable_deadline_is_refused_naming_where_it_came_from() {
     run.assert_untouched();
 }
 
-/// Scenario: a spec the generator refuses; the child's error reaches the command word for word,
+/// A spec the generator refuses; the child's error reaches the command word for word,
 /// as the in-process generation words it.
 #[test]
 fn an_error_in_the_child_reads_as_in_process() {
@@ -227,7 +227,7 @@ fn an_error_in_the_child_reads_as_in_process() {
     run.assert_untouched();
 }
 
-/// Scenario: the workspace spec through the child; the file written is byte for byte the
+/// The workspace spec through the child; the file written is byte for byte the
 /// in-process generation.
 #[test]
 fn generation_in_the_child_writes_what_the_process_generates() {
