@@ -3,7 +3,7 @@
 //! A generated enum rejects a value it does not know, which would fail a whole page of audit-log
 //! entries (or insights) the day Cloudflare adds, say, `field_changed: "severity"` or a new issue
 //! type. The generator is told (in `xtask`'s settings) to use these hand-written types instead of
-//! generating them. One macro, [`open_enum!`], writes each: the known values as variants, anything
+//! generating them. One macro, `open_enum!`, writes each: the known values as variants, anything
 //! else as `Unknown`, kept verbatim and sent back unchanged.
 
 use std::fmt;
