@@ -359,3 +359,27 @@ fn overlay_remove_of_several_array_elements() {
         .expect("remove applies");
     assert_eq!(document, json!({"list": [0, 1, 4, 5, 6, 7, 8, 9, 11]}));
 }
+
+/// A component schema named `default` holding an empty `anyOf` (the shape fuzzing found: typify's
+/// memory runs away on it), a property named `enum` whose default is not of its type, and an
+/// empty `oneOf` in a `default` response: names are not keywords, so all three are refused.
+#[test]
+fn schemas_and_responses_named_like_keywords_are_checked() {
+    let text = r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+      "paths": {"/a": {"get": {"operationId": "get-a", "responses": {"default": {
+        "description": "d", "content": {"application/json": {"schema": {"oneOf": []}}}}}}}},
+      "components": {"schemas": {
+        "default": {"allOf": [{"anyOf": []}, {"type": "object"}]},
+        "Thing": {"type": "object", "properties": {"enum": {"type": "integer", "default": "x"}}}}}}"#;
+    let message = codegen::prepare(codegen::Source::new("openapi.json", text), None)
+        .expect_err("the three problems are found")
+        .to_string();
+    for problem in [
+        "/components/schemas/default/allOf/0/anyOf: anyOf is empty",
+        "/components/schemas/Thing/properties/enum/default: default \"x\" is not of the schema's \
+         type `integer`",
+        "/paths/~1a/get/responses/default/content/application~1json/schema/oneOf: oneOf is empty",
+    ] {
+        assert!(message.contains(problem), "{problem}\n{message}");
+    }
+}

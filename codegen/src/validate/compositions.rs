@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::graph::{
-    all_of_members, component_schemas, composed, inner_schemas, is_merge, local_refs,
-    merged_closure,
+    all_of_members, component_schemas, composed, inner_schemas, is_merge, keyword_objects,
+    local_refs, merged_closure,
 };
 use crate::Error;
 use crate::json_pointer;
@@ -85,48 +85,29 @@ pub fn composition_cycle_findings(file: &str, document: &Value) -> Vec<Finding> 
 /// Refuses an empty `allOf`, `anyOf` or `oneOf` anywhere in the document (JSON Schema requires
 /// at least one member): typify panics on some and, merged beside a schema that refers to itself,
 /// recurses without end on others. Example values, defaults, enums and `x-` extensions are not
-/// schemas and are not searched.
+/// schemas and are not searched; a schema or property *named* `default`, `enum` or `x-...` is.
 pub fn empty_composition_findings(file: &str, document: &Value) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut pending: Vec<(String, &Value)> = vec![(String::new(), document)];
-    while let Some((pointer, value)) = pending.pop() {
-        match value {
-            Value::Object(map) => {
-                for (key, item) in map {
-                    let at = format!("{pointer}/{}", json_pointer::escape(key));
-                    if ["allOf", "anyOf", "oneOf"].contains(&key.as_str())
-                        && item.as_array().is_some_and(Vec::is_empty)
-                    {
-                        let target = Target::of_pointer(document, &at);
-                        findings.push(Finding::new(
-                            Error::InvalidDocument {
-                                file: file.to_owned(),
-                                pointer: at.clone(),
-                                message: format!(
-                                    "{key} is empty; it must list at least one schema"
-                                ),
-                            },
-                            Kind::EmptyComposition,
-                            Fix::Remove {
-                                targets: vec![target.into()],
-                                keeps: None,
-                            },
-                        ));
-                        continue;
-                    }
-                    let opaque = ["example", "examples", "default", "enum"].contains(&key.as_str())
-                        || key.starts_with("x-");
-                    if !opaque {
-                        pending.push((at, item));
-                    }
-                }
+    for (pointer, map) in keyword_objects(document) {
+        for (key, item) in map {
+            if ["allOf", "anyOf", "oneOf"].contains(&key.as_str())
+                && item.as_array().is_some_and(Vec::is_empty)
+            {
+                let at = format!("{pointer}/{}", json_pointer::escape(key));
+                let target = Target::of_pointer(document, &at);
+                findings.push(Finding::new(
+                    Error::InvalidDocument {
+                        file: file.to_owned(),
+                        pointer: at,
+                        message: format!("{key} is empty; it must list at least one schema"),
+                    },
+                    Kind::EmptyComposition,
+                    Fix::Remove {
+                        targets: vec![target.into()],
+                        keeps: None,
+                    },
+                ));
             }
-            Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    pending.push((format!("{pointer}/{index}"), item));
-                }
-            }
-            _ => {}
         }
     }
     findings

@@ -3,59 +3,43 @@
 
 use serde_json::Value;
 
+use super::graph::keyword_objects;
 use crate::Error;
-use crate::json_pointer;
 use crate::problems::{Finding, Fix, Kind, Target};
 
 /// Schemas whose `default` is not of their `type` (a string default of an array, ...): typify
 /// refuses them with an unlocated "value does not conform to the given schema". Only schemas
 /// that name a single `type` are checked; `null` is accepted where the schema is nullable.
-/// Example values, enums and `x-` extensions are not schemas and are not searched.
+/// Example values, enums and `x-` extensions are not schemas and are not searched; a schema or
+/// property *named* `default`, `enum` or `x-...` is.
 pub fn default_findings(file: &str, document: &Value) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut pending: Vec<(String, &Value)> = vec![(String::new(), document)];
-    while let Some((pointer, value)) = pending.pop() {
-        match value {
-            Value::Object(map) => {
-                if let (Some(Value::String(kind)), Some(default)) =
-                    (map.get("type"), map.get("default"))
-                {
-                    let nullable = map.get("nullable") == Some(&Value::Bool(true));
-                    if !fits_type(kind, default, nullable) {
-                        let at = format!("{pointer}/default");
-                        let target = Target::of_pointer(document, &at);
-                        findings.push(Finding::new(
-                            Error::InvalidDocument {
-                                file: file.to_owned(),
-                                pointer: at,
-                                message: format!(
-                                    "default {default} is not of the schema's type `{kind}`; \
-                                     the generator refuses a default its schema does not accept"
-                                ),
-                            },
-                            Kind::DefaultMismatch,
-                            Fix::Remove {
-                                targets: vec![target.into()],
-                                keeps: None,
-                            },
-                        ));
-                    }
-                }
-                for (key, item) in map {
-                    let opaque = ["example", "examples", "default", "enum"].contains(&key.as_str())
-                        || key.starts_with("x-");
-                    if !opaque {
-                        pending.push((format!("{pointer}/{}", json_pointer::escape(key)), item));
-                    }
-                }
-            }
-            Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    pending.push((format!("{pointer}/{index}"), item));
-                }
-            }
-            _ => {}
+    for (pointer, map) in keyword_objects(document) {
+        let (Some(Value::String(kind)), Some(default)) = (map.get("type"), map.get("default"))
+        else {
+            continue;
+        };
+        let nullable = map.get("nullable") == Some(&Value::Bool(true));
+        if fits_type(kind, default, nullable) {
+            continue;
         }
+        let at = format!("{pointer}/default");
+        let target = Target::of_pointer(document, &at);
+        findings.push(Finding::new(
+            Error::InvalidDocument {
+                file: file.to_owned(),
+                pointer: at,
+                message: format!(
+                    "default {default} is not of the schema's type `{kind}`; the generator \
+                     refuses a default its schema does not accept"
+                ),
+            },
+            Kind::DefaultMismatch,
+            Fix::Remove {
+                targets: vec![target.into()],
+                keeps: None,
+            },
+        ));
     }
     findings
 }

@@ -2,9 +2,79 @@
 //! schemas nested in one, the members an `allOf` merges, and where references and compositions
 //! lead. References that do not resolve are skipped here; [`super::references`] reports them.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::json_pointer;
+
+/// Keys whose object value is keyed by names (of paths, properties, components, status codes,
+/// media types, ...), not by keywords: a schema called `default`, a property called `enum` and
+/// the `default` response are names there.
+const NAME_MAPS: &[&str] = &[
+    "paths",
+    "properties",
+    "schemas",
+    "responses",
+    "parameters",
+    "requestBodies",
+    "headers",
+    "content",
+    "callbacks",
+    "links",
+    "securitySchemes",
+    "encoding",
+];
+
+/// The name maps whose `x-` keys are extensions rather than names.
+const EXTENSIBLE_NAME_MAPS: &[&str] = &["paths", "responses"];
+
+/// Keywords whose values are data (example values, defaults, enums), not schemas.
+const DATA: &[&str] = &["example", "examples", "default", "enum"];
+
+/// Every object of the document in which keys are keywords, with its pointer: all of them but
+/// example values, defaults, enums and `x-` extensions, and but the name maps ([`NAME_MAPS`]),
+/// whose members are walked without their names being read as keywords.
+pub(super) fn keyword_objects(document: &Value) -> Vec<(String, &Map<String, Value>)> {
+    let mut out = Vec::new();
+    // Each value with whether it is a name map, and whether that map's `x-` keys are extensions.
+    let mut pending: Vec<(String, &Value, Option<bool>)> = vec![(String::new(), document, None)];
+    while let Some((pointer, value, name_map)) = pending.pop() {
+        match (value, name_map) {
+            (Value::Object(map), None) => {
+                out.push((pointer.clone(), map));
+                for (key, item) in map {
+                    if DATA.contains(&key.as_str()) || key.starts_with("x-") {
+                        continue;
+                    }
+                    let names = (NAME_MAPS.contains(&key.as_str()) && item.is_object())
+                        .then(|| EXTENSIBLE_NAME_MAPS.contains(&key.as_str()));
+                    pending.push((
+                        format!("{pointer}/{}", json_pointer::escape(key)),
+                        item,
+                        names,
+                    ));
+                }
+            }
+            (Value::Object(map), Some(extensible)) => {
+                for (name, item) in map {
+                    if !(extensible && name.starts_with("x-")) {
+                        pending.push((
+                            format!("{pointer}/{}", json_pointer::escape(name)),
+                            item,
+                            None,
+                        ));
+                    }
+                }
+            }
+            (Value::Array(items), _) => {
+                for (index, item) in items.iter().enumerate() {
+                    pending.push((format!("{pointer}/{index}"), item, None));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
 
 /// The schemas nested inside the component at `component` (through properties, items,
 /// `additionalProperties`, `not` and composition, not through references), with their
