@@ -14,6 +14,7 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
+use clap::ValueEnum as _;
 use cloudflare_security_center::{AuditLogEntry, Client, Order, Page, Quota};
 use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -123,9 +124,16 @@ pub async fn run_with<O: Write, E: Write>(
     if let Some(address) = telemetry.address() {
         messages.listening(address);
     }
+    let format = cli
+        .format
+        .unwrap_or(if cli.output.is_none() && terminals.stdout {
+            Format::Table
+        } else {
+            Format::Ndjson
+        });
     let state = match &cli.state {
         None => None,
-        Some(path) => match StateFile::open(path, &query(&cli), Utc::now()) {
+        Some(path) => match StateFile::open(path, &query(&cli, format), Utc::now()) {
             Ok(mut state) => {
                 for repair in state.take_repairs() {
                     say(&repair);
@@ -135,13 +143,6 @@ pub async fn run_with<O: Write, E: Write>(
             Err(error) => return usage(exit::one_line(&error)),
         },
     };
-    let format = cli
-        .format
-        .unwrap_or(if cli.output.is_none() && terminals.stdout {
-            Format::Table
-        } else {
-            Format::Ndjson
-        });
     let recorded_length = state.as_ref().and_then(StateFile::output_length);
     let (destination, header) =
         match open_destination(&cli, cli.incremental(), recorded_length, &say, stdout) {
@@ -377,13 +378,22 @@ impl<O: Write, E: Write> Run<'_, O, E> {
     }
 }
 
-/// The filters a state file is bound to.
-fn query(cli: &Cli) -> Query {
+/// The filters and the record shape a state file is bound to.
+fn query(cli: &Cli, format: Format) -> Query {
+    let name = format.to_possible_value().map_or_else(
+        || format!("{format:?}"),
+        |value| value.get_name().to_owned(),
+    );
     Query {
         issue: cli.issue.clone(),
         field_changed: cli.field_changed.clone(),
         changed_by: cli.changed_by.clone(),
         before: cli.before,
+        shape: Some(if cli.enrich {
+            format!("{name} --enrich")
+        } else {
+            name
+        }),
     }
 }
 

@@ -34,7 +34,8 @@ pub const FUTURE_TOLERANCE: TimeDelta = TimeDelta::minutes(1);
 /// within the overlap cannot make every save of the state grow without bound.
 pub const MAX_RECENT: usize = 100_000;
 
-/// The filters a state file was written for: another run must use the same ones, or its marks mean nothing.
+/// The filters a state file was written for: another run must use the same ones, or its marks mean nothing; and the
+/// shape of the records it counted, so that a feed never mixes two shapes in one output.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Query {
     /// `--issue`.
@@ -45,6 +46,10 @@ pub struct Query {
     pub changed_by: Option<String>,
     /// `--before`.
     pub before: Option<DateTime<Utc>>,
+    /// The records' shape: the format's name, with ` --enrich` when NDJSON carries insights. `None` in a state
+    /// written before the shape was recorded: any shape is accepted then, and recorded from then on.
+    #[serde(default)]
+    pub shape: Option<String>,
 }
 
 /// One entry exported inside the overlap.
@@ -216,12 +221,13 @@ pub enum StateError {
     },
     /// Written for other filters.
     #[error(
-        "{path}: written for other filters ({differences}); use the same filters, or another state file"
+        "{path}: written for other filters or another format ({differences}); use the same ones, or another \
+         state file"
     )]
     Filters {
         /// The file.
         path: String,
-        /// Each filter that differs, `name: file's -> this run's`.
+        /// Each filter (or the format) that differs, `name: file's -> this run's`.
         differences: String,
     },
 }
@@ -331,7 +337,8 @@ impl StateFile {
             .collect();
         Ok(StateFile {
             path: path.to_path_buf(),
-            query: layout.query,
+            // Equal to the file's but for a shape the file did not record yet.
+            query: query.clone(),
             scopes,
             output_length: layout.output_length,
             repairs,
@@ -446,6 +453,12 @@ fn differences(file: &Query, run: &Query) -> Vec<String> {
             run.changed_by.clone(),
         ),
         ("--before", time(file.before), time(run.before)),
+        // A state that recorded no shape accepts any.
+        (
+            "--format",
+            file.shape.clone(),
+            file.shape.as_ref().and(run.shape.clone()),
+        ),
     ]
     .into_iter()
     .filter(|(_, in_file, in_run)| in_file != in_run)
@@ -571,6 +584,38 @@ mod tests {
             .to_string();
         assert!(error.contains("not JSON"), "{error}");
         assert!(error.contains("state.json"), "{error}");
+    }
+
+    /// A state is bound to the shape of the records it counted: another format is refused, naming both; a state
+    /// written before shapes were recorded accepts any format and records the run's.
+    #[test]
+    fn a_state_file_is_bound_to_its_format() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let path = folder.path().join("state.json");
+        let shaped = |shape: &str| Query {
+            shape: Some(shape.to_owned()),
+            ..Query::default()
+        };
+        let mut state = StateFile::open(&path, &shaped("ndjson"), Utc::now()).expect("fresh");
+        state.save(None).expect("saved");
+        drop(state);
+        let error = StateFile::open(&path, &shaped("ecs"), Utc::now())
+            .expect_err("another format")
+            .to_string();
+        assert!(error.contains("--format: \"ndjson\" -> \"ecs\""), "{error}");
+
+        std::fs::write(
+            &path,
+            br#"{"kind":"insight-audit-log state","version":1,"query":{},"scopes":{}}"#,
+        )
+        .expect("written");
+        let mut legacy = StateFile::open(&path, &shaped("ocsf"), Utc::now()).expect("any shape");
+        legacy.save(None).expect("saved");
+        drop(legacy);
+        let error = StateFile::open(&path, &shaped("ndjson --enrich"), Utc::now())
+            .expect_err("recorded now")
+            .to_string();
+        assert!(error.contains("\"ocsf\" -> \"ndjson --enrich\""), "{error}");
     }
 
     /// An entry dated 9999-12-31 is exported once and remembered, but the mark stops at the ceiling, so the next
