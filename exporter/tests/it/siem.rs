@@ -1,6 +1,7 @@
 //! Feeding a SIEM: incremental runs with `--state` export every entry exactly once across runs (boundary
 //! timestamps and late arrivals included), a crash repeats at most one page, `--follow` picks up new entries and
-//! stops cleanly on SIGTERM, and one run covers many scopes, one failing without stopping the others.
+//! stops cleanly on SIGTERM, and one run covers many scopes, one failing without stopping the others. Each suite runs
+//! over every format a feed appends (NDJSON, ECS, OCSF): they share one path, and these tests hold it to that.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -10,7 +11,57 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use mock_server::{Config, Filters, MockAuditLogEntry, MockOrder, MockScope, MockServer, ScopeId};
 
-use crate::support::{command, parse_ndjson, run, server};
+use crate::support::{command, run, server};
+
+/// The formats a feed appends, each suite runs over all of them.
+const FEED_FORMATS: [&str; 3] = ["ndjson", "ecs", "ocsf"];
+
+/// One written record as a feed reads it back: the entry's id, and the scope it came from.
+#[derive(Debug)]
+struct Record {
+    id: String,
+    scope: Option<String>,
+}
+
+/// The records of `text` in `format`: whole lines only, each valid JSON with the entry's id where the format keeps
+/// it (`id`; ECS `event.id`; OCSF `metadata.uid`) and its scope (`scope` when several; ECS
+/// `cloudflare.security_center.scope`; OCSF `unmapped.scope`).
+fn records(format: &str, text: &str) -> Vec<Record> {
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "{format}: output ends inside a line"
+    );
+    text.lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{format}: not JSON ({e}): {line}"));
+            let (id, scope) = match format {
+                "ndjson" => (&value["id"], &value["scope"]),
+                "ecs" => (
+                    &value["event"]["id"],
+                    &value["cloudflare"]["security_center"]["scope"],
+                ),
+                "ocsf" => (&value["metadata"]["uid"], &value["unmapped"]["scope"]),
+                other => panic!("no reader for {other}"),
+            };
+            Record {
+                id: id
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{format}: no id: {line}"))
+                    .to_owned(),
+                scope: scope.as_str().map(str::to_owned),
+            }
+        })
+        .collect()
+}
+
+/// The ids of `text`'s records in `format`, in order.
+fn record_ids(format: &str, text: &str) -> Vec<String> {
+    records(format, text)
+        .into_iter()
+        .map(|record| record.id)
+        .collect()
+}
 
 /// Every entry of the account scope, oldest first.
 fn all_entries(server: &MockServer) -> Vec<MockAuditLogEntry> {
@@ -33,6 +84,12 @@ fn ids(entries: &[MockAuditLogEntry]) -> Vec<String> {
 /// only what is new.
 #[test]
 fn incremental_runs_export_every_entry_exactly_once() {
+    for format in FEED_FORMATS {
+        incremental_runs_in(format);
+    }
+}
+
+fn incremental_runs_in(format: &str) {
     let server = server(Config::default().with_entries(300).with_zone_entries(0));
     let folder = tempfile::tempdir().expect("a folder");
     let state = folder.path().join("state.json");
@@ -44,18 +101,20 @@ fn incremental_runs_export_every_entry_exactly_once() {
         state,
         "--per-page",
         "50",
+        "--format",
+        format,
     ];
 
     let first = run(&mut command(&server), &args);
-    assert_eq!(first.code, Some(0), "{}", first.stderr);
-    let first = parse_ndjson(&first.stdout);
+    assert_eq!(first.code, Some(0), "{format}: {}", first.stderr);
+    let all = all_entries(&server);
     assert_eq!(
-        ids(&first),
-        ids(&all_entries(&server)),
-        "oldest first, all of them"
+        record_ids(format, &first.stdout),
+        ids(&all),
+        "{format}: oldest first, all of them"
     );
 
-    let newest = chrono::DateTime::parse_from_rfc3339(&first.last().expect("entries").changed_at)
+    let newest = chrono::DateTime::parse_from_rfc3339(&all.last().expect("entries").changed_at)
         .expect("an RFC 3339 time")
         .with_timezone(&chrono::Utc);
     let boundary = server
@@ -69,25 +128,30 @@ fn incremental_runs_export_every_entry_exactly_once() {
         .expect("appended");
 
     let second = run(&mut command(&server), &args);
-    assert_eq!(second.code, Some(0), "{}", second.stderr);
-    let second = parse_ndjson(&second.stdout);
+    assert_eq!(second.code, Some(0), "{format}: {}", second.stderr);
     let mut expected: Vec<String> = ids(&late);
     expected.extend(ids(&boundary));
     expected.extend(ids(&fresh));
-    let mut got = ids(&second);
+    let mut got = record_ids(format, &second.stdout);
     got.sort();
     expected.sort();
-    assert_eq!(got, expected, "only the new entries, each once");
+    assert_eq!(got, expected, "{format}: only the new entries, each once");
 
     let third = run(&mut command(&server), &args);
-    assert_eq!(third.code, Some(0), "{}", third.stderr);
-    assert_eq!(third.stdout, "", "nothing new, nothing written");
+    assert_eq!(third.code, Some(0), "{format}: {}", third.stderr);
+    assert_eq!(third.stdout, "", "{format}: nothing new, nothing written");
 }
 
 /// A run killed with SIGKILL part-way, then run again with the same state and output file: the second run cuts
 /// the file back to what the state covers, so no entry is missing, none is repeated, and no line is cut.
 #[test]
 fn a_crash_repeats_nothing_and_cuts_no_line() {
+    for format in FEED_FORMATS {
+        a_crash_in(format);
+    }
+}
+
+fn a_crash_in(format: &str) {
     let server = server(
         Config::default()
             .with_entries(400)
@@ -109,6 +173,8 @@ fn a_crash_repeats_nothing_and_cuts_no_line() {
         output.to_str().expect("UTF-8"),
         "--per-page",
         "20",
+        "--format",
+        format,
     ];
     let mut child = command(&server)
         .args(args)
@@ -128,35 +194,41 @@ fn a_crash_repeats_nothing_and_cuts_no_line() {
     let before = std::fs::read_to_string(&output).expect("the output so far");
     assert!(
         before.lines().count() < 400,
-        "killed part-way: {} lines",
+        "{format}: killed part-way: {} lines",
         before.lines().count()
     );
 
     let again = run(&mut command(&server), &args);
-    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert_eq!(again.code, Some(0), "{format}: {}", again.stderr);
     let text = std::fs::read_to_string(&output).expect("the output");
-    let written = parse_ndjson(&text);
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for entry in &written {
-        *counts.entry(entry.id.to_string()).or_default() += 1;
+    let written = record_ids(format, &text);
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for id in &written {
+        *counts.entry(id).or_default() += 1;
     }
     let all = all_entries(&server);
     for entry in &all {
         assert!(
-            counts.contains_key(&entry.id.to_string()),
-            "missing {}",
+            counts.contains_key(entry.id.to_string().as_str()),
+            "{format}: missing {}",
             entry.id
         );
     }
     let repeated = counts.values().filter(|count| **count > 1).count();
-    assert_eq!(repeated, 0, "entries repeated after the crash");
-    assert_eq!(written.len(), all.len());
+    assert_eq!(repeated, 0, "{format}: entries repeated after the crash");
+    assert_eq!(written.len(), all.len(), "{format}");
 }
 
 /// An appended output that ends inside a line (a short write: disk full, `ulimit -f`, a kill) is cut back to the
 /// length the state recorded before the next run appends, and the cut is said: every line is one whole entry.
 #[test]
 fn a_line_cut_short_is_removed_before_the_next_run_appends() {
+    for format in FEED_FORMATS {
+        a_line_cut_short_in(format);
+    }
+}
+
+fn a_line_cut_short_in(format: &str) {
     let server = server(Config::default().with_entries(120).with_zone_entries(0));
     let folder = tempfile::tempdir().expect("a folder");
     let state = folder.path().join("state.json");
@@ -168,9 +240,11 @@ fn a_line_cut_short_is_removed_before_the_next_run_appends() {
         state.to_str().expect("UTF-8"),
         "--output",
         output.to_str().expect("UTF-8"),
+        "--format",
+        format,
     ];
     let first = run(&mut command(&server), &args);
-    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert_eq!(first.code, Some(0), "{format}: {}", first.stderr);
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(&output)
@@ -181,17 +255,30 @@ fn a_line_cut_short_is_removed_before_the_next_run_appends() {
         .append_entries(MockScope::Account, 2)
         .expect("appended");
     let second = run(&mut command(&server), &args);
-    assert_eq!(second.code, Some(0), "{}", second.stderr);
-    assert!(second.stderr.contains("cut 20 bytes"), "{}", second.stderr);
-    let written = parse_ndjson(&std::fs::read_to_string(&output).expect("the output"));
-    assert_eq!(written.len(), 122);
-    assert_eq!(ids(&written[120..]), ids(&fresh));
+    assert_eq!(second.code, Some(0), "{format}: {}", second.stderr);
+    assert!(
+        second.stderr.contains("cut 20 bytes"),
+        "{format}: {}",
+        second.stderr
+    );
+    let written = record_ids(
+        format,
+        &std::fs::read_to_string(&output).expect("the output"),
+    );
+    assert_eq!(written.len(), 122, "{format}");
+    assert_eq!(written[120..], ids(&fresh), "{format}");
 }
 
 /// One entry dated 9999-12-31 is exported once, with a warning naming it, and does not freeze the state: entries
 /// that arrive after it are exported by the next runs, and it is not exported again.
 #[test]
 fn an_entry_dated_in_the_future_does_not_stop_the_feed() {
+    for format in FEED_FORMATS {
+        an_entry_dated_in_the_future_in(format);
+    }
+}
+
+fn an_entry_dated_in_the_future_in(format: &str) {
     let server = server(Config::default().with_entries(50).with_zone_entries(0));
     let folder = tempfile::tempdir().expect("a folder");
     let state = folder.path().join("state.json");
@@ -200,9 +287,11 @@ fn an_entry_dated_in_the_future_does_not_stop_the_feed() {
         server.account_id(),
         "--state",
         state.to_str().expect("UTF-8"),
+        "--format",
+        format,
     ];
     let first = run(&mut command(&server), &args);
-    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert_eq!(first.code, Some(0), "{format}: {}", first.stderr);
     let far = chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
         .expect("a time")
         .with_timezone(&chrono::Utc);
@@ -210,8 +299,8 @@ fn an_entry_dated_in_the_future_does_not_stop_the_feed() {
         .append_entries_at(MockScope::Account, 1, far)
         .expect("appended");
     let second = run(&mut command(&server), &args);
-    assert_eq!(second.code, Some(0), "{}", second.stderr);
-    assert_eq!(ids(&parse_ndjson(&second.stdout)), ids(&future));
+    assert_eq!(second.code, Some(0), "{format}: {}", second.stderr);
+    assert_eq!(record_ids(format, &second.stdout), ids(&future), "{format}");
     assert!(
         second
             .stderr
@@ -228,11 +317,11 @@ fn an_entry_dated_in_the_future_does_not_stop_the_feed() {
         .append_entries(MockScope::Account, 3)
         .expect("appended");
     let third = run(&mut command(&server), &args);
-    assert_eq!(third.code, Some(0), "{}", third.stderr);
+    assert_eq!(third.code, Some(0), "{format}: {}", third.stderr);
     assert_eq!(
-        ids(&parse_ndjson(&third.stdout)),
+        record_ids(format, &third.stdout),
         ids(&later),
-        "new entries, and not the future one again"
+        "{format}: new entries, and not the future one again"
     );
 }
 
@@ -240,6 +329,12 @@ fn an_entry_dated_in_the_future_does_not_stop_the_feed() {
 /// state saved: a later run finds nothing new.
 #[test]
 fn follow_picks_up_new_entries_and_stops_cleanly_on_sigterm() {
+    for format in FEED_FORMATS {
+        follow_in(format);
+    }
+}
+
+fn follow_in(format: &str) {
     let server = server(Config::default().with_entries(50).with_zone_entries(0));
     let folder = tempfile::tempdir().expect("a folder");
     let state = folder.path().join("state.json");
@@ -253,6 +348,8 @@ fn follow_picks_up_new_entries_and_stops_cleanly_on_sigterm() {
             "--follow",
             "--interval",
             "200ms",
+            "--format",
+            format,
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -278,20 +375,28 @@ fn follow_picks_up_new_entries_and_stops_cleanly_on_sigterm() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
         .expect("stderr");
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    let entries = parse_ndjson(&(seen.join("\n") + "\n"));
-    assert_eq!(ids(&entries[50..]), ids(&added));
+    assert_eq!(status.code(), Some(0), "{format}: {stderr}");
+    let written = record_ids(format, &(seen.join("\n") + "\n"));
+    assert_eq!(written[..50], ids(&all_entries(&server))[..50], "{format}");
+    assert_eq!(written[50..], ids(&added), "{format}");
 
     let after = run(
         &mut command(&server),
-        &["--account", server.account_id(), "--state", state],
+        &[
+            "--account",
+            server.account_id(),
+            "--state",
+            state,
+            "--format",
+            format,
+        ],
     );
-    assert_eq!(after.code, Some(0), "{}", after.stderr);
-    assert_eq!(after.stdout, "", "the state covered everything");
+    assert_eq!(after.code, Some(0), "{format}: {}", after.stderr);
+    assert_eq!(after.stdout, "", "{format}: the state covered everything");
 }
 
-/// A state file that is not one, or was written for other filters: exit code 2 and a message naming the file and
-/// what differs; the file is left as it was.
+/// A state file that is not one, or was written for other filters or another format: exit code 2 and a message
+/// naming the file and what differs; the file is left as it was.
 #[test]
 fn a_bad_or_mismatched_state_file_is_refused() {
     let server = server(Config::default().with_entries(20));
@@ -340,6 +445,23 @@ fn a_bad_or_mismatched_state_file_is_refused() {
         "{}",
         other.stderr
     );
+    let shape = run(
+        &mut command(&server),
+        &[
+            "--account",
+            server.account_id(),
+            "--state",
+            state,
+            "--format",
+            "ecs",
+        ],
+    );
+    assert_eq!(shape.code, Some(2), "{}", shape.stderr);
+    assert!(
+        shape.stderr.contains("--format: \"ndjson\" -> \"ecs\""),
+        "a feed never mixes two shapes: {}",
+        shape.stderr
+    );
     assert!(
         server.requests().len() == 1,
         "no request for a refused state"
@@ -350,6 +472,12 @@ fn a_bad_or_mismatched_state_file_is_refused() {
 /// scope, the summary names the failed scope, the exit code is the failure's, and the state of the others is saved.
 #[test]
 fn one_failing_scope_does_not_stop_the_others() {
+    for format in FEED_FORMATS {
+        one_failing_scope_in(format);
+    }
+}
+
+fn one_failing_scope_in(format: &str) {
     let server = server(
         Config::default()
             .with_accounts(2)
@@ -376,25 +504,23 @@ fn one_failing_scope_does_not_stop_the_others() {
         state.to_str().expect("UTF-8"),
         "--per-page",
         "25",
+        "--format",
+        format,
     ];
     let out = run(&mut command(&server), &args);
-    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    assert_eq!(out.code, Some(3), "{format}: {}", out.stderr);
     assert!(
         out.stderr.contains(&format!("account:{missing}: failed")),
-        "{}",
+        "{format}: {}",
         out.stderr
     );
-    let records: Vec<serde_json::Value> = out
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("JSON"))
-        .collect();
+    let records = records(format, &out.stdout);
     for account in &accounts {
         let scope = format!("account:{account}");
         let mine: Vec<String> = records
             .iter()
-            .filter(|record| record["scope"] == scope.as_str())
-            .map(|record| record["id"].as_str().expect("an id").to_owned())
+            .filter(|record| record.scope.as_deref() == Some(scope.as_str()))
+            .map(|record| record.id.clone())
             .collect();
         let expected = ids(&server.expected_entries(
             ScopeId::account(account.clone()),
@@ -404,18 +530,18 @@ fn one_failing_scope_does_not_stop_the_others() {
                 ..Filters::default()
             },
         ));
-        assert_eq!(mine, expected, "{scope}");
+        assert_eq!(mine, expected, "{format}: {scope}");
     }
-    assert_eq!(records.len(), 120);
+    assert_eq!(records.len(), 120, "{format}");
 
     // The next run has nothing new for the two, and the stranger fails again.
     let again = run(&mut command(&server), &args);
-    assert_eq!(again.code, Some(3), "{}", again.stderr);
-    assert_eq!(again.stdout, "");
+    assert_eq!(again.code, Some(3), "{format}: {}", again.stderr);
+    assert_eq!(again.stdout, "", "{format}");
     assert_eq!(
         server.take_unexpected_requests().len(),
         2,
-        "one request a run for the stranger"
+        "{format}: one request a run for the stranger"
     );
 }
 
