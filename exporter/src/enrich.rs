@@ -1,14 +1,17 @@
 //! The insight behind each entry, for the formats that carry it: each scope's insight lists read once per run (and,
 //! in `--follow`, again at most once per poll when an entry names an insight the cache lacks), through the same
 //! client and pacer as the audit log. Enrichment never costs an entry: when the lists cannot be read, or an insight
-//! is not in them, the entry is written without it and says so.
+//! is not in them, the entry is written without it and says so. A rate limit on the way is waited out, as the audit
+//! log's walk waits it out, so that a busy budget does not cost the entries their insight.
 
 use std::collections::HashMap;
 
 use cloudflare_security_center::{AuditLogEntry, Client, Insight, Scope};
+use indicatif::ProgressBar;
 
 use crate::exit;
 use crate::siem::Enrichment;
+use crate::walk::{Notice, Patience, RateLimitWait};
 
 /// What the run knows of one scope's insights.
 #[derive(Debug, Default)]
@@ -104,14 +107,38 @@ impl InsightCache {
     }
 }
 
-/// Reads every insight of `scope` (1000 a page, each once); the error as one line.
-pub(crate) async fn read_insights(client: &Client, scope: Scope) -> Result<Vec<Insight>, String> {
-    let mut insights = client.insights(scope).items();
-    let mut all = Vec::new();
-    while let Some(insight) = insights.next().await {
-        all.push(insight.map_err(|error| exit::one_line(&error))?);
+/// Reads every insight of `scope` (1000 a page, each once); the error as one line. A rate limit is waited out as a
+/// walk's is (told to `notice`, within `patience`), and the read starts again from its first page, since the
+/// walk's guard needs every page before.
+pub(crate) async fn read_insights(
+    client: &Client,
+    scope: Scope,
+    patience: Patience,
+    notice: &dyn Fn(Notice<'_>),
+    progress: &ProgressBar,
+) -> Result<Vec<Insight>, String> {
+    let mut waits_in_a_row = 0;
+    'read: loop {
+        let mut insights = client.insights(scope.clone()).items();
+        let mut all = Vec::new();
+        while let Some(insight) = insights.next().await {
+            match insight {
+                Ok(insight) => all.push(insight),
+                Err(error) => {
+                    if waits_in_a_row < patience.max_waits
+                        && let Some(wait) = RateLimitWait::of(&error, patience)
+                    {
+                        waits_in_a_row += 1;
+                        drop(insights);
+                        wait.wait_out(notice, progress).await;
+                        continue 'read;
+                    }
+                    return Err(exit::one_line(&error));
+                }
+            }
+        }
+        return Ok(all);
     }
-    Ok(all)
 }
 
 #[cfg(test)]

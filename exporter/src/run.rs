@@ -348,7 +348,18 @@ impl<O: Write, E: Write> Run<'_, O, E> {
             return;
         }
         let target = &self.targets[index];
-        let read = enrich::read_insights(&self.client, target.scope.clone()).await;
+        let notice = |told: Notice<'_>| {
+            self.telemetry.waited(told);
+            self.tell(target, told);
+        };
+        let read = enrich::read_insights(
+            &self.client,
+            target.scope.clone(),
+            self.patience,
+            &notice,
+            &self.progress,
+        )
+        .await;
         if let Err(error) = &read {
             self.notice(
                 target,

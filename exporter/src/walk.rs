@@ -101,30 +101,13 @@ pub async fn walk_pages(
         loop {
             let page = match pages.next().await {
                 None => return WalkEnd::Done,
-                Some(Err(Error::RateLimited {
-                    retry_after: Some(wait),
-                    api,
-                    quota,
-                    ..
-                })) if wait <= patience.max_wait && waits_in_a_row < patience.max_waits => {
+                Some(Err(error)) if waits_in_a_row < patience.max_waits => {
+                    let Some(wait) = RateLimitWait::of(&error, patience) else {
+                        return WalkEnd::Client(error);
+                    };
                     waits_in_a_row += 1;
                     drop(pages);
-                    let pacing = api.is_none();
-                    let reason = match (api, quota) {
-                        (Some(_), _) => "rate limited by the API".to_owned(),
-                        (None, Some(quota)) => format!(
-                            "pacing: the API's quota leaves {} requests until its reset",
-                            quota.remaining
-                        ),
-                        (None, None) => "pacing: the rate-limit budget is spent".to_owned(),
-                    };
-                    let wait = wait.max(SHORTEST_WAIT);
-                    notice(Notice::Wait {
-                        wait,
-                        reason: &reason,
-                        pacing,
-                    });
-                    wait_out(wait, &reason, progress).await;
+                    wait.wait_out(notice, progress).await;
                     continue 'walk;
                 }
                 Some(Err(error)) => return WalkEnd::Client(error),
@@ -148,6 +131,57 @@ pub async fn walk_pages(
                 return WalkEnd::Done;
             }
         }
+    }
+}
+
+/// A rate limit that is waited out: a 429, or a quota that holds the next request back for longer than
+/// [`QUIET_PACING`], asking for at most [`Patience::max_wait`].
+#[derive(Debug)]
+pub struct RateLimitWait {
+    wait: Duration,
+    reason: String,
+    pacing: bool,
+}
+
+impl RateLimitWait {
+    /// The wait `error` asks for, if it is a rate limit within `patience` (the count of waits in a row is the
+    /// caller's to hold).
+    pub fn of(error: &Error, patience: Patience) -> Option<Self> {
+        let Error::RateLimited {
+            retry_after: Some(wait),
+            api,
+            quota,
+            ..
+        } = error
+        else {
+            return None;
+        };
+        if *wait > patience.max_wait {
+            return None;
+        }
+        let reason = match (api, quota) {
+            (Some(_), _) => "rate limited by the API".to_owned(),
+            (None, Some(quota)) => format!(
+                "pacing: the API's quota leaves {} requests until its reset",
+                quota.remaining
+            ),
+            (None, None) => "pacing: the rate-limit budget is spent".to_owned(),
+        };
+        Some(Self {
+            wait: (*wait).max(SHORTEST_WAIT),
+            reason,
+            pacing: api.is_none(),
+        })
+    }
+
+    /// Tells `notice` and waits, counting down on the progress line.
+    pub async fn wait_out(&self, notice: &dyn Fn(Notice<'_>), progress: &ProgressBar) {
+        notice(Notice::Wait {
+            wait: self.wait,
+            reason: &self.reason,
+            pacing: self.pacing,
+        });
+        wait_out(self.wait, &self.reason, progress).await;
     }
 }
 

@@ -1,11 +1,14 @@
 //! The insight behind each entry: the insight lists are read once per scope and run, the ECS, OCSF and enriched
 //! NDJSON events carry the insight, and enrichment never costs an entry: an insight the lists lack, or lists that
-//! cannot be read, leave the entry written, saying so, and counted in the summary.
+//! cannot be read, leave the entry written, saying so, and counted in the summary; a rate limit before the lists is
+//! waited out.
 
-use mock_server::{CannedResponse, Config, MockScope, MockServer};
+use std::time::Duration;
+
+use mock_server::{CannedResponse, Config, MockRateLimit, MockScope, MockServer};
 use serde_json::{Value, json};
 
-use crate::support::{command, run, server};
+use crate::support::{command, run, run_within, server};
 
 /// A mock serving 60 account entries over 3 insights, whose first request (the audit log) is served normally and
 /// whose second (the insight list) gets `insights`.
@@ -206,4 +209,41 @@ fn enrich_with_another_format_is_refused() {
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     assert!(out.stderr.contains("--enrich"), "{}", out.stderr);
     assert!(server.requests().is_empty());
+}
+
+/// A budget of 1 request per 7 s: the audit log's first page spends it, so the insight lists' request would wait
+/// longer than the client sleeps quietly. The wait is said and waited out, as a walk's is, and every event carries
+/// its insight; none is written without it for want of patience.
+#[test]
+fn a_pacing_wait_before_the_insight_lists_is_waited_out() {
+    let server = server(
+        Config::default()
+            .with_entries(40)
+            .with_zone_entries(0)
+            .with_insights_per_scope(2)
+            .with_rate_limit(MockRateLimit::new(1, Duration::from_secs(7))),
+    );
+    let out = run_within(
+        &mut command(&server),
+        &["--account", server.account_id(), "--format", "ocsf"],
+        Duration::from_secs(120),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("pacing: the API's quota leaves"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("cannot read the insight lists"),
+        "{}",
+        out.stderr
+    );
+    let events = lines(&out.stdout);
+    assert_eq!(events.len(), 40);
+    for event in &events {
+        assert_eq!(event["unmapped"]["enrichment"], "found", "{event}");
+    }
+    assert_eq!(insight_requests(&server), 1);
+    assert_eq!(server.rate_limited_count(), 0);
 }
