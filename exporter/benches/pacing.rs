@@ -9,10 +9,13 @@
 //!   budget is not the bound;
 //! - the exporter feeding a SIEM: 20 scopes of 5,000 entries at `per_page` 1000, four at a time on one client,
 //!   NDJSON to a sink: its time against the ideal, the larger of the budget-bound time (the windows the requests
-//!   need, less the last one's length) and the latency-bound time (requests × 20 ms / 4).
+//!   need, less the last one's length) and the latency-bound time (requests × 20 ms / 4);
+//! - what enrichment costs: the same 20 scopes with 50 insights each, plain NDJSON against `--enrich` and
+//!   `--format ecs`: the extra requests per scope, and the time against the plain run; then with 25,000 entries a
+//!   scope (25 pages), where the insight lists' one request is a smaller share of a scope's.
 //!
 //! It reports requests/s against the budget (60 / 10 s = 6/s) and the 429s the mock served; nothing is asserted.
-//! `BENCH_REPS` sets the rounds (default 1).
+//! `BENCH_REPS` sets the rounds (default 1); `BENCH_ENRICHMENT_ONLY=1` runs the enrichment case alone.
 
 use std::time::{Duration, Instant};
 
@@ -124,14 +127,22 @@ fn report(name: &str, figures: &Figures) {
     );
 }
 
-/// The exporter over 20 scopes (10 accounts, 10 zones) of 5,000 entries, NDJSON to a sink.
-async fn siem() {
+/// What one exporter run did: its requests, its time and the 429s it met.
+struct ExporterRun {
+    requests: u64,
+    seconds: f64,
+    rejected: u64,
+}
+
+/// The exporter over 20 scopes (10 accounts, 10 zones) of `entries` entries over `insights` insights each, with
+/// `flags`, to a sink.
+async fn exporter_run(entries: usize, insights: usize, flags: &[&str]) -> ExporterRun {
     let server = MockServer::start(
         Config::default()
             .with_accounts(10)
             .with_zones(10)
-            .with_entries(5000)
-            .with_insights_per_scope(1)
+            .with_entries(entries)
+            .with_insights_per_scope(insights)
             .with_request_journal(false)
             .with_strict(false)
             .with_rate_limit(MockRateLimit::new(QUOTA, WINDOW))
@@ -141,11 +152,8 @@ async fn siem() {
             }),
     )
     .await;
-    let mut args = vec![
-        "insight-audit-log".to_owned(),
-        "--format".to_owned(),
-        "ndjson".to_owned(),
-    ];
+    let mut args = vec!["insight-audit-log".to_owned()];
+    args.extend(flags.iter().map(|flag| (*flag).to_owned()));
     for id in server.account_ids() {
         args.extend(["--account".to_owned(), id]);
     }
@@ -172,17 +180,62 @@ async fn siem() {
     .await;
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(code, 0, "the export succeeds");
-    let requests = server.served_count();
+    ExporterRun {
+        requests: server.served_count(),
+        seconds,
+        rejected: server.rate_limited_count(),
+    }
+}
+
+/// The exporter feeding a SIEM, NDJSON, one insight per scope: its time against the ideal.
+async fn siem() {
+    let ExporterRun {
+        requests,
+        seconds,
+        rejected,
+    } = exporter_run(5000, 1, &["--format", "ndjson"]).await;
     let windows = (requests as f64 / f64::from(QUOTA)).ceil() - 1.0;
     let budget_bound = windows * WINDOW.as_secs_f64();
     let latency_bound = requests as f64 * LATENCY.as_secs_f64() / 4.0;
     let ideal = budget_bound.max(latency_bound);
     println!(
-        "{:<44} {requests:>4} requests in {seconds:>6.2} s against an ideal of {ideal:.2} s: {:.2}x, {} 429s",
+        "{:<44} {requests:>4} requests in {seconds:>6.2} s against an ideal of {ideal:.2} s: {:.2}x, {rejected} 429s",
         "exporter, 20 scopes x 5000, per_page 1000",
         seconds / ideal,
-        server.rate_limited_count()
     );
+}
+
+/// What enrichment costs: 20 scopes of `entries` entries with 50 insights each, plain NDJSON against NDJSON
+/// `--enrich` (and, with `ecs`, `--format ecs`), both reading each scope's insight lists once: the extra requests
+/// per scope and the time against the plain run.
+async fn enrichment(entries: usize, ecs: bool) {
+    const SCOPES: f64 = 20.0;
+    let plain = exporter_run(entries, 50, &["--format", "ndjson"]).await;
+    println!(
+        "{:<44} {:>4} requests in {:>6.2} s, {} 429s",
+        format!("exporter, 20 x {entries} x 50 insights, plain"),
+        plain.requests,
+        plain.seconds,
+        plain.rejected
+    );
+    let mut cases = vec![(
+        "  the same, --enrich",
+        &["--format", "ndjson", "--enrich"][..],
+    )];
+    if ecs {
+        cases.push(("  the same, --format ecs", &["--format", "ecs"][..]));
+    }
+    for (name, flags) in cases {
+        let run = exporter_run(entries, 50, flags).await;
+        let extra = run.requests.saturating_sub(plain.requests) as f64 / SCOPES;
+        println!(
+            "{name:<44} {:>4} requests in {:>6.2} s, {} 429s: {extra:.2} extra requests a scope, {:.3}x the time",
+            run.requests,
+            run.seconds,
+            run.rejected,
+            run.seconds / plain.seconds
+        );
+    }
 }
 
 fn main() {
@@ -202,7 +255,16 @@ fn main() {
     for round in 1..=rounds {
         println!("round {round}");
         runtime.block_on(async {
-            siem().await;
+            let enrichment_only = std::env::var_os("BENCH_ENRICHMENT_ONLY").is_some();
+            if !enrichment_only {
+                siem().await;
+            }
+            // 5 pages a scope, as the SIEM case; then 25, where the one extra request is 4 % of a scope's.
+            enrichment(5000, true).await;
+            enrichment(25_000, false).await;
+            if enrichment_only {
+                return;
+            }
             // 900 entries at 5 a page: 180 requests, three budgets.
             report("one walk, 180 pages of 5", &case(900, 1, 1, 5, true).await);
             // Four insights of 225 entries at 5 a page: 45 requests each.
