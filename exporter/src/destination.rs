@@ -1,6 +1,7 @@
 //! Where the entries go: stdout; for a plain export a temporary file beside `--output`, renamed into place at the
 //! end (or kept as `.partial` when that fails); for incremental runs the file itself, appended to, cut back first
-//! to the length the state recorded, each page made durable before the state that covers it is saved.
+//! to the length the state recorded, each page made durable before the state that covers it is saved; a device or a
+//! pipe named by `--output` (`/dev/null`, a FIFO) is written to as it is, never replaced by a rename.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -15,8 +16,13 @@ use crate::exit;
 /// file appended to, each page made durable before the state that covers it is saved.
 pub(crate) enum Destination<O: Write> {
     Stdout(O),
-    File { temp: NamedTempFile, path: PathBuf },
+    File {
+        temp: NamedTempFile,
+        path: PathBuf,
+    },
     Append(File),
+    /// A device or a pipe (`/dev/null`, a FIFO): written to as it is; nothing to rename, cut back or sync.
+    Special(File),
 }
 
 impl<O: Write> Destination<O> {
@@ -35,6 +41,7 @@ impl<O: Write> Destination<O> {
             Destination::Stdout(out) => out.flush(),
             Destination::File { temp, .. } => temp.as_file().sync_data(),
             Destination::Append(file) => file.sync_data(),
+            Destination::Special(file) => file.flush(),
         }
     }
 }
@@ -44,7 +51,7 @@ impl<O: Write> Write for Destination<O> {
         match self {
             Destination::Stdout(out) => out.write(buf),
             Destination::File { temp, .. } => temp.write(buf),
-            Destination::Append(file) => file.write(buf),
+            Destination::Append(file) | Destination::Special(file) => file.write(buf),
         }
     }
 
@@ -52,7 +59,7 @@ impl<O: Write> Write for Destination<O> {
         match self {
             Destination::Stdout(out) => out.write_all(buf),
             Destination::File { temp, .. } => temp.write_all(buf),
-            Destination::Append(file) => file.write_all(buf),
+            Destination::Append(file) | Destination::Special(file) => file.write_all(buf),
         }
     }
 
@@ -60,7 +67,7 @@ impl<O: Write> Write for Destination<O> {
         match self {
             Destination::Stdout(out) => out.flush(),
             Destination::File { temp, .. } => temp.flush(),
-            Destination::Append(file) => file.flush(),
+            Destination::Append(file) | Destination::Special(file) => file.flush(),
         }
     }
 }
@@ -80,6 +87,23 @@ pub(crate) fn open_destination<O: Write>(
     let Some(path) = &cli.output else {
         return Ok((Destination::Stdout(stdout), true));
     };
+    // A rename would replace the device or pipe with a file (`--output /dev/null` would leave a file there).
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|error| {
+                format!(
+                    "cannot open {} to write to: {}",
+                    path.display(),
+                    exit::one_line(&error)
+                )
+            })?;
+        return Ok((Destination::Special(file), true));
+    }
     if incremental {
         let cannot = |error: io::Error| {
             format!(

@@ -201,3 +201,42 @@ fn output_file_is_renamed_into_place_without_leftovers() {
     );
     assert_eq!(file_names(dir.path()), ["log.ndjson"]);
 }
+
+/// `--output` naming a pipe (as `/dev/null` or `/dev/stdout` name devices) writes into it and leaves it a pipe: a
+/// rename would have put a regular file in its place.
+#[cfg(unix)]
+#[test]
+fn output_to_a_pipe_writes_into_it_and_keeps_it() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let server = server(Config::default().with_entries(200));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    let reader = {
+        let path = path.clone();
+        std::thread::spawn(move || std::fs::read_to_string(path).expect("read the pipe"))
+    };
+    let out = run(
+        &mut command(&server),
+        &[
+            "--account",
+            server.account_id(),
+            "--output",
+            path.to_str().expect("UTF-8 path"),
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    // Checked before the reader is joined: a replaced pipe would leave it waiting for a writer.
+    let kind = std::fs::symlink_metadata(&path).expect("still there").file_type();
+    assert!(kind.is_fifo(), "replaced by {kind:?}");
+    assert_eq!(file_names(dir.path()), ["pipe"], "no temporary file left");
+    let text = reader.join().expect("the reader ends");
+    assert_eq!(
+        parse_ndjson(&text),
+        server.expected_entries(MockScope::Account, None, &Filters::default())
+    );
+}
