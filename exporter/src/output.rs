@@ -315,8 +315,8 @@ impl<W: Write> EntryWriter<W> {
                 };
                 if self.csv_cells.for_terminal {
                     let event = match self.format {
-                        Format::Ecs => siem::ecs(&source),
-                        _ => siem::ocsf(&source),
+                        Format::Ecs => siem::ecs(&source)?,
+                        _ => siem::ocsf(&source)?,
                     };
                     self.push_json(&event)?;
                 } else if self.format == Format::Ecs {

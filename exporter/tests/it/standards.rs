@@ -61,8 +61,8 @@ fn as_line(value: &Value) -> Result<Value, String> {
 
 /// Both events of `source`, each as a line, with what each standard's validator finds wrong.
 fn check(source: &Source<'_>) -> Result<(Value, Value), String> {
-    let document = as_line(&siem::ecs(source))?;
-    let event = as_line(&siem::ocsf(source))?;
+    let document = as_line(&siem::ecs(source).map_err(|e| e.to_string())?)?;
+    let event = as_line(&siem::ocsf(source).map_err(|e| e.to_string())?)?;
     let ecs = ecs::schema().validate(&document);
     let ocsf = ocsf_schema::schema().validate(&event);
     if ecs.is_empty() && ocsf.is_empty() {

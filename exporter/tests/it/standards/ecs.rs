@@ -358,7 +358,8 @@ mod tests {
     fn broken(breaking: impl FnOnce(&mut Value)) -> Vec<Violation> {
         let insight = full_insight();
         let (_, entry) = &entries()[0];
-        let mut document = siem::ecs(&source(ACCOUNT, entry, Enrichment::Found(&insight)));
+        let mut document =
+            siem::ecs(&source(ACCOUNT, entry, Enrichment::Found(&insight))).expect("a document");
         assert_eq!(
             schema().validate(&document),
             [],

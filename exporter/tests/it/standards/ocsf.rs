@@ -418,7 +418,8 @@ mod tests {
     fn broken(breaking: impl FnOnce(&mut Value)) -> Vec<Violation> {
         let insight = full_insight();
         let (_, entry) = &entries()[0];
-        let mut event = siem::ocsf(&source(ACCOUNT, entry, Enrichment::Found(&insight)));
+        let mut event =
+            siem::ocsf(&source(ACCOUNT, entry, Enrichment::Found(&insight))).expect("an event");
         assert_eq!(
             schema().validate(&event),
             [],
