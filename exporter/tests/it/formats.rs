@@ -231,7 +231,9 @@ fn output_to_a_pipe_writes_into_it_and_keeps_it() {
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     // Checked before the reader is joined: a replaced pipe would leave it waiting for a writer.
-    let kind = std::fs::symlink_metadata(&path).expect("still there").file_type();
+    let kind = std::fs::symlink_metadata(&path)
+        .expect("still there")
+        .file_type();
     assert!(kind.is_fifo(), "replaced by {kind:?}");
     assert_eq!(file_names(dir.path()), ["pipe"], "no temporary file left");
     let text = reader.join().expect("the reader ends");
