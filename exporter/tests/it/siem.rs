@@ -423,45 +423,32 @@ fn a_bad_or_mismatched_state_file_is_refused() {
         &["--account", server.account_id(), "--state", state],
     );
     assert_eq!(first.code, Some(0), "{}", first.stderr);
-    let other = run(
-        &mut command(&server),
-        &[
-            "--account",
-            server.account_id(),
-            "--state",
-            state,
-            "--changed-by",
-            "system",
-        ],
-    );
-    assert_eq!(other.code, Some(2), "{}", other.stderr);
-    assert!(
-        other.stderr.contains("written for other filters"),
-        "{}",
-        other.stderr
-    );
-    assert!(
-        other.stderr.contains("--changed-by: none -> \"system\""),
-        "{}",
-        other.stderr
-    );
-    let shape = run(
-        &mut command(&server),
-        &[
-            "--account",
-            server.account_id(),
-            "--state",
-            state,
-            "--format",
-            "ecs",
-        ],
-    );
-    assert_eq!(shape.code, Some(2), "{}", shape.stderr);
-    assert!(
-        shape.stderr.contains("--format: \"ndjson\" -> \"ecs\""),
-        "a feed never mixes two shapes: {}",
-        shape.stderr
-    );
+    // Another filter, then another format: each refused, naming what differs.
+    for (flag, value, differs) in [
+        ("--changed-by", "system", "--changed-by: none -> \"system\""),
+        ("--format", "ecs", "--format: \"ndjson\" -> \"ecs\""),
+    ] {
+        let other = run(
+            &mut command(&server),
+            &[
+                "--account",
+                server.account_id(),
+                "--state",
+                state,
+                flag,
+                value,
+            ],
+        );
+        assert_eq!(other.code, Some(2), "{flag}: {}", other.stderr);
+        assert!(
+            other
+                .stderr
+                .contains("written for other filters or another format"),
+            "{}",
+            other.stderr
+        );
+        assert!(other.stderr.contains(differs), "{}", other.stderr);
+    }
     assert!(
         server.requests().len() == 1,
         "no request for a refused state"
