@@ -152,6 +152,17 @@ pub async fn run_with<O: Write, E: Write>(
                 return exit::OUTPUT;
             }
         };
+    let mut state = state;
+    // A state that has not recorded the output's length (new, or kept for stdout) records it before the first page,
+    // so that a crash before its first save cuts the file back to it, not keeping a page it never covered.
+    if let Some(state) = &mut state
+        && recorded_length.is_none()
+        && let Ok(Some(length)) = destination.appended_length()
+        && let Err(error) = state.save(Some(length))
+    {
+        say(&format!("error: {}", exit::one_line(&error)));
+        return exit::OUTPUT;
+    }
     let csv_cells = CsvCells {
         neutralise_formulas: !cli.csv_raw,
         for_terminal: cli.output.is_none() && terminals.stdout,
