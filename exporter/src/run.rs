@@ -297,10 +297,7 @@ impl<O: Write, E: Write> Run<'_, O, E> {
         // The server's clock is not trusted: no entry moves the mark past this.
         let ceiling = Utc::now() + FUTURE_TOLERANCE;
         let notice = |line: &str| self.notice(target, line);
-        let walk_notice = |told: Notice<'_>| {
-            self.telemetry.waited(told);
-            self.tell(target, told);
-        };
+        let walk_notice = |told: Notice<'_>| self.told(target, told);
         self.ledger.borrow_mut().begin_walk(index);
         self.telemetry
             .poll_started(index, &self.ledger.borrow().reports()[index]);
@@ -359,10 +356,7 @@ impl<O: Write, E: Write> Run<'_, O, E> {
             return;
         }
         let target = &self.targets[index];
-        let notice = |told: Notice<'_>| {
-            self.telemetry.waited(told);
-            self.tell(target, told);
-        };
+        let notice = |told: Notice<'_>| self.told(target, told);
         let read = enrich::read_insights(
             &self.client,
             target.scope.clone(),
@@ -388,6 +382,12 @@ impl<O: Write, E: Write> Run<'_, O, E> {
     }
 
     /// What the walk of `target` told (a line, or a rate-limit wait), said above the progress line.
+    /// What a walk or an insight read tells: counted (a wait) and said.
+    fn told(&self, target: &Target, told: Notice<'_>) {
+        self.telemetry.waited(told);
+        self.tell(target, told);
+    }
+
     fn tell(&self, target: &Target, told: Notice<'_>) {
         let several = self.targets.len() > 1;
         self.progress
